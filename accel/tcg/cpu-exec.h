@@ -1,0 +1,286 @@
+/*
+ * accel/tcg: the generic CPU, translation blocks, the execution loop, and
+ * (user mode) guest page tracking for self-modifying code.
+ *
+ * A target embeds CPUState at offset 0 of its CPU struct, with its env
+ * somewhere after it, and fills one TCGCPUOps:
+ *
+ *     typedef struct X86CPU { CPUState parent_obj; CPUX86State env; } X86CPU;
+ *     static const TCGCPUOps x86_tcg_ops = {
+ *         .env_offset = offsetof(X86CPU, env),
+ *         .insn_start_words = 1,
+ *         .get_tb_cpu_state = x86_get_tb_cpu_state,
+ *         .translate_code = x86_translate_code,
+ *         .restore_state_to_opc = x86_restore_state_to_opc,
+ *         .record_sigsegv = x86_record_sigsegv,   // user mode
+ *         .dump_state = x86_dump_state,            // -d cpu
+ *     };
+ *     tcg_exec_init(0);                           // once per process
+ *     cpu_exec_init(&cpu->parent_obj, &x86_tcg_ops);  // per vCPU
+ *     for (;;) {
+ *         int trap = cpu_exec(&cpu->parent_obj);
+ *         switch (trap) { case EXCP_SYSCALL: ...; case EXCP_INTERRUPT: ... }
+ *     }
+ *
+ * cpu_exec returns when cpu->exception_index is set (by a helper calling
+ * cpu_loop_exit, or by an exit_tb path), or with EXCP_INTERRUPT after
+ * cpu_exit(cpu) was called from another thread or a signal handler.
+ */
+#ifndef ACCEL_TCG_CPU_EXEC_H
+#define ACCEL_TCG_CPU_EXEC_H
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "tcg/tcg.h"
+
+/* Generic exception indexes (targets use 0..0xffff for their own). */
+#define EXCP_INTERRUPT 0x10000 /* cpu_exit() was called: check signals */
+#define EXCP_HLT       0x10001
+#define EXCP_DEBUG     0x10002
+#define EXCP_HALTED    0x10003
+#define EXCP_YIELD     0x10004
+#define EXCP_ATOMIC    0x10005
+
+#define TARGET_PAGE_BITS 12
+#define TARGET_PAGE_SIZE (1ull << TARGET_PAGE_BITS)
+#define TARGET_PAGE_MASK (~(TARGET_PAGE_SIZE - 1))
+
+typedef struct CPUState CPUState;
+typedef struct TranslationBlock TranslationBlock;
+
+typedef enum MMUAccessType {
+    MMU_DATA_LOAD = 0,
+    MMU_DATA_STORE = 1,
+    MMU_INST_FETCH = 2,
+} MMUAccessType;
+
+typedef struct TCGCPUOps {
+    /* offsetof(ArchCPU, env): CPUState must be at offset 0. */
+    ptrdiff_t env_offset;
+    /* Words per insn_start (1..3), handed to restore_state_to_opc. */
+    unsigned insn_start_words;
+    /* The TB lookup key for the current state. */
+    void (*get_tb_cpu_state)(CPUState *cpu, uint64_t *pc, uint64_t *cs_base,
+                             uint32_t *flags);
+    /*
+     * Emits IR for the TB at tb->pc (tb->cs_base, tb->flags) with at most
+     * max_insns guest insns, using translator_ld* to read code.  Must set
+     * tb->size (guest bytes) and tb->icount.  The op list is already
+     * started; the TB prologue (exit check) and epilogue are added by
+     * accel/tcg.
+     */
+    void (*translate_code)(CPUState *cpu, TranslationBlock *tb, int max_insns);
+    /* Sets the guest pc (etc.) from the insn_start words of one insn. */
+    void (*restore_state_to_opc)(CPUState *cpu, const TranslationBlock *tb,
+                                 const uint64_t *data);
+    /*
+     * User mode: records a SIGSEGV for the guest (e.g. set exception_index
+     * and the fault address).  Called with state already restored to the
+     * faulting insn; the caller then does cpu_loop_exit.
+     */
+    void (*record_sigsegv)(CPUState *cpu, uint64_t addr,
+                           MMUAccessType access_type, bool maperr,
+                           uintptr_t ra);
+    /* -d cpu: prints the registers. */
+    void (*dump_state)(CPUState *cpu, FILE *f);
+} TCGCPUOps;
+
+#define TB_JMP_CACHE_BITS 12
+#define TB_JMP_CACHE_SIZE (1u << TB_JMP_CACHE_BITS)
+
+struct CPUState {
+    const TCGCPUOps *tcg_ops;
+    void *env_ptr;
+    int cpu_index;
+    /* Set >= 0 to make cpu_exec return it; reset to -1 on return. */
+    int32_t exception_index;
+    /* Nonzero: leave generated code at the next TB start (atomic). */
+    volatile int32_t exit_request;
+    /* cflags for the next TB only (e.g. 1-insn TB after SMC); 0 = none. */
+    uint32_t cflags_next_tb;
+    bool running; /* inside cpu_exec (for exclusive sections) */
+    bool can_do_io;
+    sigjmp_buf jmp_env;
+    struct TranslationBlock *tb_jmp_cache[TB_JMP_CACHE_SIZE];
+    void *opaque;          /* the user of the CPU (linux-user TaskState) */
+    struct CPUState *next; /* all CPUs list */
+};
+
+/* The CPU whose code this thread is running (NULL outside cpu_exec). */
+extern __thread CPUState *current_cpu;
+
+/* The CPUState containing env (uses the registered env_offset). */
+extern ptrdiff_t tcg_cpu_env_offset;
+static inline CPUState *env_cpu(void *env)
+{
+    return (CPUState *)((char *)env - tcg_cpu_env_offset);
+}
+
+/* cflags */
+#define CF_COUNT_MASK  0x000001ff /* max insns, 0 = default */
+#define CF_NOCHAIN     0x00000200 /* don't chain into/out of this TB */
+#define CF_INVALID     0x00010000 /* TB was invalidated */
+#define CF_SINGLE_STEP 0x00020000
+
+struct TranslationBlock {
+    uint64_t pc;
+    uint64_t cs_base;
+    uint32_t flags;
+    uint32_t cflags;
+    uint32_t size;   /* guest bytes, set by translate_code */
+    uint16_t icount; /* guest insns, set by translate_code */
+    void *tc_ptr;    /* host code */
+    uint32_t tc_size;
+    /* the guest pages it was read from (page_addr[1] = -1 if one page) */
+    uint64_t page_addr[2];
+    /* chaining: see accel/tcg/tb-maint.c */
+    uint16_t jmp_reset_offset[2];
+    uint16_t jmp_insn_offset[2];
+    uintptr_t jmp_dest[2];      /* TB jumped to by slot n, tagged */
+    uintptr_t jmp_list_head;    /* incoming jumps (tb | slot) */
+    uintptr_t jmp_list_next[2]; /* next incoming jump in dest's list */
+    struct TranslationBlock *hash_next;
+    /* insn_start data for state restore */
+    int nb_insns;
+    uint16_t *insn_end_off;
+    uint64_t *insn_data;
+};
+
+/* ---- setup ------------------------------------------------------------ */
+
+/* Once per process: TCG context + code buffer (0 = default size). */
+void tcg_exec_init(size_t code_size);
+/* Per vCPU: registers the CPU (env must be at ops->env_offset). */
+void cpu_exec_init(CPUState *cpu, const TCGCPUOps *ops);
+/* Removes a CPU (thread exit). */
+void cpu_exec_fini(CPUState *cpu);
+
+/* ---- running ---------------------------------------------------------- */
+
+/* Runs guest code until an exception/exit; returns the exception index. */
+int cpu_exec(CPUState *cpu);
+
+/* Make cpu leave generated code soon (thread/signal safe). */
+void cpu_exit(CPUState *cpu);
+
+/* Longjmp back to cpu_exec (exception_index already set). */
+void cpu_loop_exit(CPUState *cpu) __attribute__((noreturn));
+/*
+ * Like cpu_loop_exit, but first restores the guest state (pc) to the insn
+ * containing host_retaddr (GETPC() in a helper, or the faulting host pc).
+ */
+void cpu_loop_exit_restore(CPUState *cpu, uintptr_t host_retaddr)
+    __attribute__((noreturn));
+/* Ends the TB after the current insn without an exception (state saved). */
+void cpu_loop_exit_noexc(CPUState *cpu) __attribute__((noreturn));
+/*
+ * Restores guest state for a host pc inside generated code (or a helper's
+ * return address).  Returns false if host_pc is not in generated code.
+ */
+bool cpu_restore_state(CPUState *cpu, uintptr_t host_pc);
+
+/* The return address inside generated code, for use in helpers. */
+#define GETPC() ((uintptr_t)__builtin_return_address(0))
+
+/* Raise via record_sigsegv + cpu_loop_exit_restore (user mode). */
+void cpu_loop_exit_sigsegv(CPUState *cpu, uint64_t addr,
+                           MMUAccessType access_type, bool maperr, uintptr_t ra)
+    __attribute__((noreturn));
+
+/* ---- translation helpers (frontends) ---------------------------------- */
+
+/* Guest code fetch during translate_code; records the pages used. */
+uint8_t translator_ldub(CPUState *cpu, TranslationBlock *tb, uint64_t pc);
+uint16_t translator_lduw(CPUState *cpu, TranslationBlock *tb, uint64_t pc);
+uint32_t translator_ldl(CPUState *cpu, TranslationBlock *tb, uint64_t pc);
+uint64_t translator_ldq(CPUState *cpu, TranslationBlock *tb, uint64_t pc);
+/* Whether a direct goto_tb to dest is allowed (else lookup_and_goto_ptr). */
+bool translator_use_goto_tb(TranslationBlock *tb, uint64_t dest);
+/*
+ * Whether the next insn (at next_pc) should start a new TB: true when it
+ * is on another page than tb->pc, or the op buffer is full.  Frontends
+ * check this, and max_insns, before each insn except the first.
+ */
+bool translator_should_stop(TranslationBlock *tb, uint64_t next_pc);
+
+/* ---- TB cache --------------------------------------------------------- */
+
+/*
+ * Invalidates every TB containing guest code in [start, end) (guest
+ * addresses); unlinks chained jumps into them.  Safe from any thread.
+ */
+void tb_invalidate_phys_range(uint64_t start, uint64_t end);
+/* Drops all TBs and resets the code buffer (stops all other CPUs). */
+void tb_flush(CPUState *cpu);
+
+typedef struct TBStats {
+    uint64_t translated, flushes, invalidated, chained, lookups_slow;
+} TBStats;
+extern TBStats tb_stats;
+
+/* ---- exclusive sections (all other vCPUs stopped outside guest code) -- */
+
+void start_exclusive(void);
+void end_exclusive(void);
+
+/* ---- user-mode guest memory ------------------------------------------- */
+
+/* Host address of a guest address (user mode). */
+static inline void *g2h(uint64_t addr)
+{
+    return (void *)(uintptr_t)(addr + guest_base);
+}
+static inline uint64_t h2g(const void *p)
+{
+    return (uint64_t)((uintptr_t)p - guest_base);
+}
+
+/* Guest page flags, kept by accel/tcg/user-exec.c, set by linux-user mmap */
+#define PAGE_READ      0x01
+#define PAGE_WRITE     0x02
+#define PAGE_EXEC      0x04
+#define PAGE_VALID     0x08
+#define PAGE_WRITE_ORG 0x10 /* writable before write-protecting for SMC */
+#define PAGE_ANON      0x20
+#define PAGE_RWX       (PAGE_READ | PAGE_WRITE | PAGE_EXEC)
+
+/*
+ * Sets the flags of the guest pages covering [start, last] (inclusive);
+ * flags without PAGE_VALID unmaps.  linux-user calls it after every host
+ * mmap/munmap/mprotect/brk change.  Invalidates TBs in pages that lose
+ * PAGE_VALID or are re-mapped.
+ */
+void page_set_flags(uint64_t start, uint64_t last, int flags);
+int page_get_flags(uint64_t addr);
+/* True if every page of [start, start+len) has all of flags. */
+bool page_check_range(uint64_t start, uint64_t len, int flags);
+/*
+ * Finds a free guest range of len bytes at or above start (pages with no
+ * PAGE_VALID); returns -1 if none below max.
+ */
+uint64_t page_find_range_empty(uint64_t start, uint64_t max, uint64_t len,
+                               uint64_t align);
+
+/*
+ * The SIGSEGV hook for self-modifying code.  linux-user's host SIGSEGV
+ * handler calls it first for a write fault at guest address addr:
+ *   returns 0: not a write-protect for translated code; a real fault.
+ *   returns 1: the page was unprotected and its TBs invalidated; return
+ *              from the signal handler to retry the store.
+ * If the store's own TB was invalidated it does not return: it restores
+ * state and longjmps to cpu_exec to run the store as a 1-insn TB.
+ * host_pc: the faulting host pc (uc_mcontext RIP).  old_set: the signal
+ * mask to restore before such a longjmp (the handler's uc_sigmask).
+ */
+int page_unprotect(uint64_t addr, uintptr_t host_pc, const sigset_t *old_set);
+
+/*
+ * Set while a C helper touches guest memory (cpu_ld*_data_ra etc.), so
+ * the SIGSEGV handler can restore state: the helper's GETPC(), else 0.
+ */
+extern __thread uintptr_t helper_retaddr;
+
+#endif
