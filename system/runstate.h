@@ -45,10 +45,12 @@ const char *runstate_name(RunState s);
 const char *shutdown_cause_name(ShutdownCause c);
 
 /*
- * Starts or resumes the guest (emits RESUME).  Resuming from "shutdown"
- * (with -no-shutdown) resets the machine first, as QEMU does.
+ * Starts or resumes the guest (emits RESUME).  Callers that take user
+ * requests (cont) check runstate_needs_reset() first: after a guest
+ * shutdown under -no-shutdown, QEMU requires a system_reset.
  */
 void vm_start(void);
+bool runstate_needs_reset(void);
 /* Stops the vCPUs and the virtual clock (emits STOP). */
 void vm_stop(RunState state);
 
