@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages that building and testing Quasar need, when
+# they are missing.  A fast no-op when everything is there.  Run as root (or
+# with sudo available); on other systems it prints what to install.
+set -eu
+
+PKGS="build-essential meson ninja-build pkg-config libglib2.0-dev
+libpixman-1-dev zlib1g-dev libfdt-dev libsdl2-dev libslirp-dev
+libcapstone-dev libjansson-dev libzstd-dev python3 python3-pytest
+python3-pytest-timeout python3-pexpect qemu-utils busybox-static cpio"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "setup-deps: installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "setup-deps: run as root: apt-get install$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing
