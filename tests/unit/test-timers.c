@@ -38,6 +38,13 @@ static Fired *fired_new(void)
     return f;
 }
 
+static void fired_free(Fired *f)
+{
+    g_array_free(f->order, true);
+    g_array_free(f->clock, true);
+    g_free(f);
+}
+
 /* Runs first: the virtual clock is frozen at 0 until enabled. */
 static void test_virtual_stopped(void)
 {
@@ -75,6 +82,7 @@ static void test_realtime_fires_in_loop(void)
                     3000000);
     g_assert_false(timer_pending(c.t));
     timer_free(c.t);
+    fired_free(f);
 }
 
 /* Under qtest the clock moves only by steps; timers see their deadline. */
@@ -115,6 +123,7 @@ static void test_manual_step_order(void)
     timer_free(a.t);
     timer_free(b.t);
     timer_free(d.t);
+    fired_free(f);
 }
 
 static gpointer notify_thread(gpointer opaque)
