@@ -28,6 +28,7 @@
 #ifndef SYSTEM_MEMORY_H
 #define SYSTEM_MEMORY_H
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
@@ -125,6 +126,8 @@ struct MemoryRegion {
     /* Dirty log (KVM/TCG/migration) */
     unsigned long *dirty_bitmap;
     unsigned dirty_log_mask;
+    /* Private to system/memory.c: bytes mmap()ed for an owned RAM block. */
+    uint64_t ram_alloc_size;
 };
 
 /* One range of a FlatView, also what listeners are told about. */
@@ -163,6 +166,14 @@ struct AddressSpace {
     MemoryRegion *root;
     FlatView *current_map; /* read with address_space_get_flatview() */
     GPtrArray *listeners;
+    /* Private to system/memory.c: the one bounce buffer of map/unmap. */
+    struct {
+        gint in_use;
+        void *buffer;
+        hwaddr addr;
+        hwaddr len;
+        MemTxAttrs attrs;
+    } bounce;
 };
 
 /* Region constructors.  owner may be NULL; name is copied. */
@@ -220,6 +231,9 @@ MemTxResult memory_region_dispatch_write(MemoryRegion *mr, hwaddr addr,
 void address_space_init(AddressSpace *as, MemoryRegion *root,
                         const char *name);
 void address_space_destroy(AddressSpace *as);
+/* Calls fn for every initialised address space, in creation order. */
+void address_space_foreach(void (*fn)(AddressSpace *as, void *opaque),
+                           void *opaque);
 /* Takes a reference; release with flatview_unref(). */
 FlatView *address_space_get_flatview(AddressSpace *as);
 void flatview_unref(FlatView *fv);
