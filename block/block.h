@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <inttypes.h>
 #include <sys/uio.h>
 #include <glib.h>
 #include "util/error.h"
@@ -111,6 +112,9 @@ void bdrv_print_formats(GString *out);
  */
 BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags,
                             Error **errp);
+/* Resolves backing (relative to the directory of image) into dest. */
+void bdrv_resolve_backing(const char *image, const char *backing, char *dest,
+                          size_t len);
 /* Opens the backing file named in the image header (if any). */
 int bdrv_open_backing(BlockDriverState *bs, int flags, Error **errp);
 void bdrv_ref(BlockDriverState *bs);
@@ -131,8 +135,8 @@ int bdrv_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                 const void *buf, int flags);
 int bdrv_preadv(BlockDriverState *bs, uint64_t offset, const struct iovec *iov,
                 int niov);
-int bdrv_pwritev(BlockDriverState *bs, uint64_t offset,
-                 const struct iovec *iov, int niov, int flags);
+int bdrv_pwritev(BlockDriverState *bs, uint64_t offset, const struct iovec *iov,
+                 int niov, int flags);
 int bdrv_pwrite_zeroes(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                        int flags);
 int bdrv_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
@@ -158,8 +162,7 @@ int bdrv_block_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
  */
 int bdrv_block_status_above(BlockDriverState *bs, BlockDriverState *base,
                             uint64_t offset, uint64_t bytes, uint64_t *pnum,
-                            uint64_t *map, BlockDriverState **file,
-                            int *depth);
+                            uint64_t *map, BlockDriverState **file, int *depth);
 /* Whether [offset, +bytes) is allocated in bs (not its backing). */
 int bdrv_is_allocated(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                       uint64_t *pnum);
@@ -195,8 +198,7 @@ bool bdrv_can_check(BlockDriverState *bs);
 int bdrv_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **list);
 int bdrv_snapshot_create(BlockDriverState *bs, const char *name, Error **errp);
 int bdrv_snapshot_goto(BlockDriverState *bs, const char *name, Error **errp);
-int bdrv_snapshot_delete(BlockDriverState *bs, const char *name,
-                         Error **errp);
+int bdrv_snapshot_delete(BlockDriverState *bs, const char *name, Error **errp);
 
 /* qemu-img amend: change format options in place. */
 int bdrv_amend(BlockDriverState *bs, Opts *opts, bool force, Error **errp);

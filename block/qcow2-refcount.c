@@ -1,0 +1,1039 @@
+/*
+ * qcow2: metadata caches, reference counts, cluster allocation and the
+ * consistency check.
+ *
+ * Ordering rules that keep an image consistent at every point a writer can
+ * be killed (leaks allowed, wrong references never):
+ *   - a refcount increase reaches the file before any L2/L1 entry that
+ *     references the cluster (dirty L2 tables are written only after the
+ *     refcount cache has been flushed);
+ *   - a refcount decrease reaches the file only after the L2 entries that
+ *     dropped the reference (qcow2_free_clusters flushes the L2 cache first);
+ *   - a new refcount block is written before the table entry pointing to it,
+ *     and a new refcount table before the header pointing to it.
+ */
+#include <errno.h>
+#include <string.h>
+#include <inttypes.h>
+#include "block/qcow2.h"
+
+/* ---- metadata cache ---------------------------------------------------- */
+
+Qcow2Cache *qcow2_cache_create(int entries, uint64_t cluster_size, bool l2)
+{
+    Qcow2Cache *c = g_new0(Qcow2Cache, 1);
+    c->size = entries;
+    c->entries = g_new0(Qcow2CacheEntry, entries);
+    for (int i = 0; i < entries; i++) {
+        c->entries[i].data = g_malloc(cluster_size);
+    }
+    c->map = g_hash_table_new(g_int64_hash, g_int64_equal);
+    c->is_l2 = l2;
+    return c;
+}
+
+void qcow2_cache_destroy(Qcow2Cache *c)
+{
+    if (!c) {
+        return;
+    }
+    for (int i = 0; i < c->size; i++) {
+        g_free(c->entries[i].data);
+    }
+    g_hash_table_destroy(c->map);
+    g_free(c->entries);
+    g_free(c);
+}
+
+static int qcow2_cache_write_entry(BlockDriverState *bs, Qcow2Cache *c,
+                                   Qcow2CacheEntry *e)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (!e->dirty) {
+        return 0;
+    }
+    if (s->corrupt) {
+        return -EIO;
+    }
+    if (c->is_l2) {
+        int ret = qcow2_cache_flush(bs, s->refblock_cache);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    int ret = bdrv_pwrite(bs->file, e->offset, s->cluster_size, e->data, 0);
+    if (ret < 0) {
+        return ret;
+    }
+    e->dirty = false;
+    return 0;
+}
+
+int qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c)
+{
+    /* Write in offset order: kinder to the disk, same result. */
+    for (int i = 0; i < c->size; i++) {
+        Qcow2CacheEntry *e = &c->entries[i];
+        if (e->offset && e->dirty) {
+            int ret = qcow2_cache_write_entry(bs, c, e);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+    }
+    return 0;
+}
+
+int qcow2_flush_caches(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret = qcow2_cache_flush(bs, s->refblock_cache);
+    if (ret == 0) {
+        ret = qcow2_cache_flush(bs, s->l2_cache);
+    }
+    return ret;
+}
+
+int qcow2_cache_get(BlockDriverState *bs, Qcow2Cache *c, uint64_t offset,
+                    bool read, uint8_t **data)
+{
+    BDRVQcow2State *s = bs->opaque;
+    Qcow2CacheEntry *e = g_hash_table_lookup(c->map, &offset);
+
+    if (e) {
+        e->lru = ++c->lru_counter;
+        *data = e->data;
+        return 0;
+    }
+    Qcow2CacheEntry *victim = NULL;
+    for (int i = 0; i < c->size; i++) {
+        Qcow2CacheEntry *x = &c->entries[i];
+        if (!x->offset) {
+            victim = x;
+            break;
+        }
+        if (!victim || x->lru < victim->lru) {
+            victim = x;
+        }
+    }
+    if (victim->offset) {
+        int ret = qcow2_cache_write_entry(bs, c, victim);
+        if (ret < 0) {
+            return ret;
+        }
+        g_hash_table_remove(c->map, &victim->offset);
+        victim->offset = 0;
+    }
+    if (read) {
+        int ret = bdrv_pread(bs->file, offset, s->cluster_size, victim->data);
+        if (ret < 0) {
+            return ret;
+        }
+    } else {
+        memset(victim->data, 0, s->cluster_size);
+    }
+    victim->offset = offset;
+    victim->dirty = false;
+    victim->lru = ++c->lru_counter;
+    g_hash_table_insert(c->map, &victim->offset, victim);
+    *data = victim->data;
+    return 0;
+}
+
+void qcow2_cache_mark_dirty(Qcow2Cache *c, uint64_t offset)
+{
+    Qcow2CacheEntry *e = g_hash_table_lookup(c->map, &offset);
+    if (e) {
+        e->dirty = true;
+    }
+}
+
+void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset)
+{
+    Qcow2CacheEntry *e = g_hash_table_lookup(c->map, &offset);
+    if (e) {
+        g_hash_table_remove(c->map, &e->offset);
+        e->offset = 0;
+        e->dirty = false;
+    }
+}
+
+/* ---- refcount entries -------------------------------------------------- */
+
+uint64_t qcow2_refblock_get(BDRVQcow2State *s, const uint8_t *blk, uint64_t idx)
+{
+    switch (s->refcount_order) {
+    case 0:
+    case 1:
+    case 2: {
+        int bits = s->refcount_bits;
+        uint64_t bit = idx * bits;
+        return (blk[bit / 8] >> (bit % 8)) & ((1u << bits) - 1);
+    }
+    case 3:
+        return blk[idx];
+    case 4:
+        return be16_load(blk + idx * 2);
+    case 5:
+        return be32_load(blk + idx * 4);
+    default:
+        return be64_load(blk + idx * 8);
+    }
+}
+
+void qcow2_refblock_set(BDRVQcow2State *s, uint8_t *blk, uint64_t idx,
+                        uint64_t v)
+{
+    switch (s->refcount_order) {
+    case 0:
+    case 1:
+    case 2: {
+        int bits = s->refcount_bits;
+        uint64_t bit = idx * bits;
+        uint8_t mask = ((1u << bits) - 1) << (bit % 8);
+        blk[bit / 8] = (blk[bit / 8] & ~mask) | ((v << (bit % 8)) & mask);
+        break;
+    }
+    case 3:
+        blk[idx] = v;
+        break;
+    case 4:
+        be16_store(blk + idx * 2, v);
+        break;
+    case 5:
+        be32_store(blk + idx * 4, v);
+        break;
+    default:
+        be64_store(blk + idx * 8, v);
+        break;
+    }
+}
+
+int64_t qcow2_file_end(BlockDriverState *bs)
+{
+    return bdrv_getlength(bs->file);
+}
+
+/* Offset of the refcount block for table index ri, 0 if none, or -EIO. */
+static int64_t qcow2_refblock_offset(BlockDriverState *bs, uint64_t ri)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (ri >= s->refcount_table_size) {
+        return 0;
+    }
+    uint64_t off = s->refcount_table[ri] & REFT_OFFSET_MASK;
+    if (off & (s->cluster_size - 1)) {
+        qcow2_signal_corruption(bs,
+                                "Refblock offset %#" PRIx64
+                                " unaligned (reftable index: %#" PRIx64 ")",
+                                off, ri);
+        return -EIO;
+    }
+    return (int64_t)off;
+}
+
+int qcow2_get_refcount(BlockDriverState *bs, uint64_t ci, uint64_t *refcount)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t ri = ci >> s->refcount_block_bits;
+    int64_t off = qcow2_refblock_offset(bs, ri);
+    uint8_t *blk;
+
+    *refcount = 0;
+    if (off <= 0) {
+        return (int)off;
+    }
+    int ret = qcow2_cache_get(bs, s->refblock_cache, off, true, &blk);
+    if (ret < 0) {
+        return ret;
+    }
+    *refcount =
+        qcow2_refblock_get(s, blk, ci & ((1ULL << s->refcount_block_bits) - 1));
+    return 0;
+}
+
+static int qcow2_write_reftable_entry(BlockDriverState *bs, uint64_t ri)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint8_t be[8];
+    be64_store(be, s->refcount_table[ri]);
+    return bdrv_pwrite(bs->file, s->refcount_table_offset + ri * 8, 8, be, 0);
+}
+
+static uint64_t qcow2_alloc_bound(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t end = qcow2_file_end(bs);
+    uint64_t fc = end > 0 ? qcow2_size_to_clusters(s, end) : 0;
+    return MAX(fc, s->alloc_end);
+}
+
+/*
+ * Grows the refcount table so that index min_ri exists.  The new table and
+ * the refcount blocks describing it go to the end of the image.
+ */
+static int qcow2_grow_reftable(BlockDriverState *bs, uint64_t min_ri)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t per_cluster = s->cluster_size / 8;
+    uint64_t new_entries = MAX(min_ri + 1, s->refcount_table_size * 3 / 2);
+    uint64_t table_clusters = (new_entries + per_cluster - 1) / per_cluster;
+    uint64_t start = qcow2_alloc_bound(bs);
+    uint64_t rb_bits = s->refcount_block_bits;
+    uint64_t nblocks = 0;
+    int ret;
+
+    if (table_clusters * s->cluster_size > QCOW2_MAX_REFTABLE_BYTES) {
+        return -EFBIG;
+    }
+    /* New refblocks needed to cover [start, start + T + B). */
+    for (;;) {
+        uint64_t end = start + table_clusters + nblocks;
+        uint64_t need = 0;
+        for (uint64_t ri = start >> rb_bits; ri <= (end - 1) >> rb_bits; ri++) {
+            if (ri >= s->refcount_table_size || !s->refcount_table[ri]) {
+                need++;
+            }
+        }
+        uint64_t max_ri = (end - 1) >> rb_bits;
+        if (max_ri >= table_clusters * per_cluster) {
+            table_clusters = (max_ri + 1 + per_cluster - 1) / per_cluster;
+            continue;
+        }
+        if (need == nblocks) {
+            break;
+        }
+        nblocks = need;
+    }
+    uint64_t blocks_start = start + table_clusters;
+    uint64_t end = blocks_start + nblocks;
+    uint64_t new_size = table_clusters * per_cluster;
+    g_autofree uint64_t *table = g_new0(uint64_t, new_size);
+    memcpy(table, s->refcount_table, s->refcount_table_size * 8);
+    g_autofree uint8_t *blocks = g_malloc0(MAX(nblocks, 1) * s->cluster_size);
+
+    /* Assign the new blocks to the uncovered ranges, in order. */
+    uint64_t b = 0;
+    for (uint64_t ri = start >> rb_bits; ri <= (end - 1) >> rb_bits; ri++) {
+        if (!table[ri]) {
+            table[ri] = (blocks_start + b) << s->cluster_bits;
+            b++;
+        }
+    }
+    /* Count the new clusters, in new blocks or existing ones. */
+    for (uint64_t ci = start; ci < end; ci++) {
+        uint64_t ri = ci >> rb_bits;
+        uint64_t idx = ci & ((1ULL << rb_bits) - 1);
+        bool is_new = ri >= s->refcount_table_size || !s->refcount_table[ri];
+        if (is_new) {
+            uint64_t bi = (table[ri] >> s->cluster_bits) - blocks_start;
+            qcow2_refblock_set(s, blocks + bi * s->cluster_size, idx, 1);
+        } else {
+            ret = qcow2_update_refcount(bs, ci, 1);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+    }
+    if (nblocks) {
+        ret = bdrv_pwrite(bs->file, blocks_start << s->cluster_bits,
+                          nblocks * s->cluster_size, blocks, 0);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    ret = qcow2_cache_flush(bs, s->refblock_cache);
+    if (ret < 0) {
+        return ret;
+    }
+    g_autofree uint8_t *be = g_malloc0(table_clusters * s->cluster_size);
+    for (uint64_t i = 0; i < new_size; i++) {
+        be64_store(be + i * 8, table[i]);
+    }
+    ret = bdrv_pwrite(bs->file, start << s->cluster_bits,
+                      table_clusters * s->cluster_size, be, 0);
+    if (ret < 0) {
+        return ret;
+    }
+    uint8_t hdr[12];
+    be64_store(hdr, start << s->cluster_bits);
+    be32_store(hdr + 8, table_clusters);
+    ret = bdrv_pwrite(bs->file, 48, 12, hdr, 0);
+    if (ret < 0) {
+        return ret;
+    }
+    uint64_t old_offset = s->refcount_table_offset;
+    uint64_t old_clusters = s->refcount_table_clusters;
+    g_free(s->refcount_table);
+    s->refcount_table = g_steal_pointer(&table);
+    s->refcount_table_size = new_size;
+    s->refcount_table_offset = start << s->cluster_bits;
+    s->refcount_table_clusters = table_clusters;
+    s->alloc_end = MAX(s->alloc_end, end);
+    if (old_offset) {
+        ret = qcow2_free_clusters(bs, old_offset, old_clusters);
+    }
+    return ret;
+}
+
+int qcow2_update_refcount(BlockDriverState *bs, uint64_t ci, int64_t delta)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t ri = ci >> s->refcount_block_bits;
+    int64_t off = qcow2_refblock_offset(bs, ri);
+    uint8_t *blk;
+
+    if (off < 0) {
+        return (int)off;
+    }
+    if (off == 0) {
+        if (delta < 0) {
+            qcow2_signal_corruption(
+                bs, "Freeing cluster %#" PRIx64 " that has no refcount block",
+                ci << s->cluster_bits);
+            return -EIO;
+        }
+        /* A new refcount block for this range, allocated normally. */
+        if (ri >= s->refcount_table_size) {
+            int ret = qcow2_grow_reftable(bs, ri);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+        int64_t nb = qcow2_alloc_clusters(bs, 1);
+        if (nb < 0) {
+            return (int)nb;
+        }
+        if (!s->refcount_table[ri]) {
+            g_autofree uint8_t *z = g_malloc0(s->cluster_size);
+            int ret = bdrv_pwrite(bs->file, nb, s->cluster_size, z, 0);
+            if (ret < 0) {
+                return ret;
+            }
+            s->refcount_table[ri] = nb;
+            ret = qcow2_write_reftable_entry(bs, ri);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+        off = s->refcount_table[ri] & REFT_OFFSET_MASK;
+    }
+    int ret = qcow2_cache_get(bs, s->refblock_cache, off, true, &blk);
+    if (ret < 0) {
+        return ret;
+    }
+    uint64_t idx = ci & ((1ULL << s->refcount_block_bits) - 1);
+    uint64_t v = qcow2_refblock_get(s, blk, idx);
+    if (delta < 0 && v < (uint64_t)-delta) {
+        qcow2_signal_corruption(
+            bs, "Refcount of cluster %#" PRIx64 " would drop below zero",
+            ci << s->cluster_bits);
+        return -EIO;
+    }
+    if (delta > 0 && s->refcount_max - v < (uint64_t)delta) {
+        return -ERANGE;
+    }
+    qcow2_refblock_set(s, blk, idx, v + delta);
+    qcow2_cache_mark_dirty(s->refblock_cache, off);
+    if (v + delta == 0 && ci < s->free_cluster_index) {
+        s->free_cluster_index = ci;
+    }
+    return 0;
+}
+
+/*
+ * Allocates n contiguous free clusters and gives them refcount 1.
+ * Returns the host offset of the first or -errno.
+ */
+int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t n)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t rb_bits = s->refcount_block_bits;
+
+    if (s->corrupt) {
+        return -EIO;
+    }
+    for (;;) {
+        uint64_t bound = qcow2_alloc_bound(bs);
+        uint64_t start = s->free_cluster_index, count = 0;
+        for (uint64_t ci = start; count < n; ci++) {
+            if (ci >= bound) {
+                break; /* everything past the end is free */
+            }
+            uint64_t rc;
+            int ret = qcow2_get_refcount(bs, ci, &rc);
+            if (ret < 0) {
+                return ret;
+            }
+            if (rc || ci == 0) {
+                start = ci + 1;
+                count = 0;
+            } else {
+                count++;
+            }
+        }
+        if ((start + n) << s->cluster_bits >> s->cluster_bits != start + n ||
+            ((start + n) << s->cluster_bits) > (1ULL << 56)) {
+            return -EFBIG;
+        }
+        /* Make sure every refcount block of the run exists. */
+        bool created = false;
+        for (uint64_t ci = start; ci < start + n && !created;) {
+            uint64_t ri = ci >> rb_bits;
+            if (ri >= s->refcount_table_size) {
+                int ret = qcow2_grow_reftable(bs, ri);
+                if (ret < 0) {
+                    return ret;
+                }
+                created = true;
+                break;
+            }
+            if (!s->refcount_table[ri]) {
+                /* Self-describing: the block takes the first cluster. */
+                g_autofree uint8_t *blk = g_malloc0(s->cluster_size);
+                qcow2_refblock_set(s, blk, ci & ((1ULL << rb_bits) - 1), 1);
+                int ret = bdrv_pwrite(bs->file, ci << s->cluster_bits,
+                                      s->cluster_size, blk, 0);
+                if (ret < 0) {
+                    return ret;
+                }
+                s->refcount_table[ri] = ci << s->cluster_bits;
+                ret = qcow2_write_reftable_entry(bs, ri);
+                if (ret < 0) {
+                    return ret;
+                }
+                s->alloc_end = MAX(s->alloc_end, ci + 1);
+                created = true;
+                break;
+            }
+            ci = (ri + 1) << rb_bits;
+        }
+        if (created) {
+            continue;
+        }
+        for (uint64_t ci = start; ci < start + n; ci++) {
+            int ret = qcow2_update_refcount(bs, ci, 1);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+        s->free_cluster_index = start + n;
+        s->alloc_end = MAX(s->alloc_end, start + n);
+        return (int64_t)(start << s->cluster_bits);
+    }
+}
+
+int64_t qcow2_alloc_bytes(BlockDriverState *bs, uint64_t size)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t off = s->free_byte_offset;
+
+    if (off && (off & (s->cluster_size - 1)) &&
+        s->cluster_size - (off & (s->cluster_size - 1)) >= size) {
+        uint64_t rc;
+        int ret = qcow2_get_refcount(bs, off >> s->cluster_bits, &rc);
+        if (ret < 0) {
+            return ret;
+        }
+        if (rc > 0 && rc < s->refcount_max) {
+            ret = qcow2_update_refcount(bs, off >> s->cluster_bits, 1);
+            if (ret < 0) {
+                return ret;
+            }
+            s->free_byte_offset = off + size;
+            return (int64_t)off;
+        }
+    }
+    int64_t c = qcow2_alloc_clusters(bs, 1);
+    if (c < 0) {
+        return c;
+    }
+    s->free_byte_offset = c + size;
+    return c;
+}
+
+int qcow2_free_clusters(BlockDriverState *bs, uint64_t offset, uint64_t n)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret = qcow2_cache_flush(bs, s->l2_cache);
+    if (ret < 0) {
+        return ret;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t ci = (offset >> s->cluster_bits) + i;
+        ret = qcow2_update_refcount(bs, ci, -1);
+        if (ret < 0) {
+            return ret;
+        }
+        uint64_t rc;
+        if (qcow2_get_refcount(bs, ci, &rc) == 0 && rc == 0) {
+            qcow2_cache_discard(s->l2_cache, ci << s->cluster_bits);
+            if (s->cluster_cache_offset >> s->cluster_bits == ci) {
+                s->cluster_cache_offset = -1;
+            }
+            if (s->free_byte_offset >> s->cluster_bits == ci) {
+                s->free_byte_offset = 0;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Host clusters touched by a compressed L2 entry: [*first, *last]. */
+static void qcow2_compressed_range(BDRVQcow2State *s, uint64_t entry,
+                                   uint64_t *first, uint64_t *last,
+                                   uint64_t *off, uint64_t *len)
+{
+    uint64_t o = entry & s->cluster_offset_mask;
+    uint64_t nsect = ((entry >> s->csize_shift) & s->csize_mask) + 1;
+    uint64_t end = (o & ~511ULL) + nsect * 512;
+    *first = o >> s->cluster_bits;
+    *last = (end - 1) >> s->cluster_bits;
+    if (off) {
+        *off = o;
+        *len = end - o;
+    }
+}
+
+int qcow2_free_any_cluster(BlockDriverState *bs, uint64_t entry)
+{
+    BDRVQcow2State *s = bs->opaque;
+    switch (qcow2_entry_type(s, entry, 0)) {
+    case QCOW2_CLUSTER_NORMAL:
+    case QCOW2_CLUSTER_ZERO_ALLOC:
+        return qcow2_free_clusters(bs, entry & L2E_OFFSET_MASK, 1);
+    case QCOW2_CLUSTER_COMPRESSED: {
+        uint64_t first, last;
+        qcow2_compressed_range(s, entry, &first, &last, NULL, NULL);
+        for (uint64_t c = first; c <= last; c++) {
+            int ret = qcow2_free_clusters(bs, c << s->cluster_bits, 1);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Adds delta to every cluster an L1 table references (snapshots). */
+int qcow2_update_snapshot_refcount(BlockDriverState *bs, uint64_t l1_offset,
+                                   uint32_t l1_size, int delta)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree uint8_t *l1 = g_malloc0(MAX(l1_size, 1) * 8);
+    int ret;
+
+    if (delta < 0) {
+        ret = qcow2_cache_flush(bs, s->l2_cache);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    ret = bdrv_pread(bs->file, l1_offset, (uint64_t)l1_size * 8, l1);
+    if (ret < 0) {
+        return ret;
+    }
+    for (uint32_t i = 0; i < l1_size; i++) {
+        uint64_t l2_off = be64_load(l1 + i * 8) & L1E_OFFSET_MASK;
+        if (!l2_off) {
+            continue;
+        }
+        if (l2_off & (s->cluster_size - 1)) {
+            qcow2_signal_corruption(
+                bs, "L2 table offset %#" PRIx64 " unaligned", l2_off);
+            return -EIO;
+        }
+        uint8_t *l2;
+        ret = qcow2_cache_get(bs, s->l2_cache, l2_off, true, &l2);
+        if (ret < 0) {
+            return ret;
+        }
+        /* Copy: refcount updates may evict nothing from the L2 cache, but
+         * keep the walk independent of it anyway. */
+        g_autofree uint8_t *copy = g_memdup2(l2, s->cluster_size);
+        for (uint64_t j = 0; j < s->l2_size; j++) {
+            uint64_t e = be64_load(copy + j * s->l2_entry_size);
+            Qcow2ClusterType t = qcow2_entry_type(s, e, 0);
+            if (t == QCOW2_CLUSTER_NORMAL || t == QCOW2_CLUSTER_ZERO_ALLOC) {
+                ret = qcow2_update_refcount(
+                    bs, (e & L2E_OFFSET_MASK) >> s->cluster_bits, delta);
+            } else if (t == QCOW2_CLUSTER_COMPRESSED) {
+                uint64_t first, last;
+                qcow2_compressed_range(s, e, &first, &last, NULL, NULL);
+                for (uint64_t c = first; c <= last && ret == 0; c++) {
+                    ret = qcow2_update_refcount(bs, c, delta);
+                }
+            }
+            if (ret < 0) {
+                return ret;
+            }
+        }
+        ret = qcow2_update_refcount(bs, l2_off >> s->cluster_bits, delta);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+/* ---- check ------------------------------------------------------------- */
+
+typedef struct CheckState {
+    uint64_t *refs;
+    uint64_t nb; /* clusters tracked */
+    uint64_t file_clusters;
+    BdrvCheckResult *res;
+} CheckState;
+
+#define CHECK_MAX_CLUSTERS (1ULL << 32)
+
+static void check_inc(BlockDriverState *bs, CheckState *cs, uint64_t offset,
+                      uint64_t size)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (!size) {
+        return;
+    }
+    uint64_t first = offset >> s->cluster_bits;
+    uint64_t last = (offset + size - 1) >> s->cluster_bits;
+    for (uint64_t c = first; c <= last; c++) {
+        if (c >= cs->nb) {
+            if (c >= CHECK_MAX_CLUSTERS) {
+                g_string_append_printf(cs->res->log,
+                                       "ERROR: cluster %" PRIu64
+                                       " is beyond any valid image end\n",
+                                       c);
+                cs->res->corruptions++;
+                return;
+            }
+            uint64_t nn = MAX(c + 1, cs->nb * 2);
+            cs->refs = g_renew(uint64_t, cs->refs, nn);
+            memset(cs->refs + cs->nb, 0, (nn - cs->nb) * 8);
+            cs->nb = nn;
+        }
+        cs->refs[c]++;
+    }
+}
+
+/* Walks one L2 table; active: count statistics and check COPIED flags. */
+static int check_l2(BlockDriverState *bs, CheckState *cs, uint64_t l2_off,
+                    bool active, uint64_t *last_host)
+{
+    BDRVQcow2State *s = bs->opaque;
+    BdrvCheckResult *res = cs->res;
+    g_autofree uint8_t *l2 = g_malloc(s->cluster_size);
+    int ret = bdrv_pread(bs->file, l2_off, s->cluster_size, l2);
+    if (ret < 0) {
+        res->check_errors++;
+        return ret;
+    }
+    for (uint64_t j = 0; j < s->l2_size; j++) {
+        uint64_t e = be64_load(l2 + j * s->l2_entry_size);
+        uint64_t bitmap = s->extended_l2 ? be64_load(l2 + j * 16 + 8) : 0;
+        Qcow2ClusterType t = qcow2_entry_type(s, e, bitmap);
+        switch (t) {
+        case QCOW2_CLUSTER_COMPRESSED: {
+            uint64_t first, last, off, len;
+            if (e & QCOW_OFLAG_COPIED) {
+                g_string_append_printf(res->log,
+                                       "ERROR: coffset=0x%" PRIx64
+                                       ": copied flag must never be set for "
+                                       "compressed clusters\n",
+                                       e & s->cluster_offset_mask);
+                res->corruptions++;
+            }
+            qcow2_compressed_range(s, e, &first, &last, &off, &len);
+            check_inc(bs, cs, off, len);
+            if (active) {
+                res->allocated_clusters++;
+                res->compressed_clusters++;
+                *last_host = 0;
+            }
+            break;
+        }
+        case QCOW2_CLUSTER_NORMAL:
+        case QCOW2_CLUSTER_ZERO_ALLOC: {
+            uint64_t host = e & L2E_OFFSET_MASK;
+            if (host & (s->cluster_size - 1)) {
+                g_string_append_printf(res->log,
+                                       "ERROR offset=%" PRIx64
+                                       ": Cluster is not properly aligned; "
+                                       "L2 entry corrupted.\n",
+                                       host);
+                res->corruptions++;
+                break;
+            }
+            if (active) {
+                res->allocated_clusters++;
+                if (*last_host && host != *last_host + s->cluster_size) {
+                    res->fragmented_clusters++;
+                }
+                *last_host = host;
+            }
+            check_inc(bs, cs, host, s->cluster_size);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
+static int check_l1(BlockDriverState *bs, CheckState *cs, uint64_t l1_off,
+                    uint32_t l1_size, bool active)
+{
+    BDRVQcow2State *s = bs->opaque;
+    BdrvCheckResult *res = cs->res;
+    uint64_t bytes = (uint64_t)l1_size * 8;
+
+    check_inc(bs, cs, l1_off, bytes);
+    if (!l1_size) {
+        return 0;
+    }
+    if ((l1_off & (s->cluster_size - 1)) ||
+        l1_off + bytes > cs->file_clusters << s->cluster_bits) {
+        g_string_append_printf(res->log,
+                               "ERROR: L1 table at %#" PRIx64
+                               " is misaligned or beyond the end of the "
+                               "image\n",
+                               l1_off);
+        res->corruptions++;
+        return 0;
+    }
+    g_autofree uint8_t *l1 = g_malloc(bytes);
+    int ret = bdrv_pread(bs->file, l1_off, bytes, l1);
+    if (ret < 0) {
+        res->check_errors++;
+        return ret;
+    }
+    uint64_t last_host = 0;
+    for (uint32_t i = 0; i < l1_size; i++) {
+        uint64_t l2_off = be64_load(l1 + i * 8) & L1E_OFFSET_MASK;
+        if (!l2_off) {
+            continue;
+        }
+        check_inc(bs, cs, l2_off, s->cluster_size);
+        if ((l2_off & (s->cluster_size - 1)) ||
+            l2_off >= cs->file_clusters << s->cluster_bits) {
+            g_string_append_printf(res->log,
+                                   "ERROR l2_offset=%" PRIx64
+                                   ": Table is not cluster aligned; L1 "
+                                   "entry corrupted\n",
+                                   l2_off);
+            res->corruptions++;
+            continue;
+        }
+        ret = check_l2(bs, cs, l2_off, active, &last_host);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+/* Checks (and with -r all repairs) COPIED flags in the active tables. */
+static int check_oflag_copied(BlockDriverState *bs, BdrvCheckResult *res,
+                              BdrvCheckMode fix)
+{
+    BDRVQcow2State *s = bs->opaque;
+    for (uint32_t i = 0; i < s->l1_size; i++) {
+        uint64_t l1e = s->l1_table[i];
+        uint64_t l2_off = l1e & L1E_OFFSET_MASK;
+        if (!l2_off || (l2_off & (s->cluster_size - 1))) {
+            continue;
+        }
+        uint64_t rc;
+        int ret = qcow2_get_refcount(bs, l2_off >> s->cluster_bits, &rc);
+        if (ret < 0) {
+            res->check_errors++;
+            continue;
+        }
+        if ((rc == 1) != !!(l1e & QCOW_OFLAG_COPIED)) {
+            g_string_append_printf(
+                res->log,
+                "%s OFLAG_COPIED L2 cluster: l1_index=%u "
+                "l1_entry=%" PRIx64 " refcount=%" PRIu64 "\n",
+                (fix & BDRV_FIX_ERRORS) ? "Repairing" : "ERROR", i, l1e, rc);
+            if (fix & BDRV_FIX_ERRORS) {
+                s->l1_table[i] = rc == 1 ? l1e | QCOW_OFLAG_COPIED
+                                         : l1e & ~QCOW_OFLAG_COPIED;
+                ret = qcow2_write_l1_entry(bs, i);
+                if (ret < 0) {
+                    res->check_errors++;
+                } else {
+                    res->corruptions_fixed++;
+                }
+            } else {
+                res->corruptions++;
+            }
+        }
+        if (l2_off >= (uint64_t)qcow2_file_end(bs)) {
+            continue;
+        }
+        uint8_t *l2;
+        ret = qcow2_cache_get(bs, s->l2_cache, l2_off, true, &l2);
+        if (ret < 0) {
+            res->check_errors++;
+            continue;
+        }
+        g_autofree uint8_t *copy = g_memdup2(l2, s->cluster_size);
+        bool changed = false;
+        for (uint64_t j = 0; j < s->l2_size; j++) {
+            uint64_t e = be64_load(copy + j * s->l2_entry_size);
+            Qcow2ClusterType t = qcow2_entry_type(s, e, 0);
+            if (t != QCOW2_CLUSTER_NORMAL && t != QCOW2_CLUSTER_ZERO_ALLOC) {
+                continue;
+            }
+            uint64_t host = e & L2E_OFFSET_MASK;
+            if (host & (s->cluster_size - 1)) {
+                continue;
+            }
+            ret = qcow2_get_refcount(bs, host >> s->cluster_bits, &rc);
+            if (ret < 0) {
+                res->check_errors++;
+                continue;
+            }
+            if ((rc == 1) != !!(e & QCOW_OFLAG_COPIED)) {
+                g_string_append_printf(
+                    res->log,
+                    "%s OFLAG_COPIED data cluster: l2_entry=%" PRIx64
+                    " refcount=%" PRIu64 "\n",
+                    (fix & BDRV_FIX_ERRORS) ? "Repairing" : "ERROR", e, rc);
+                if (fix & BDRV_FIX_ERRORS) {
+                    e = rc == 1 ? e | QCOW_OFLAG_COPIED
+                                : e & ~QCOW_OFLAG_COPIED;
+                    be64_store(copy + j * s->l2_entry_size, e);
+                    changed = true;
+                    res->corruptions_fixed++;
+                } else {
+                    res->corruptions++;
+                }
+            }
+        }
+        if (changed) {
+            ret = qcow2_cache_get(bs, s->l2_cache, l2_off, true, &l2);
+            if (ret == 0) {
+                memcpy(l2, copy, s->cluster_size);
+                qcow2_cache_mark_dirty(s->l2_cache, l2_off);
+            }
+        }
+    }
+    return 0;
+}
+
+int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
+                          BdrvCheckMode fix)
+{
+    BDRVQcow2State *s = bs->opaque;
+    CheckState cs = {.res = res};
+    int64_t file_len = qcow2_file_end(bs);
+    int ret = 0;
+
+    if (file_len < 0) {
+        res->check_errors++;
+        return (int)file_len;
+    }
+    cs.file_clusters = qcow2_size_to_clusters(s, file_len);
+    cs.nb = MAX(cs.file_clusters, 1);
+    cs.refs = g_new0(uint64_t, cs.nb);
+    res->total_clusters = qcow2_size_to_clusters(s, s->size);
+
+    check_inc(bs, &cs, 0, s->cluster_size); /* header */
+    ret = check_l1(bs, &cs, s->l1_table_offset, s->l1_size, true);
+    for (uint32_t i = 0; ret == 0 && i < s->nb_snapshots; i++) {
+        ret = check_l1(bs, &cs, s->snapshots[i].l1_table_offset,
+                       s->snapshots[i].l1_size, false);
+    }
+    if (ret < 0) {
+        goto out;
+    }
+    check_inc(bs, &cs, s->snapshots_offset, s->snapshots_size);
+    check_inc(bs, &cs, s->refcount_table_offset,
+              (uint64_t)s->refcount_table_clusters << s->cluster_bits);
+    for (uint64_t ri = 0; ri < s->refcount_table_size; ri++) {
+        uint64_t off = s->refcount_table[ri] & REFT_OFFSET_MASK;
+        if (!off) {
+            continue;
+        }
+        if (off & (s->cluster_size - 1)) {
+            g_string_append_printf(res->log,
+                                   "ERROR refcount block %" PRIu64
+                                   " is not cluster aligned; refcount table "
+                                   "entry corrupted\n",
+                                   ri);
+            res->corruptions++;
+            continue;
+        }
+        if (off >> s->cluster_bits >= cs.file_clusters) {
+            g_string_append_printf(
+                res->log, "ERROR refcount block %" PRIu64 " is outside image\n",
+                ri);
+            res->corruptions++;
+            continue;
+        }
+        check_inc(bs, &cs, off, s->cluster_size);
+    }
+
+    /* Compare with the stored refcounts. */
+    uint64_t highest = 0;
+    uint64_t limit =
+        MAX(cs.nb, s->refcount_table_size << s->refcount_block_bits);
+    limit = MIN(limit, MAX(cs.nb, cs.file_clusters));
+    for (uint64_t c = 0; c < limit; c++) {
+        uint64_t want = c < cs.nb ? cs.refs[c] : 0;
+        uint64_t have;
+        ret = qcow2_get_refcount(bs, c, &have);
+        if (ret < 0) {
+            res->check_errors++;
+            have = 0;
+            ret = 0;
+        }
+        if (want) {
+            highest = c + 1;
+        }
+        if (have == want) {
+            continue;
+        }
+        bool leak = have > want;
+        bool repair =
+            (fix & BDRV_FIX_ERRORS) || (leak && (fix & BDRV_FIX_LEAKS));
+        g_string_append_printf(res->log,
+                               "%s cluster %" PRIu64 " refcount=%" PRIu64
+                               " reference=%" PRIu64 "\n",
+                               repair ? "Repairing"
+                               : leak ? "Leaked"
+                                      : "ERROR",
+                               c, have, want);
+        if (repair) {
+            int r = want > s->refcount_max
+                        ? -ERANGE
+                        : qcow2_update_refcount(bs, c,
+                                                (int64_t)want - (int64_t)have);
+            if (r < 0) {
+                res->check_errors++;
+                leak ? res->leaks++ : res->corruptions++;
+            } else {
+                leak ? res->leaks_fixed++ : res->corruptions_fixed++;
+            }
+        } else {
+            leak ? res->leaks++ : res->corruptions++;
+        }
+    }
+    if (fix) {
+        ret = qcow2_flush_caches(bs);
+    }
+    if (ret == 0) {
+        ret = check_oflag_copied(bs, res, fix);
+    }
+    if (fix && ret == 0) {
+        ret = qcow2_flush_caches(bs);
+    }
+    res->image_end_offset = (int64_t)(highest << s->cluster_bits);
+out:
+    g_free(cs.refs);
+    return ret;
+}

@@ -1,0 +1,1200 @@
+/*
+ * qemu-img: commands that copy data between images: convert, compare,
+ * commit, rebase, dd and bench.
+ *
+ * convert walks the source with block status (so holes and zero clusters
+ * are never read), detects zero runs of -S bytes inside data, and with -W
+ * copies 2 MiB chunks from -m worker threads in any order.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "qemu-img/qemu-img.h"
+#include "util/cutils.h"
+#include "util/error.h"
+#include "util/option.h"
+
+#define CONVERT_CHUNK (2 * 1024 * 1024)
+
+typedef struct ConvertState {
+    BlockDriverState **src;
+    uint64_t *src_size;
+    uint64_t *src_base;
+    int nsrc;
+    BlockDriverState *target;
+    uint64_t total;
+    uint64_t sparse; /* -S; 0 = write everything */
+    bool compress;
+    bool target_zero;    /* target reads as zero where not written */
+    bool target_backing; /* -B: skip ranges the source's backing supplies */
+    int cluster_size;
+    /* work queue: chunk indexes */
+    GMutex lock;
+    uint64_t next_chunk;
+    uint64_t nchunks;
+    uint64_t done_bytes;
+    int error;
+    bool progress;
+    double last_pct;
+} ConvertState;
+
+static void convert_chunk_locate(ConvertState *s, uint64_t idx, int *si,
+                                 uint64_t *off, uint64_t *len)
+{
+    /* Chunks are numbered source by source. */
+    uint64_t n = idx;
+    for (int i = 0; i < s->nsrc; i++) {
+        uint64_t c = (s->src_size[i] + CONVERT_CHUNK - 1) / CONVERT_CHUNK;
+        if (n < c) {
+            *si = i;
+            *off = n * CONVERT_CHUNK;
+            *len = MIN((uint64_t)CONVERT_CHUNK, s->src_size[i] - *off);
+            return;
+        }
+        n -= c;
+    }
+    *si = -1;
+}
+
+static int convert_write_zeroes(ConvertState *s, uint64_t off, uint64_t len,
+                                uint8_t *zbuf)
+{
+    if (s->target_zero) {
+        return 0;
+    }
+    if (s->sparse == 0) {
+        /* Fully allocated output: real zeros. */
+        memset(zbuf, 0, MIN(len, (uint64_t)CONVERT_CHUNK));
+        while (len) {
+            uint64_t n = MIN(len, (uint64_t)CONVERT_CHUNK);
+            int ret = bdrv_pwrite(s->target, off, n, zbuf, 0);
+            if (ret < 0) {
+                return ret;
+            }
+            off += n;
+            len -= n;
+        }
+        return 0;
+    }
+    return bdrv_pwrite_zeroes(s->target, off, len, BDRV_REQ_MAY_UNMAP);
+}
+
+/* Writes buf (data from the source) at target offset off. */
+static int convert_write_data(ConvertState *s, uint64_t off, uint64_t len,
+                              uint8_t *buf)
+{
+    if (s->compress) {
+        uint64_t cs = s->cluster_size;
+        for (uint64_t p = 0; p < len; p += cs) {
+            uint64_t n = MIN(cs, len - p);
+            if (buffer_is_zero(buf + p, n)) {
+                int ret = convert_write_zeroes(s, off + p, n, buf + p);
+                if (ret < 0) {
+                    return ret;
+                }
+                continue;
+            }
+            int ret = bdrv_pwrite_compressed(s->target, off + p, n, buf + p);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+        return 0;
+    }
+    if (s->sparse == 0) {
+        return bdrv_pwrite(s->target, off, len, buf, 0);
+    }
+    /* Split into runs of zero / non-zero sparse units. */
+    uint64_t unit = s->sparse;
+    uint64_t p = 0;
+    while (p < len) {
+        uint64_t n = MIN(unit - ((off + p) % unit), len - p);
+        bool zero = buffer_is_zero(buf + p, n);
+        uint64_t q = p + n;
+        while (q < len) {
+            uint64_t m = MIN(unit, len - q);
+            if (buffer_is_zero(buf + q, m) != zero) {
+                break;
+            }
+            q += m;
+        }
+        int ret = zero ? convert_write_zeroes(s, off + p, q - p, buf + p)
+                       : bdrv_pwrite(s->target, off + p, q - p, buf + p, 0);
+        if (ret < 0) {
+            return ret;
+        }
+        p = q;
+    }
+    return 0;
+}
+
+static int convert_one_chunk(ConvertState *s, uint64_t idx, uint8_t *buf,
+                             uint8_t *zbuf)
+{
+    int si;
+    uint64_t off, len;
+    convert_chunk_locate(s, idx, &si, &off, &len);
+    if (si < 0) {
+        return 0;
+    }
+    BlockDriverState *src = s->src[si];
+    uint64_t base = s->src_base[si];
+    uint64_t end = off + len;
+    while (off < end) {
+        uint64_t n;
+        int depth = 0;
+        int ret = bdrv_block_status_above(src, NULL, off, end - off, &n, NULL,
+                                          NULL, &depth);
+        if (ret < 0) {
+            return ret;
+        }
+        if (s->target_backing && (depth > 0 || !(ret & BDRV_BLOCK_ALLOCATED))) {
+            /* The new backing file supplies this range. */
+        } else if ((ret & BDRV_BLOCK_ZERO) && !(ret & BDRV_BLOCK_DATA)) {
+            if (s->target_backing) {
+                ret = bdrv_pwrite_zeroes(s->target, base + off, n,
+                                         BDRV_REQ_MAY_UNMAP);
+            } else {
+                ret = convert_write_zeroes(s, base + off, n, zbuf);
+            }
+        } else {
+            ret = bdrv_pread(src, off, n, buf);
+            if (ret == 0) {
+                ret = convert_write_data(s, base + off, n, buf);
+            }
+        }
+        if (ret < 0) {
+            return ret;
+        }
+        off += n;
+    }
+    return 0;
+}
+
+static void convert_report(ConvertState *s, uint64_t bytes)
+{
+    g_mutex_lock(&s->lock);
+    s->done_bytes += bytes;
+    if (s->progress && s->total) {
+        double pct = s->done_bytes * 100.0 / s->total;
+        if (pct - s->last_pct >= 1.0 || s->done_bytes == s->total) {
+            s->last_pct = pct;
+            img_progress(true, pct);
+        }
+    }
+    g_mutex_unlock(&s->lock);
+}
+
+static gpointer convert_worker(gpointer opaque)
+{
+    ConvertState *s = opaque;
+    uint8_t *buf = g_malloc(CONVERT_CHUNK);
+    uint8_t *zbuf = g_malloc0(CONVERT_CHUNK);
+    for (;;) {
+        g_mutex_lock(&s->lock);
+        uint64_t idx = s->next_chunk++;
+        bool stop = s->error || idx >= s->nchunks;
+        g_mutex_unlock(&s->lock);
+        if (stop) {
+            break;
+        }
+        int ret = convert_one_chunk(s, idx, buf, zbuf);
+        if (ret < 0) {
+            g_mutex_lock(&s->lock);
+            if (!s->error) {
+                s->error = ret;
+            }
+            g_mutex_unlock(&s->lock);
+            break;
+        }
+        int si = -1;
+        uint64_t off = 0, len = 0;
+        convert_chunk_locate(s, idx, &si, &off, &len);
+        convert_report(s, len);
+    }
+    g_free(buf);
+    g_free(zbuf);
+    return NULL;
+}
+
+int img_convert(int argc, char **argv)
+{
+    const char *fmt = NULL, *out_fmt = "raw", *cache = NULL, *src_cache = NULL;
+    const char *out_base = NULL, *base_fmt = NULL;
+    g_autofree char *options = NULL;
+    bool compress = false, progress = false, quiet = false, skip_create = false;
+    bool force_share = false, ooo = false, target_is_zero = false;
+    uint64_t sparse = 4096;
+    long workers = 8;
+    int c, ret = 1;
+    static const struct option long_opts[] = {
+        {"help", no_argument, 0, 'h'},
+        {"force-share", no_argument, 0, 'U'},
+        {"target-is-zero", no_argument, 0, 'z' + 256},
+        {"image-opts", no_argument, 0, 'I'},
+        {"salvage", no_argument, 0, 's' + 256},
+        {0, 0, 0, 0},
+    };
+    while ((c = getopt_long(argc, argv, ":hf:O:B:CcF:o:l:S:pt:T:qnm:WUr:",
+                            long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'O':
+            out_fmt = optarg;
+            break;
+        case 'B':
+            out_base = optarg;
+            break;
+        case 'F':
+            base_fmt = optarg;
+            break;
+        case 'c':
+            compress = true;
+            break;
+        case 'C':
+        case 'l':
+        case 'r':
+        case 's' + 256:
+            break;
+        case 'o': {
+            char *n = options ? g_strdup_printf("%s,%s", options, optarg)
+                              : g_strdup(optarg);
+            g_free(options);
+            options = n;
+            break;
+        }
+        case 'S': {
+            if (parse_size(optarg, &sparse) < 0 || (sparse % 512)) {
+                error_report("Invalid buffer size for sparse output "
+                             "specified. Valid sizes are multiples of 512.");
+                return 1;
+            }
+            break;
+        }
+        case 'p':
+            progress = true;
+            break;
+        case 't':
+            cache = optarg;
+            break;
+        case 'T':
+            src_cache = optarg;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'n':
+            skip_create = true;
+            break;
+        case 'm': {
+            char *end;
+            workers = strtol(optarg, &end, 10);
+            if (*end || workers < 1 || workers > 16) {
+                error_report("Invalid number of coroutines. Allowed number "
+                             "of coroutines is between 1 and 16");
+                return 1;
+            }
+            break;
+        }
+        case 'W':
+            ooo = true;
+            break;
+        case 'U':
+            force_share = true;
+            break;
+        case 'z' + 256:
+            target_is_zero = true;
+            break;
+        case 'h':
+            return 0;
+        case ':':
+            error_report("option '%s' needs an argument", argv[optind - 1]);
+            return 1;
+        default:
+            error_report("unrecognized option '%s'", argv[optind - 1]);
+            return 1;
+        }
+    }
+    if (quiet) {
+        progress = false;
+    }
+    int nsrc = argc - optind - 1;
+    if (nsrc < 1) {
+        error_report("Expecting image file name");
+        return 1;
+    }
+    if (target_is_zero && !skip_create) {
+        error_report("--target-is-zero requires use of -n flag");
+        return 1;
+    }
+    const char *out_filename = argv[argc - 1];
+    int src_flags = 0, dst_flags = BDRV_O_RDWR | BDRV_O_NO_BACKING;
+    if (src_cache && !img_parse_cache(src_cache, &src_flags)) {
+        error_report("Invalid source cache option: %s", src_cache);
+        return 1;
+    }
+    if (cache && !img_parse_cache(cache, &dst_flags)) {
+        error_report("Invalid cache option: %s", cache);
+        return 1;
+    }
+    ConvertState s = {0};
+    g_mutex_init(&s.lock);
+    s.nsrc = nsrc;
+    s.src = g_new0(BlockDriverState *, nsrc);
+    s.src_size = g_new0(uint64_t, nsrc);
+    s.src_base = g_new0(uint64_t, nsrc);
+    Opts *o = NULL;
+    for (int i = 0; i < nsrc; i++) {
+        s.src[i] =
+            img_open(argv[optind + i], fmt, src_flags, force_share, quiet);
+        if (!s.src[i]) {
+            goto out;
+        }
+        s.src_base[i] = s.total;
+        s.src_size[i] = bdrv_getlength(s.src[i]);
+        s.total += s.src_size[i];
+    }
+    BlockDriver *drv = bdrv_find_format(out_fmt);
+    if (!drv) {
+        error_report("Unknown file format '%s'", out_fmt);
+        goto out;
+    }
+    if (options && !strcmp(options, "help")) {
+        error_report("use 'qemu-img create -f %s -o help' for the list",
+                     out_fmt);
+        goto out;
+    }
+    Error *err = NULL;
+    o = options ? opts_parse(options, NULL, bdrv_create_opts(drv), &err)
+                : opts_new();
+    if (!o) {
+        error_report("Invalid options for file format '%s'", out_fmt);
+        error_free(err);
+        goto out;
+    }
+    if (out_base) {
+        opts_set(o, "backing_file", out_base);
+        if (base_fmt) {
+            opts_set(o, "backing_fmt", base_fmt);
+        }
+    }
+    if (compress && strcmp(out_fmt, "qcow2")) {
+        error_report("Compression not supported for this file format");
+        goto out;
+    }
+    if (!skip_create) {
+        g_autofree char *sz = g_strdup_printf("%" PRIu64, s.total);
+        opts_set(o, "size", sz);
+        if (!bdrv_create(out_fmt, out_filename, o, &err)) {
+            error_report("%s: %s", out_filename, error_get_pretty(err));
+            error_free(err);
+            goto out;
+        }
+    }
+    s.target = img_open(out_filename, skip_create ? NULL : out_fmt, dst_flags,
+                        false, quiet);
+    if (!s.target) {
+        goto out;
+    }
+    if (skip_create && (uint64_t)bdrv_getlength(s.target) < s.total) {
+        error_report("Output image is too small");
+        goto out;
+    }
+    BlockDriverInfo bdi;
+    bdrv_get_info(s.target, &bdi);
+    s.cluster_size = bdi.cluster_size ? bdi.cluster_size : 65536;
+    if (compress && !bdrv_supports_compressed_writes(s.target)) {
+        error_report("Compression not supported for this file format");
+        goto out;
+    }
+    s.sparse = sparse;
+    s.compress = compress;
+    s.target_backing = out_base != NULL;
+    s.target_zero =
+        (!skip_create && !out_base && bdrv_has_zero_init(s.target)) ||
+        target_is_zero;
+    s.progress = progress;
+    for (int i = 0; i < nsrc; i++) {
+        s.nchunks += (s.src_size[i] + CONVERT_CHUNK - 1) / CONVERT_CHUNK;
+    }
+    img_progress(progress, 0.0);
+    int nthreads = ooo ? (int)workers : 1;
+    GThread *th[16];
+    for (int i = 0; i < nthreads; i++) {
+        th[i] = g_thread_new("convert", convert_worker, &s);
+    }
+    for (int i = 0; i < nthreads; i++) {
+        g_thread_join(th[i]);
+    }
+    if (s.error == 0) {
+        s.error = bdrv_flush(s.target);
+    }
+    if (s.error < 0) {
+        error_report("error while writing at byte %" PRIu64 ": %s", (uint64_t)0,
+                     strerror(-s.error));
+        goto out;
+    }
+    if (progress) {
+        img_progress(true, 100.0);
+        printf("\n");
+    }
+    ret = 0;
+out:
+    opts_free(o);
+    bdrv_unref(s.target);
+    for (int i = 0; i < nsrc; i++) {
+        bdrv_unref(s.src[i]);
+    }
+    g_free(s.src);
+    g_free(s.src_size);
+    g_free(s.src_base);
+    g_mutex_clear(&s.lock);
+    return ret;
+}
+
+/* ---- compare ----------------------------------------------------------- */
+
+/* First byte offset where a and b differ, rounded down to 512, or -1. */
+static int64_t first_mismatch(const uint8_t *a, const uint8_t *b, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i += 512) {
+        uint64_t m = MIN(512, n - i);
+        if (memcmp(a + i, b + i, m)) {
+            return (int64_t)i;
+        }
+    }
+    return -1;
+}
+
+static int64_t first_nonzero(const uint8_t *a, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i += 512) {
+        if (!buffer_is_zero(a + i, MIN(512, n - i))) {
+            return (int64_t)i;
+        }
+    }
+    return -1;
+}
+
+int img_compare(int argc, char **argv)
+{
+    const char *fmt1 = NULL, *fmt2 = NULL, *cache = NULL;
+    bool quiet = false, strict = false, force_share = false, progress = false;
+    int c;
+    static const struct option long_opts[] = {
+        {"help", no_argument, 0, 'h'},
+        {"force-share", no_argument, 0, 'U'},
+        {"image-opts", no_argument, 0, 'I'},
+        {0, 0, 0, 0},
+    };
+    while ((c = getopt_long(argc, argv, ":hf:F:T:pqsU", long_opts, NULL)) !=
+           -1) {
+        switch (c) {
+        case 'f':
+            fmt1 = optarg;
+            break;
+        case 'F':
+            fmt2 = optarg;
+            break;
+        case 'T':
+            cache = optarg;
+            break;
+        case 'p':
+            progress = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 's':
+            strict = true;
+            break;
+        case 'U':
+            force_share = true;
+            break;
+        case 'h':
+            return 0;
+        default:
+            error_report("unrecognized option '%s'", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (quiet) {
+        progress = false;
+    }
+    if (optind != argc - 2) {
+        error_report("Expecting two image file names");
+        return 2;
+    }
+    int flags = 0;
+    if (cache && !img_parse_cache(cache, &flags)) {
+        error_report("Invalid source cache option: %s", cache);
+        return 2;
+    }
+    int ret = 2;
+    BlockDriverState *bs1 =
+        img_open(argv[optind], fmt1, flags, force_share, quiet);
+    BlockDriverState *bs2 = NULL;
+    uint8_t *b1 = g_malloc(CONVERT_CHUNK), *b2 = g_malloc(CONVERT_CHUNK);
+    if (!bs1) {
+        goto out;
+    }
+    bs2 = img_open(argv[optind + 1], fmt2, flags, force_share, quiet);
+    if (!bs2) {
+        goto out;
+    }
+    uint64_t len1 = bdrv_getlength(bs1), len2 = bdrv_getlength(bs2);
+    uint64_t common = MIN(len1, len2);
+    uint64_t total = MAX(len1, len2);
+    img_progress(progress, 0.0);
+    for (uint64_t off = 0; off < common;) {
+        uint64_t n1, n2;
+        int r1 = bdrv_block_status_above(bs1, NULL, off,
+                                         MIN(common - off, CONVERT_CHUNK), &n1,
+                                         NULL, NULL, NULL);
+        int r2 = r1 < 0 ? r1
+                        : bdrv_block_status_above(bs2, NULL, off, n1, &n2, NULL,
+                                                  NULL, NULL);
+        if (r1 < 0 || r2 < 0) {
+            error_report("Sector allocation test failed for %s",
+                         r1 < 0 ? argv[optind] : argv[optind + 1]);
+            goto out;
+        }
+        uint64_t n = MIN(n1, n2);
+        bool z1 = (r1 & BDRV_BLOCK_ZERO) && !(r1 & BDRV_BLOCK_DATA);
+        bool z2 = (r2 & BDRV_BLOCK_ZERO) && !(r2 & BDRV_BLOCK_DATA);
+        if (strict &&
+            (r1 & BDRV_BLOCK_ALLOCATED) != (r2 & BDRV_BLOCK_ALLOCATED)) {
+            printf("Strict mode: Offset %" PRIu64 " block status mismatch!\n",
+                   off);
+            ret = 1;
+            goto out;
+        }
+        if (!(z1 && z2)) {
+            int e1 = bdrv_pread(bs1, off, n, b1);
+            int e2 = e1 < 0 ? e1 : bdrv_pread(bs2, off, n, b2);
+            if (e1 < 0 || e2 < 0) {
+                error_report("Error while reading offset %" PRIu64 ": %s", off,
+                             strerror(-(e1 < 0 ? e1 : e2)));
+                goto out;
+            }
+            int64_t m = first_mismatch(b1, b2, n);
+            if (m >= 0) {
+                printf("Content mismatch at offset %" PRIu64 "!\n", off + m);
+                ret = 1;
+                goto out;
+            }
+        }
+        off += n;
+        img_progress(progress, off * 100.0 / total);
+    }
+    if (len1 != len2) {
+        if (strict) {
+            printf("Strict mode: Image size mismatch!\n");
+            ret = 1;
+            goto out;
+        }
+        if (!quiet) {
+            printf("Warning: Image size mismatch!\n");
+        }
+        BlockDriverState *big = len1 > len2 ? bs1 : bs2;
+        for (uint64_t off = common; off < total;) {
+            uint64_t n;
+            int r = bdrv_block_status_above(big, NULL, off,
+                                            MIN(total - off, CONVERT_CHUNK), &n,
+                                            NULL, NULL, NULL);
+            if (r < 0) {
+                error_report("Sector allocation test failed");
+                goto out;
+            }
+            if (!((r & BDRV_BLOCK_ZERO) && !(r & BDRV_BLOCK_DATA))) {
+                if (bdrv_pread(big, off, n, b1) < 0) {
+                    error_report("Error while reading offset %" PRIu64, off);
+                    goto out;
+                }
+                int64_t m = first_nonzero(b1, n);
+                if (m >= 0) {
+                    printf("Content mismatch at offset %" PRIu64 "!\n",
+                           off + m);
+                    ret = 1;
+                    goto out;
+                }
+            }
+            off += n;
+        }
+    }
+    if (progress) {
+        img_progress(true, 100.0);
+        printf("\n");
+    }
+    if (!quiet) {
+        printf("Images are identical.\n");
+    }
+    ret = 0;
+out:
+    g_free(b1);
+    g_free(b2);
+    bdrv_unref(bs1);
+    bdrv_unref(bs2);
+    return ret;
+}
+
+/* ---- commit ------------------------------------------------------------ */
+
+int img_commit(int argc, char **argv)
+{
+    const char *fmt = NULL, *cache = NULL, *base = NULL;
+    bool quiet = false, drop = false, progress = false;
+    int c;
+    static const struct option long_opts[] = {
+        {"help", no_argument, 0, 'h'},
+        {"image-opts", no_argument, 0, 'I'},
+        {0, 0, 0, 0},
+    };
+    while ((c = getopt_long(argc, argv, ":f:ht:b:dpqr:", long_opts, NULL)) !=
+           -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 't':
+            cache = optarg;
+            break;
+        case 'b':
+            base = optarg;
+            drop = true; /* -b implies -d */
+            break;
+        case 'd':
+            drop = true;
+            break;
+        case 'p':
+            progress = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'r':
+            break;
+        case 'h':
+            return 0;
+        default:
+            error_report("unrecognized option '%s'", argv[optind - 1]);
+            return 1;
+        }
+    }
+    if (quiet) {
+        progress = false;
+    }
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    int flags = BDRV_O_RDWR | BDRV_O_NO_BACKING;
+    if (cache && !img_parse_cache(cache, &flags)) {
+        error_report("Invalid cache option: %s", cache);
+        return 1;
+    }
+    BlockDriverState *top = img_open(argv[optind], fmt, flags, false, quiet);
+    if (!top) {
+        return 1;
+    }
+    BlockDriverState *bb = NULL;
+    int ret = 1;
+    uint8_t *buf = g_malloc(CONVERT_CHUNK);
+    if (!bdrv_backing_file(top)[0]) {
+        error_report("Image does not have a backing file");
+        goto out;
+    }
+    if (base && strcmp(base, bdrv_backing_file(top)) &&
+        strcmp(base, bdrv_full_backing_filename(top))) {
+        error_report("Committing into an indirect base image is not "
+                     "supported: '%s'",
+                     base);
+        goto out;
+    }
+    Error *err = NULL;
+    const char *bfmt = bdrv_backing_format(top);
+    bb = bdrv_open(bdrv_full_backing_filename(top), bfmt[0] ? bfmt : NULL,
+                   BDRV_O_RDWR, &err);
+    if (!bb) {
+        error_report_err(err);
+        goto out;
+    }
+    uint64_t len = bdrv_getlength(top);
+    if ((uint64_t)bdrv_getlength(bb) < len &&
+        bdrv_truncate(bb, len, false, PREALLOC_MODE_OFF, &err) < 0) {
+        error_report_err(err);
+        goto out;
+    }
+    img_progress(progress, 0.0);
+    for (uint64_t off = 0; off < len;) {
+        uint64_t n;
+        int r = bdrv_block_status(top, off, MIN(len - off, CONVERT_CHUNK), &n,
+                                  NULL, NULL);
+        if (r < 0) {
+            error_report("Block status failed: %s", strerror(-r));
+            goto out;
+        }
+        if (r & BDRV_BLOCK_ALLOCATED) {
+            if ((r & BDRV_BLOCK_ZERO) && !(r & BDRV_BLOCK_DATA)) {
+                r = bdrv_pwrite_zeroes(bb, off, n, 0);
+            } else {
+                r = bdrv_pread(top, off, n, buf);
+                if (r == 0) {
+                    r = bdrv_pwrite(bb, off, n, buf, 0);
+                }
+            }
+            if (r < 0) {
+                error_report("Commit failed: %s", strerror(-r));
+                goto out;
+            }
+        }
+        off += n;
+        img_progress(progress, off * 100.0 / len);
+    }
+    if (bdrv_flush(bb) < 0) {
+        error_report("Could not flush the base image");
+        goto out;
+    }
+    if (!drop && bdrv_make_empty(top, &err) < 0) {
+        error_report_err(err);
+        goto out;
+    }
+    if (progress) {
+        printf("\n");
+    }
+    if (!quiet) {
+        printf("Image committed.\n");
+    }
+    ret = 0;
+out:
+    g_free(buf);
+    bdrv_unref(bb);
+    bdrv_unref(top);
+    return ret;
+}
+
+/* ---- rebase ------------------------------------------------------------ */
+
+int img_rebase(int argc, char **argv)
+{
+    const char *fmt = NULL, *cache = NULL, *src_cache = NULL;
+    const char *out_base = NULL, *out_fmt = NULL;
+    bool quiet = false, unsafe = false, progress = false, force_share = false;
+    int c;
+    static const struct option long_opts[] = {
+        {"help", no_argument, 0, 'h'},
+        {"force-share", no_argument, 0, 'U'},
+        {"image-opts", no_argument, 0, 'I'},
+        {0, 0, 0, 0},
+    };
+    while ((c = getopt_long(argc, argv, ":hf:F:b:upt:T:qU", long_opts, NULL)) !=
+           -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'F':
+            out_fmt = optarg;
+            break;
+        case 'b':
+            out_base = optarg;
+            break;
+        case 'u':
+            unsafe = true;
+            break;
+        case 'p':
+            progress = true;
+            break;
+        case 't':
+            cache = optarg;
+            break;
+        case 'T':
+            src_cache = optarg;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'U':
+            force_share = true;
+            break;
+        case 'h':
+            return 0;
+        default:
+            error_report("unrecognized option '%s'", argv[optind - 1]);
+            return 1;
+        }
+    }
+    (void)force_share;
+    (void)src_cache;
+    if (quiet) {
+        progress = false;
+    }
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    if (!out_base) {
+        error_report("Must specify backing file (-b) or use unsafe mode (-u)");
+        return 1;
+    }
+    const char *filename = argv[optind];
+    int flags = BDRV_O_RDWR | (unsafe ? BDRV_O_NO_BACKING : 0);
+    if (cache && !img_parse_cache(cache, &flags)) {
+        error_report("Invalid cache option: %s", cache);
+        return 1;
+    }
+    BlockDriverState *bs = img_open(filename, fmt, flags, false, quiet);
+    if (!bs) {
+        return 1;
+    }
+    BlockDriverState *nb = NULL;
+    Error *err = NULL;
+    int ret = 1;
+    uint8_t *b1 = g_malloc(CONVERT_CHUNK), *b2 = g_malloc(CONVERT_CHUNK);
+    if (!unsafe && out_base[0]) {
+        char path[4096];
+        bdrv_resolve_backing(filename, out_base, path, sizeof(path));
+        nb = bdrv_open(path, out_fmt, 0, &err);
+        if (!nb) {
+            error_report("Could not open new backing file '%s': %s", path,
+                         error_get_pretty(err));
+            error_free(err);
+            goto out;
+        }
+    }
+    if (!unsafe) {
+        /* Copy every unallocated range whose content would change. */
+        BlockDriverState *old = bdrv_backing(bs);
+        uint64_t len = bdrv_getlength(bs);
+        BlockDriverInfo bdi;
+        bdrv_get_info(bs, &bdi);
+        uint64_t step = bdi.cluster_size ? (uint64_t)bdi.cluster_size : 65536;
+        img_progress(progress, 0.0);
+        for (uint64_t off = 0; off < len;) {
+            uint64_t n;
+            int r =
+                bdrv_is_allocated(bs, off, MIN(len - off, CONVERT_CHUNK), &n);
+            if (r < 0) {
+                error_report("error while reading image metadata: %s",
+                             strerror(-r));
+                goto out;
+            }
+            if (!r) {
+                for (uint64_t p = off; p < off + n; p += step) {
+                    uint64_t m = MIN(step, off + n - p);
+                    int e = 0;
+                    if (old && p < (uint64_t)bdrv_getlength(old)) {
+                        uint64_t k = MIN(m, bdrv_getlength(old) - p);
+                        e = bdrv_pread(old, p, k, b1);
+                        memset(b1 + k, 0, m - k);
+                    } else {
+                        memset(b1, 0, m);
+                    }
+                    if (e == 0 && nb && p < (uint64_t)bdrv_getlength(nb)) {
+                        uint64_t k = MIN(m, bdrv_getlength(nb) - p);
+                        e = bdrv_pread(nb, p, k, b2);
+                        memset(b2 + k, 0, m - k);
+                    } else {
+                        memset(b2, 0, m);
+                    }
+                    if (e == 0 && memcmp(b1, b2, m)) {
+                        e = bdrv_pwrite(bs, p, m, b1, 0);
+                    }
+                    if (e < 0) {
+                        error_report("error while rebasing: %s", strerror(-e));
+                        goto out;
+                    }
+                }
+            }
+            off += n;
+            img_progress(progress, off * 100.0 / len);
+        }
+        if (progress) {
+            printf("\n");
+        }
+    }
+    if (!out_fmt && nb) {
+        out_fmt = bdrv_get_format_name(nb);
+    }
+    if (bdrv_change_backing_file(bs, out_base[0] ? out_base : NULL,
+                                 out_base[0] ? out_fmt : NULL, &err) < 0) {
+        error_report("Could not change the backing file to '%s': %s", out_base,
+                     error_get_pretty(err));
+        error_free(err);
+        goto out;
+    }
+    ret = 0;
+out:
+    g_free(b1);
+    g_free(b2);
+    bdrv_unref(nb);
+    bdrv_unref(bs);
+    return ret;
+}
+
+/* ---- dd ---------------------------------------------------------------- */
+
+int img_dd(int argc, char **argv)
+{
+    const char *fmt = NULL, *out_fmt = "raw", *in = NULL, *out = NULL;
+    uint64_t bs_size = 512, count = UINT64_MAX, skip = 0;
+    bool force_share = false;
+    int c;
+    static const struct option long_opts[] = {
+        {"help", no_argument, 0, 'h'},
+        {"force-share", no_argument, 0, 'U'},
+        {"image-opts", no_argument, 0, 'I'},
+        {0, 0, 0, 0},
+    };
+    while ((c = getopt_long(argc, argv, ":hf:O:U", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'O':
+            out_fmt = optarg;
+            break;
+        case 'U':
+            force_share = true;
+            break;
+        case 'h':
+            return 0;
+        default:
+            error_report("unrecognized option '%s'", argv[optind - 1]);
+            return 1;
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (!eq) {
+            error_report("unrecognized operand %s", argv[i]);
+            return 1;
+        }
+        g_autofree char *k = g_strndup(argv[i], eq - argv[i]);
+        const char *v = eq + 1;
+        if (!strcmp(k, "if")) {
+            in = v;
+        } else if (!strcmp(k, "of")) {
+            out = v;
+        } else if (!strcmp(k, "bs")) {
+            if (parse_size(v, &bs_size) < 0 || !bs_size ||
+                bs_size > INT32_MAX) {
+                error_report("invalid number: '%s'", v);
+                return 1;
+            }
+        } else if (!strcmp(k, "count")) {
+            if (parse_size(v, &count) < 0) {
+                error_report("invalid number: '%s'", v);
+                return 1;
+            }
+        } else if (!strcmp(k, "skip")) {
+            if (parse_size(v, &skip) < 0) {
+                error_report("invalid number: '%s'", v);
+                return 1;
+            }
+        } else {
+            error_report("unrecognized operand %s", argv[i]);
+            return 1;
+        }
+    }
+    if (!in) {
+        error_report("Must specify input file");
+        return 1;
+    }
+    if (!out) {
+        error_report("Must specify output file");
+        return 1;
+    }
+    BlockDriverState *src = img_open(in, fmt, 0, force_share, false);
+    if (!src) {
+        return 1;
+    }
+    BlockDriverState *dst = NULL;
+    int ret = 1;
+    uint8_t *buf = g_malloc(bs_size);
+    uint64_t len = bdrv_getlength(src);
+    uint64_t start = skip * bs_size;
+    if (skip && (skip > len / bs_size + 1 || start > len)) {
+        error_report("cannot skip to specified offset");
+        start = len;
+    }
+    uint64_t size = len - MIN(start, len);
+    if (count != UINT64_MAX && count * bs_size < size) {
+        size = count * bs_size;
+    }
+    Opts *o = opts_new();
+    g_autofree char *sz = g_strdup_printf("%" PRIu64, size);
+    opts_set(o, "size", sz);
+    Error *err = NULL;
+    if (!bdrv_create(out_fmt, out, o, &err)) {
+        error_report("%s: error while creating output image: %s", out,
+                     error_get_pretty(err));
+        error_free(err);
+        opts_free(o);
+        goto out;
+    }
+    opts_free(o);
+    dst = img_open(out, out_fmt, BDRV_O_RDWR | BDRV_O_NO_BACKING, false, false);
+    if (!dst) {
+        goto out;
+    }
+    for (uint64_t p = 0; p < size; p += bs_size) {
+        uint64_t n = MIN(bs_size, size - p);
+        int r = bdrv_pread(src, start + p, n, buf);
+        if (r < 0) {
+            error_report("error while reading from input image file: %s",
+                         strerror(-r));
+            goto out;
+        }
+        if (!buffer_is_zero(buf, n)) {
+            r = bdrv_pwrite(dst, p, n, buf, 0);
+            if (r < 0) {
+                error_report("error while writing to output image file: %s",
+                             strerror(-r));
+                goto out;
+            }
+        }
+    }
+    ret = 0;
+out:
+    g_free(buf);
+    bdrv_unref(dst);
+    bdrv_unref(src);
+    return ret;
+}
+
+/* ---- bench ------------------------------------------------------------- */
+
+int img_bench(int argc, char **argv)
+{
+    const char *fmt = NULL, *cache = NULL;
+    uint64_t count = 75000, depth = 64, offset = 0, bufsize = 4096, step = 0;
+    bool quiet = false, write = false, force_share = false;
+    int c;
+    static const struct option long_opts[] = {
+        {"help", no_argument, 0, 'h'},
+        {"force-share", no_argument, 0, 'U'},
+        {"flush-interval", required_argument, 0, 'F' + 256},
+        {"no-drain", no_argument, 0, 'D' + 256},
+        {"pattern", required_argument, 0, 'P' + 256},
+        {"image-opts", no_argument, 0, 'I'},
+        {0, 0, 0, 0},
+    };
+    while ((c = getopt_long(argc, argv, ":hc:d:f:ni:o:qs:S:t:wU", long_opts,
+                            NULL)) != -1) {
+        uint64_t *dst = NULL;
+        switch (c) {
+        case 'c':
+            dst = &count;
+            break;
+        case 'd':
+            dst = &depth;
+            break;
+        case 'o':
+            dst = &offset;
+            break;
+        case 's':
+            dst = &bufsize;
+            break;
+        case 'S':
+            dst = &step;
+            break;
+        case 'f':
+            fmt = optarg;
+            break;
+        case 't':
+            cache = optarg;
+            break;
+        case 'n':
+            cache = "none";
+            break;
+        case 'i':
+        case 'F' + 256:
+        case 'D' + 256:
+        case 'P' + 256:
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'w':
+            write = true;
+            break;
+        case 'U':
+            force_share = true;
+            break;
+        case 'h':
+            return 0;
+        default:
+            error_report("unrecognized option '%s'", argv[optind - 1]);
+            return 1;
+        }
+        if (dst && parse_size(optarg, dst) < 0) {
+            error_report("Invalid value '%s'", optarg);
+            return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        error_report("Expecting one image file name");
+        return 1;
+    }
+    if (!bufsize || bufsize > INT32_MAX) {
+        error_report("Invalid buffer size specified");
+        return 1;
+    }
+    if (!step) {
+        step = bufsize;
+    }
+    int flags = write ? BDRV_O_RDWR : 0;
+    if (cache && !img_parse_cache(cache, &flags)) {
+        error_report("Invalid cache mode");
+        return 1;
+    }
+    BlockDriverState *bs =
+        img_open(argv[optind], fmt, flags, force_share && !write, quiet);
+    if (!bs) {
+        return 1;
+    }
+    uint64_t len = bdrv_getlength(bs);
+    if (!quiet) {
+        printf("Sending %" PRIu64 " %s requests, %" PRIu64
+               " bytes each, %" PRIu64
+               " in parallel (starting at offset %" PRIu64
+               ", step size %" PRIu64 ")\n",
+               count, write ? "write" : "read", bufsize, depth, offset, step);
+    }
+    uint8_t *buf = g_malloc0(bufsize);
+    if (write) {
+        memset(buf, 0xa5, bufsize);
+    }
+    gint64 t0 = g_get_monotonic_time();
+    uint64_t off = offset;
+    int ret = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        if (off + bufsize > len) {
+            off = 0;
+        }
+        int r = write ? bdrv_pwrite(bs, off, bufsize, buf, 0)
+                      : bdrv_pread(bs, off, bufsize, buf);
+        if (r < 0) {
+            error_report("Failed request: %s", strerror(-r));
+            ret = 1;
+            break;
+        }
+        off += step;
+    }
+    if (write && ret == 0) {
+        bdrv_flush(bs);
+    }
+    if (ret == 0 && !quiet) {
+        printf("Run completed in %3.3f seconds.\n",
+               (g_get_monotonic_time() - t0) / 1e6);
+    }
+    g_free(buf);
+    bdrv_unref(bs);
+    return ret;
+}
