@@ -106,10 +106,20 @@ typedef struct Property {
       .defval.i = (d) }
 #define DEFINE_PROP_PTR(n, State, f)                                           \
     { .name = (n), .type = PROP_PTR, .offset = offsetof(State, f) }
+/* void * fields, resolved by the layer that registered the backend kind. */
+#define DEFINE_PROP_DRIVE(n, State, f)                                         \
+    { .name = (n), .type = PROP_DRIVE, .offset = offsetof(State, f) }
+#define DEFINE_PROP_NETDEV(n, State, f)                                        \
+    { .name = (n), .type = PROP_NETDEV, .offset = offsetof(State, f) }
 #define DEFINE_PROP_END { .name = NULL }
 
-/* `-device help` groups, in QEMU's order and wording. */
+/*
+ * `-device help` groups, printed in QEMU's order and wording (bridge first,
+ * uncategorized last).  UNCATEGORIZED is 0 so that a type that sets no
+ * category lands there.
+ */
 typedef enum DeviceCategory {
+    DEVICE_CATEGORY_UNCATEGORIZED = 0, /* "Uncategorized devices" */
     DEVICE_CATEGORY_BRIDGE,  /* "Controller/Bridge/Hub devices" */
     DEVICE_CATEGORY_USB,     /* "USB devices" */
     DEVICE_CATEGORY_STORAGE, /* "Storage devices" */
@@ -120,7 +130,6 @@ typedef enum DeviceCategory {
     DEVICE_CATEGORY_MISC,    /* "Misc devices" */
     DEVICE_CATEGORY_CPU,     /* "CPU devices" */
     DEVICE_CATEGORY_WATCHDOG,/* "Watchdog devices" */
-    DEVICE_CATEGORY_UNCATEGORIZED, /* "Uncategorized devices" */
     DEVICE_CATEGORY__MAX
 } DeviceCategory;
 
@@ -140,13 +149,20 @@ typedef struct DeviceTypeInfo {
     /* After defaults and -global, before user properties.  Parents first. */
     void (*instance_init)(DeviceState *dev);
     /*
-     * Makes the device live; a parent type's realize runs the child's
-     * through its own class_data when it needs to wrap it (e.g. PCI).
-     * Returns false with errp set on failure.
+     * Makes the device live.  The core calls the realize of every type in
+     * the chain, parents first (so "pci-device" sets up config space before
+     * "e1000" runs); a parent that must also act after its child does it
+     * through hooks in the child's class_data.  Returns false with errp set
+     * on failure; the types already realized are then unrealized, children
+     * first.
      */
     bool (*realize)(DeviceState *dev, Error **errp);
+    /* Children first. */
     void (*unrealize)(DeviceState *dev);
-    /* Puts every register in its power-on state. */
+    /*
+     * Puts every register in its power-on state.  The core calls the reset
+     * of every type in the chain, parents first.
+     */
     void (*reset)(DeviceState *dev);
     /* Buses the device provides are created in realize with bus_new(). */
 } DeviceTypeInfo;
@@ -158,6 +174,13 @@ struct BusState {
     GPtrArray *children; /* DeviceState*, in plug order */
     /* Optional: checks/prepares a device being plugged (e.g. PCI devfn). */
     bool (*plug)(BusState *bus, DeviceState *dev, Error **errp);
+    /*
+     * Optional: bus-specific `info qtree` lines for a device on this bus
+     * (e.g. "class Ethernet controller, addr 00:03.0, ..."), each line
+     * starting with indent spaces and ending with a newline.
+     */
+    void (*print_dev)(BusState *bus, DeviceState *dev, GString *out,
+                      int indent);
     void *opaque;
 };
 
@@ -238,8 +261,26 @@ BusState *bus_find_type(const char *type);
 /* The main system bus ("main-system-bus"), parent of sysbus devices. */
 BusState *sysbus_get_default(void);
 
-/* Looks a device up by its id. */
+/* Looks a realized device up by its id. */
 DeviceState *device_find_id(const char *id);
+/*
+ * Looks a realized device up by canonical path ("/machine/peripheral/ID",
+ * "/machine/peripheral-anon/device[0]", "/machine/unattached/device[3]")
+ * or, when path has no '/', by id (qtest's irq_intercept_in takes either).
+ */
+DeviceState *device_find_path(const char *path);
+
+/*
+ * Backends of drive= and netdev= properties.  The block and net layers
+ * register how an id becomes the object stored in the property's void *
+ * field (find sets errp when there is none) and how to name it back for
+ * `info qtree`.  Until one is registered such properties reject values.
+ */
+typedef struct DevicePropBackend {
+    void *(*find)(const char *id, Error **errp);
+    const char *(*name)(const void *backend);
+} DevicePropBackend;
+void device_prop_register_backend(PropType type, const DevicePropBackend *be);
 
 /*
  * -device: opts has "driver" (implied key) and properties, plus optional

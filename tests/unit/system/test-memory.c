@@ -987,7 +987,7 @@ static gpointer reader_thread(gpointer opaque)
         }
         flatview_unref(fv);
         address_space_read(a->as, 0x800, MEMTXATTRS_UNSPECIFIED, &b, 1);
-        a->iterations++;
+        g_atomic_int_inc((gint *)&a->iterations);
     }
     return NULL;
 }
@@ -1005,6 +1005,10 @@ static void test_concurrent_readers(void)
     memory_region_add_subregion(&f.root, 0, &ram);
     args.as = &f.as;
     t = g_thread_new("reader", reader_thread, &args);
+    /* Changes overlap the reader's work: start once it runs. */
+    while (!g_atomic_int_get((gint *)&args.iterations)) {
+        g_thread_yield();
+    }
     for (int i = 0; i < 2000; i++) {
         memory_region_add_subregion_overlap(&f.root, (i % 16) * 0x100, &over,
                                             1);
