@@ -651,16 +651,20 @@ int bdrv_block_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     if (*pnum == 0 || *pnum > bytes) {
         *pnum = bytes;
     }
-    if ((ret & BDRV_BLOCK_RECURSE) && f && (ret & BDRV_BLOCK_OFFSET_VALID)) {
+    if ((ret & (BDRV_BLOCK_RECURSE | BDRV_BLOCK_RAW)) && f &&
+        (ret & BDRV_BLOCK_OFFSET_VALID)) {
         uint64_t fpnum;
         int fret = bdrv_block_status(f, m, *pnum, &fpnum, NULL, NULL);
         if (fret >= 0 && fpnum > 0) {
             *pnum = fpnum;
             if (fret & BDRV_BLOCK_ZERO) {
-                ret = (ret & ~BDRV_BLOCK_DATA) | BDRV_BLOCK_ZERO;
+                ret |= BDRV_BLOCK_ZERO;
+                if (ret & BDRV_BLOCK_RAW) {
+                    ret &= ~BDRV_BLOCK_DATA;
+                }
             }
         }
-        ret &= ~BDRV_BLOCK_RECURSE;
+        ret &= ~(BDRV_BLOCK_RECURSE | BDRV_BLOCK_RAW);
     }
     if (ret & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO)) {
         ret |= BDRV_BLOCK_ALLOCATED;
@@ -690,11 +694,7 @@ int bdrv_block_status_above(BlockDriverState *bs, BlockDriverState *base,
         }
         if (n == 0) {
             /* Past the end of this (shorter) layer: reads as zero. */
-            int64_t plen = bdrv_getlength(p);
             *pnum = limit;
-            if (plen >= 0 && offset < (uint64_t)bdrv_getlength(bs)) {
-                *pnum = limit;
-            }
             if (depth) {
                 *depth = d;
             }

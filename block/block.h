@@ -50,7 +50,8 @@ typedef struct BlockDriverState BlockDriverState;
 #define BDRV_BLOCK_OFFSET_VALID 0x04 /* *map is the host offset */
 #define BDRV_BLOCK_ALLOCATED    0x10 /* this layer supplies the content */
 #define BDRV_BLOCK_COMPRESSED   0x20
-#define BDRV_BLOCK_RECURSE      0x40 /* ask bs->file about the same range */
+#define BDRV_BLOCK_RECURSE      0x40 /* add the file's ZERO for this range */
+#define BDRV_BLOCK_RAW          0x80 /* the file's status is the answer */
 
 typedef enum PreallocMode {
     PREALLOC_MODE_OFF,

@@ -332,9 +332,11 @@ static int qcow2_map_run(BlockDriverState *bs, uint64_t guest, uint64_t max,
                                     j);
             return -EIO;
         }
-        return kind == 0   ? QCOW2_CLUSTER_UNALLOCATED
-               : kind == 1 ? QCOW2_CLUSTER_ZERO_PLAIN
-                           : QCOW2_CLUSTER_NORMAL;
+        if (kind == 0) {
+            return t == QCOW2_CLUSTER_NORMAL ? QCOW2_CLUSTER_UNALLOCATED_ALLOC
+                                             : QCOW2_CLUSTER_UNALLOCATED;
+        }
+        return kind == 1 ? QCOW2_CLUSTER_ZERO_PLAIN : QCOW2_CLUSTER_NORMAL;
     }
     uint64_t len = MIN(max, s->cluster_size - in_off);
     if (t == QCOW2_CLUSTER_COMPRESSED) {
@@ -381,6 +383,7 @@ int qcow2_read(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         }
         switch (t) {
         case QCOW2_CLUSTER_UNALLOCATED:
+        case QCOW2_CLUSTER_UNALLOCATED_ALLOC:
             ret = bdrv_read_backing(bs, offset, n, buf);
             break;
         case QCOW2_CLUSTER_ZERO_PLAIN:
@@ -419,6 +422,9 @@ int qcow2_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     switch (t) {
     case QCOW2_CLUSTER_UNALLOCATED:
         return 0;
+    case QCOW2_CLUSTER_UNALLOCATED_ALLOC:
+        *map = host;
+        return BDRV_BLOCK_OFFSET_VALID;
     case QCOW2_CLUSTER_ZERO_PLAIN:
         return BDRV_BLOCK_ZERO;
     case QCOW2_CLUSTER_ZERO_ALLOC:

@@ -750,7 +750,7 @@ static int check_l2(BlockDriverState *bs, CheckState *cs, uint64_t l2_off,
             if (active) {
                 res->allocated_clusters++;
                 res->compressed_clusters++;
-                *last_host = 0;
+                res->fragmented_clusters++;
             }
             break;
         }
@@ -827,6 +827,7 @@ static int check_l1(BlockDriverState *bs, CheckState *cs, uint64_t l1_off,
             res->corruptions++;
             continue;
         }
+        last_host = 0; /* contiguity is judged per L2 table, as QEMU */
         ret = check_l2(bs, cs, l2_off, active, &last_host);
         if (ret < 0) {
             return ret;

@@ -403,7 +403,7 @@ static int qcow2_snapshot_create_locked(BlockDriverState *bs, const char *name,
         .disk_size = s->size,
         .date_sec = now / 1000000,
         .date_nsec = (now % 1000000) * 1000,
-        .icount = UINT64_MAX,
+        .icount = 0, /* QEMU records 0 outside record/replay */
         .extra_data_size = SNAPSHOT_EXTRA_SIZE,
     };
     s->nb_snapshots++;

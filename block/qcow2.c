@@ -304,6 +304,7 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
     s->read_only = !(flags & BDRV_O_RDWR);
     s->ignore_corrupt = flags & BDRV_O_CHECK;
     s->cluster_cache_offset = -1;
+    s->metadata_prealloc = -1;
     if (file_len < 0) {
         error_setg_errno(errp, (int)-file_len, "Could not get file size");
         return (int)file_len;
@@ -703,6 +704,25 @@ static int64_t qcow2_getlength(BlockDriverState *bs)
     return (int64_t)s->size;
 }
 
+/*
+ * Whether the image looks metadata-preallocated: far more clusters in use
+ * than the host file really stores.  Such images get their zero ranges
+ * from the file's holes (BDRV_BLOCK_RECURSE), as QEMU reports them.
+ */
+static bool qcow2_detect_metadata_prealloc(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (s->metadata_prealloc < 0) {
+        int64_t len = bdrv_getlength(bs->file);
+        int64_t real = bdrv_get_allocated_file_size(bs->file);
+        s->metadata_prealloc =
+            len > 0 && real >= 0 &&
+            (uint64_t)len / 9 * 10 > (uint64_t)real + 4 * s->cluster_size &&
+            (uint64_t)len > real * 10 / 9 + 4 * s->cluster_size;
+    }
+    return s->metadata_prealloc;
+}
+
 static int qcow2_block_status(BlockDriverState *bs, uint64_t offset,
                               uint64_t bytes, uint64_t *pnum, uint64_t *map,
                               BlockDriverState **file)
@@ -712,9 +732,10 @@ static int qcow2_block_status(BlockDriverState *bs, uint64_t offset,
     int ret = qcow2_status(bs, offset, bytes, pnum, map);
     g_mutex_unlock(&s->lock);
     *file = bs->file;
-    if (ret >= 0 && !(ret & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO)) &&
-        !bs->backing && !bs->backing_file[0]) {
-        return 0; /* unallocated; the generic code reports zero */
+    if (ret >= 0 && (ret & BDRV_BLOCK_DATA) &&
+        (ret & BDRV_BLOCK_OFFSET_VALID) &&
+        qcow2_detect_metadata_prealloc(bs)) {
+        ret |= BDRV_BLOCK_RECURSE;
     }
     return ret;
 }

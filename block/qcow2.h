@@ -53,6 +53,8 @@ typedef enum Qcow2ClusterType {
     QCOW2_CLUSTER_ZERO_ALLOC,
     QCOW2_CLUSTER_NORMAL,
     QCOW2_CLUSTER_COMPRESSED,
+    /* Extended L2: subcluster unallocated inside an allocated cluster. */
+    QCOW2_CLUSTER_UNALLOCATED_ALLOC,
 } Qcow2ClusterType;
 
 typedef struct Qcow2CacheEntry {
@@ -148,6 +150,7 @@ typedef struct BDRVQcow2State {
     bool dirty_set; /* we set the dirty bit (lazy refcounts) */
     bool read_only;
     bool ignore_corrupt; /* opened by check */
+    int metadata_prealloc; /* -1 unknown, else whether detected */
 } BDRVQcow2State;
 
 /* qcow2.c */

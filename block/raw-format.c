@@ -60,7 +60,7 @@ static int raw_block_status(BlockDriverState *bs, uint64_t offset,
     *pnum = bytes;
     *map = offset;
     *file = bs->file;
-    return BDRV_BLOCK_DATA | BDRV_BLOCK_OFFSET_VALID | BDRV_BLOCK_RECURSE;
+    return BDRV_BLOCK_DATA | BDRV_BLOCK_OFFSET_VALID | BDRV_BLOCK_RAW;
 }
 
 static int raw_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)

@@ -514,7 +514,7 @@ static void print_snapshot_table(QEMUSnapshotInfo *sns, int n)
                  (int)(secs / 3600), (int)((secs / 60) % 60), (int)(secs % 60),
                  (int)((sn->vm_clock_nsec / 1000000) % 1000));
         if (sn->icount == UINT64_MAX) {
-            snprintf(icount, sizeof(icount), "%s", "0");
+            icount[0] = 0;
         } else {
             snprintf(icount, sizeof(icount), "%" PRIu64, sn->icount);
         }
@@ -925,11 +925,13 @@ typedef struct MapEntry {
     BlockDriverState *file;
 } MapEntry;
 
-static void map_print(const MapEntry *e, bool json, bool *first)
+/* Prints one merged entry; false when human output cannot show it. */
+static bool map_print(const MapEntry *e, bool json, bool *first)
 {
     if (json) {
         printf("%s{ \"start\": %" PRIu64 ", \"length\": %" PRIu64
-               ", \"depth\": %d, \"present\": %s, \"zero\": %s, \"data\": %s",
+               ", \"depth\": %d, \"present\": %s, \"zero\": %s, "
+               "\"data\": %s",
                *first ? "[" : ",\n", e->start, e->length, e->depth,
                e->present ? "true" : "false", e->zero ? "true" : "false",
                e->data ? "true" : "false");
@@ -937,22 +939,24 @@ static void map_print(const MapEntry *e, bool json, bool *first)
             printf(", \"offset\": %" PRIu64, e->offset);
         }
         printf("}");
-    } else if (e->data && e->has_offset) {
-        if (*first) {
-            printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to",
-                   "File");
+        *first = false;
+        return true;
+    }
+    if (*first) {
+        printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to",
+               "File");
+        *first = false;
+    }
+    if (e->data && !e->zero) {
+        if (!e->has_offset) {
+            error_report("File contains external, encrypted or compressed "
+                         "clusters.");
+            return false;
         }
         printf("%#-16" PRIx64 "%#-16" PRIx64 "%#-16" PRIx64 "%s\n", e->start,
                e->length, e->offset, bdrv_get_filename(e->file));
-    } else {
-        if (*first) {
-            printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to",
-                   "File");
-        }
-        *first = false;
-        return;
     }
-    *first = false;
+    return true;
 }
 
 static int img_map(int argc, char **argv)
@@ -1029,6 +1033,7 @@ static int img_map(int argc, char **argv)
                                       &n, &map, &file, &depth);
         if (ret < 0) {
             error_report("Could not read file metadata: %s", strerror(-ret));
+            ret = -EIO;
             break;
         }
         MapEntry e = {
@@ -1050,8 +1055,9 @@ static int img_map(int argc, char **argv)
             (!e.has_offset || cur.offset + cur.length == e.offset)) {
             cur.length += e.length;
         } else {
-            if (have) {
-                map_print(&cur, json, &first);
+            if (have && !map_print(&cur, json, &first)) {
+                ret = -EINVAL;
+                break;
             }
             cur = e;
             have = true;
@@ -1059,8 +1065,8 @@ static int img_map(int argc, char **argv)
         off += n;
         ret = 0;
     }
-    if (have) {
-        map_print(&cur, json, &first);
+    if (have && ret == 0 && !map_print(&cur, json, &first)) {
+        ret = -EINVAL;
     }
     if (json) {
         printf("]\n");
