@@ -246,7 +246,6 @@ typedef enum TCGOpcode {
     INDEX_op_goto_tb,    /* (idx) */
     INDEX_op_exit_tb,    /* (val) return val to cpu_exec */
     INDEX_op_goto_ptr,   /* (ptr) jump to host code */
-    INDEX_op_exit_check, /* (): leave the TB if cpu->exit_request */
 
     INDEX_op_mov,        /* (d, a) */
     INDEX_op_setcond,    /* (d, a, b, cond) d = a cond b ? 1 : 0 */
@@ -275,10 +274,6 @@ typedef enum TCGOpcode {
     INDEX_op_or,
     INDEX_op_xor,
     INDEX_op_andc,
-    INDEX_op_orc,
-    INDEX_op_eqv,
-    INDEX_op_nand,
-    INDEX_op_nor,
     INDEX_op_not, /* (d, a) */
     INDEX_op_shl,
     INDEX_op_shr,

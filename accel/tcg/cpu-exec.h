@@ -278,6 +278,14 @@ uint64_t page_find_range_empty(uint64_t start, uint64_t max, uint64_t len,
 int page_unprotect(uint64_t addr, uintptr_t host_pc, const sigset_t *old_set);
 
 /*
+ * Makes the guest pages of [start, start+len) writable again if they were
+ * write-protected for translated code (invalidating their TBs).  linux-user
+ * calls it before a syscall writes into guest memory (read(2) etc.), since
+ * the kernel would fail with EFAULT instead of raising SIGSEGV.
+ */
+void page_unprotect_range(uint64_t start, uint64_t len);
+
+/*
  * Set while a C helper touches guest memory (cpu_ld*_data_ra etc.), so
  * the SIGSEGV handler can restore state: the helper's GETPC(), else 0.
  */

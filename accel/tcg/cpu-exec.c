@@ -1,0 +1,312 @@
+/*
+ * The execution loop: find or translate the TB for the current CPU state,
+ * chain it to the previous one, run it, repeat until an exception or an
+ * exit request.  Exceptions raised from helpers come back here through
+ * siglongjmp (cpu_loop_exit).  Also: exclusive sections, the indirect
+ * branch lookup helper used by generated code, and -d exec/cpu logging.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include "accel/tcg/tb-internal.h"
+#include "tcg/tcg-internal.h"
+#include "util/log.h"
+
+__thread CPUState *current_cpu;
+ptrdiff_t tcg_cpu_env_offset;
+CPUState *first_cpu;
+const TCGCPUOps *tcg_cpu_ops;
+
+void tb_cache_init(void);
+
+static pthread_mutex_t cpu_list_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t exclusive_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t exclusive_resume = PTHREAD_COND_INITIALIZER;
+static bool exclusive_active;
+static int cpu_next_index;
+
+static size_t tcg_exec_code_size;
+
+static void tcg_exec_init_once(void)
+{
+    tcg_init(tcg_exec_code_size, TCG_MAX_INSN_START_WORDS);
+    tb_cache_init();
+}
+
+void tcg_exec_init(size_t code_size)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    tcg_exec_code_size = code_size;
+    pthread_once(&once, tcg_exec_init_once);
+}
+
+void cpu_exec_init(CPUState *cpu, const TCGCPUOps *ops)
+{
+    tcg_exec_init(0);
+    cpu->tcg_ops = ops;
+    cpu->env_ptr = (char *)cpu + ops->env_offset;
+    cpu->exception_index = -1;
+    memset(cpu->tb_jmp_cache, 0, sizeof(cpu->tb_jmp_cache));
+    tcg_cpu_env_offset = ops->env_offset;
+    tcg_cpu_ops = ops;
+    tcg_ctx->insn_start_words = ops->insn_start_words;
+    pthread_mutex_lock(&cpu_list_lock);
+    cpu->cpu_index = cpu_next_index++;
+    cpu->next = first_cpu;
+    first_cpu = cpu;
+    pthread_mutex_unlock(&cpu_list_lock);
+}
+
+void cpu_exec_fini(CPUState *cpu)
+{
+    /* tb_invalidate walks the list under tb_lock */
+    tb_lock_acquire();
+    pthread_mutex_lock(&cpu_list_lock);
+    for (CPUState **pp = &first_cpu; *pp; pp = &(*pp)->next) {
+        if (*pp == cpu) {
+            *pp = cpu->next;
+            break;
+        }
+    }
+    pthread_cond_broadcast(&exclusive_cond);
+    pthread_mutex_unlock(&cpu_list_lock);
+    tb_lock_release();
+}
+
+void cpu_exit(CPUState *cpu)
+{
+    __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_SEQ_CST);
+}
+
+/* ---- exclusive sections ----------------------------------------------- */
+
+void cpu_exec_start(CPUState *cpu)
+{
+    pthread_mutex_lock(&cpu_list_lock);
+    while (exclusive_active) {
+        pthread_cond_wait(&exclusive_resume, &cpu_list_lock);
+    }
+    cpu->running = true;
+    pthread_mutex_unlock(&cpu_list_lock);
+}
+
+void cpu_exec_end(CPUState *cpu)
+{
+    pthread_mutex_lock(&cpu_list_lock);
+    cpu->running = false;
+    if (exclusive_active) {
+        pthread_cond_broadcast(&exclusive_cond);
+    }
+    pthread_mutex_unlock(&cpu_list_lock);
+}
+
+static bool others_running(CPUState *self)
+{
+    for (CPUState *c = first_cpu; c; c = c->next) {
+        if (c != self && c->running) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void start_exclusive(void)
+{
+    CPUState *self = current_cpu;
+    pthread_mutex_lock(&cpu_list_lock);
+    if (self) {
+        /* we wait like a stopped CPU, so two flushers can't deadlock */
+        self->running = false;
+        pthread_cond_broadcast(&exclusive_cond);
+    }
+    while (exclusive_active) {
+        pthread_cond_wait(&exclusive_resume, &cpu_list_lock);
+    }
+    exclusive_active = true;
+    for (CPUState *c = first_cpu; c; c = c->next) {
+        if (c != self && c->running) {
+            cpu_exit(c);
+        }
+    }
+    while (others_running(self)) {
+        pthread_cond_wait(&exclusive_cond, &cpu_list_lock);
+    }
+    pthread_mutex_unlock(&cpu_list_lock);
+}
+
+void end_exclusive(void)
+{
+    CPUState *self = current_cpu;
+    pthread_mutex_lock(&cpu_list_lock);
+    exclusive_active = false;
+    if (self) {
+        self->running = true;
+    }
+    pthread_cond_broadcast(&exclusive_resume);
+    pthread_mutex_unlock(&cpu_list_lock);
+}
+
+/* ---- leaving generated code ------------------------------------------- */
+
+void cpu_loop_exit(CPUState *cpu)
+{
+    siglongjmp(cpu->jmp_env, 1);
+}
+
+bool cpu_restore_state(CPUState *cpu, uintptr_t host_pc)
+{
+    TranslationBlock *tb = tb_find_by_host_pc(host_pc);
+    if (!tb && helper_retaddr > 1) {
+        /* fault inside a helper: use the helper's return address */
+        tb = tb_find_by_host_pc(helper_retaddr - 1);
+        host_pc = helper_retaddr - 1;
+    }
+    if (!tb) {
+        return false;
+    }
+    tb_restore_state(cpu, tb, host_pc);
+    return true;
+}
+
+void cpu_loop_exit_restore(CPUState *cpu, uintptr_t host_retaddr)
+{
+    if (host_retaddr) {
+        TranslationBlock *tb = tb_find_by_host_pc(host_retaddr - 1);
+        if (tb) {
+            tb_restore_state(cpu, tb, host_retaddr - 1);
+        }
+    }
+    cpu_loop_exit(cpu);
+}
+
+void cpu_loop_exit_noexc(CPUState *cpu)
+{
+    cpu->exception_index = -1;
+    cpu_loop_exit(cpu);
+}
+
+void cpu_loop_exit_sigsegv(CPUState *cpu, uint64_t addr,
+                           MMUAccessType access_type, bool maperr, uintptr_t ra)
+{
+    if (ra) {
+        TranslationBlock *tb = tb_find_by_host_pc(ra - 1);
+        if (tb) {
+            tb_restore_state(cpu, tb, ra - 1);
+        }
+    }
+    cpu->tcg_ops->record_sigsegv(cpu, addr, access_type, maperr, ra);
+    cpu_loop_exit(cpu);
+}
+
+/* ---- indirect branches ------------------------------------------------ */
+
+/*
+ * Called by generated code (tcg_gen_lookup_and_goto_ptr) with the guest
+ * pc already in env.  Returns the host code to jump to: the next TB, or
+ * the epilogue (return to cpu_exec) if it is not translated yet or an
+ * exit was requested.
+ */
+static const void *helper_lookup_tb_ptr(void *env)
+{
+    CPUState *cpu = env_cpu(env);
+    uint64_t pc, cs_base;
+    uint32_t flags;
+    if (__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED)) {
+        return tcg_code_gen_epilogue();
+    }
+    cpu->tcg_ops->get_tb_cpu_state(cpu, &pc, &cs_base, &flags);
+    TranslationBlock *tb = tb_lookup(cpu, pc, cs_base, flags, 0);
+    if (!tb) {
+        return tcg_code_gen_epilogue();
+    }
+    if (qemu_loglevel_mask(CPU_LOG_EXEC)) {
+        qemu_log("Trace %d: %p [%016" PRIx64 "/%08x] (goto_ptr)\n",
+                 cpu->cpu_index, tb->tc_ptr, pc, flags);
+    }
+    return tb->tc_ptr;
+}
+
+const TCGHelperInfo helper_info_lookup_tb_ptr = {
+    .func = helper_lookup_tb_ptr,
+    .name = "lookup_tb_ptr",
+    .flags = TCG_CALL_NO_WG_SE,
+    .ret = TCG_CALL_PTR,
+    .nargs = 1,
+    .args = {TCG_CALL_PTR},
+};
+
+/* ---- the loop --------------------------------------------------------- */
+
+int cpu_exec(CPUState *cpu)
+{
+    const TCGCPUOps *ops = cpu->tcg_ops;
+    TranslationBlock *volatile last_tb = NULL;
+    volatile int tb_exit = 0;
+    int ret;
+
+    current_cpu = cpu;
+    cpu_exec_start(cpu);
+    if (sigsetjmp(cpu->jmp_env, 0) != 0) {
+        /* back from cpu_loop_exit: maybe in the middle of translation */
+        cpu = current_cpu;
+        if (tb_lock_held) {
+            tb_lock_release();
+        }
+        helper_retaddr = 0;
+        last_tb = NULL;
+    }
+
+    for (;;) {
+        if (cpu->exception_index >= 0) {
+            ret = cpu->exception_index;
+            cpu->exception_index = -1;
+            break;
+        }
+        if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_SEQ_CST);
+            ret = EXCP_INTERRUPT;
+            break;
+        }
+
+        uint64_t pc, cs_base;
+        uint32_t flags, cflags = cpu->cflags_next_tb;
+        ops->get_tb_cpu_state(cpu, &pc, &cs_base, &flags);
+        TranslationBlock *tb = NULL;
+        unsigned flushes = tb_flush_count;
+        if (cflags) {
+            cpu->cflags_next_tb = 0;
+            cflags |= CF_NOCHAIN;
+        } else {
+            tb = tb_lookup(cpu, pc, cs_base, flags, 0);
+        }
+        if (!tb) {
+            tb = tb_gen_code(cpu, pc, cs_base, flags, cflags);
+            if (!cflags) {
+                __atomic_store_n(&cpu->tb_jmp_cache[tb_jmp_cache_hash(pc)], tb,
+                                 __ATOMIC_RELEASE);
+            }
+        }
+        if (flushes != tb_flush_count) {
+            last_tb = NULL;
+        }
+        if (last_tb && !qemu_loglevel_mask(CPU_LOG_TB_NOCHAIN)) {
+            tb_add_jump(last_tb, tb_exit, tb);
+        }
+        if (qemu_loglevel_mask(CPU_LOG_TB_CPU) && ops->dump_state) {
+            ops->dump_state(cpu, qemu_log_stream());
+            qemu_log_flush();
+        }
+        if (qemu_loglevel_mask(CPU_LOG_EXEC)) {
+            qemu_log("Trace %d: %p [%016" PRIx64 "/%08x]\n", cpu->cpu_index,
+                     tb->tc_ptr, pc, flags);
+        }
+
+        uintptr_t r = tcg_qemu_tb_exec(cpu->env_ptr, tb->tc_ptr);
+        last_tb = (TranslationBlock *)(r & ~(uintptr_t)3);
+        tb_exit = r & 3;
+        if (tb_exit == TB_EXIT_REQUESTED) {
+            last_tb = NULL;
+        }
+    }
+    cpu_exec_end(cpu);
+    return ret;
+}

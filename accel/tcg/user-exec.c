@@ -1,0 +1,499 @@
+/*
+ * User mode support: guest page flags, write-protection of pages holding
+ * translated code (self-modifying code detection), guest memory access
+ * from C helpers, and the atomic helpers behind tcg_gen_atomic_*.
+ *
+ * Page flags live in a two-level table covering the 47-bit user address
+ * space: 2^17 first-level slots of 2^18 one-byte page entries, allocated
+ * on first use.  Writers (linux-user mmap, translation) hold page_lock;
+ * readers (translator, fault handler) read bytes without locking.
+ */
+#include <string.h>
+#include <sys/mman.h>
+#include "accel/tcg/cpu-ldst.h"
+#include "accel/tcg/tb-internal.h"
+#include "tcg/tcg-internal.h"
+
+__thread uintptr_t helper_retaddr;
+
+#define L2_BITS 18
+#define L1_BITS (47 - TARGET_PAGE_BITS - L2_BITS)
+#define L1_SIZE (1u << L1_BITS)
+#define L2_SIZE (1u << L2_BITS)
+
+static uint8_t *page_l1[L1_SIZE];
+static bool page_flags_in_use;
+static pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint8_t *page_entry(uint64_t addr, bool alloc)
+{
+    uint64_t idx = addr >> TARGET_PAGE_BITS;
+    if (idx >> (L1_BITS + L2_BITS)) {
+        return NULL;
+    }
+    uint8_t **l1 = &page_l1[idx >> L2_BITS];
+    uint8_t *l2 = __atomic_load_n(l1, __ATOMIC_ACQUIRE);
+    if (!l2) {
+        if (!alloc) {
+            return NULL;
+        }
+        l2 = g_malloc0(L2_SIZE);
+        __atomic_store_n(l1, l2, __ATOMIC_RELEASE);
+    }
+    return &l2[idx & (L2_SIZE - 1)];
+}
+
+int page_get_flags_internal(uint64_t addr);
+int page_get_flags_internal(uint64_t addr)
+{
+    if (!page_flags_in_use) {
+        /* nobody tracks pages (unit tests): everything is valid */
+        return PAGE_VALID | PAGE_RWX;
+    }
+    uint8_t *e = page_entry(addr, false);
+    return e ? __atomic_load_n(e, __ATOMIC_RELAXED) : 0;
+}
+
+int page_get_flags(uint64_t addr)
+{
+    int f = page_get_flags_internal(addr);
+    /* hide our write protection from the guest's view */
+    if (f & PAGE_WRITE_ORG) {
+        f |= PAGE_WRITE;
+    }
+    return f & ~PAGE_WRITE_ORG;
+}
+
+void page_set_flags(uint64_t start, uint64_t last, int flags)
+{
+    if (last < start) {
+        return;
+    }
+    pthread_mutex_lock(&page_lock);
+    page_flags_in_use = true;
+    bool inval = false;
+    for (uint64_t a = start & TARGET_PAGE_MASK; a <= last;
+         a += TARGET_PAGE_SIZE) {
+        uint8_t *e = page_entry(a, flags & PAGE_VALID);
+        if (e) {
+            /* remapped or unmapped code: drop its TBs */
+            if (*e & PAGE_WRITE_ORG || !(flags & PAGE_VALID) ||
+                ((*e & PAGE_EXEC) && !(flags & PAGE_EXEC))) {
+                inval = true;
+            }
+            *e = flags & ~PAGE_WRITE_ORG;
+        }
+        if (a + TARGET_PAGE_SIZE < a) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&page_lock);
+    if (inval) {
+        tb_invalidate_phys_range(start & TARGET_PAGE_MASK, last + 1);
+    }
+}
+
+bool page_check_range(uint64_t start, uint64_t len, int flags)
+{
+    if (len == 0) {
+        return true;
+    }
+    uint64_t last = start + len - 1;
+    if (last < start) {
+        return false;
+    }
+    for (uint64_t a = start & TARGET_PAGE_MASK; a <= last;
+         a += TARGET_PAGE_SIZE) {
+        int f = page_get_flags(a);
+        if (!(f & PAGE_VALID) || (f & flags) != flags) {
+            return false;
+        }
+        if (a + TARGET_PAGE_SIZE < a) {
+            break;
+        }
+    }
+    return true;
+}
+
+uint64_t page_find_range_empty(uint64_t start, uint64_t max, uint64_t len,
+                               uint64_t align)
+{
+    if (align < TARGET_PAGE_SIZE) {
+        align = TARGET_PAGE_SIZE;
+    }
+    uint64_t a = (start + align - 1) & ~(align - 1);
+    while (a + len - 1 <= max && a + len > a) {
+        uint64_t p;
+        bool ok = true;
+        for (p = a; p < a + len; p += TARGET_PAGE_SIZE) {
+            if (page_get_flags_internal(p) & PAGE_VALID) {
+                ok = false;
+                break;
+            }
+        }
+        if (ok) {
+            return a;
+        }
+        a = (p + TARGET_PAGE_SIZE + align - 1) & ~(align - 1);
+    }
+    return (uint64_t)-1;
+}
+
+static int host_prot(int flags)
+{
+    return (flags & PAGE_READ ? PROT_READ : 0) |
+           (flags & PAGE_WRITE ? PROT_WRITE : 0) |
+           (flags & PAGE_EXEC ? PROT_EXEC : 0);
+}
+
+/* Called under tb_lock when a TB is created on page. */
+void page_protect(uint64_t page)
+{
+    if (!page_flags_in_use) {
+        return;
+    }
+    pthread_mutex_lock(&page_lock);
+    uint8_t *e = page_entry(page, false);
+    if (e && (*e & PAGE_WRITE)) {
+        int f = (*e & ~PAGE_WRITE) | PAGE_WRITE_ORG;
+        mprotect(g2h(page), TARGET_PAGE_SIZE, host_prot(f));
+        __atomic_store_n(e, f, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&page_lock);
+}
+
+/* Unprotects page; returns the TB containing host_pc if invalidated. */
+static bool page_unprotect_one(uint64_t page, uintptr_t host_pc,
+                               TranslationBlock **hit)
+{
+    bool done = false;
+    tb_lock_acquire();
+    pthread_mutex_lock(&page_lock);
+    uint8_t *e = page_entry(page, false);
+    if (e && (*e & PAGE_WRITE_ORG)) {
+        tb_invalidate_page_locked(page, hit, host_pc);
+        int f = (*e & ~PAGE_WRITE_ORG) | PAGE_WRITE;
+        mprotect(g2h(page), TARGET_PAGE_SIZE, host_prot(f));
+        __atomic_store_n(e, f, __ATOMIC_RELEASE);
+        done = true;
+    } else if (e && (*e & PAGE_WRITE)) {
+        done = true; /* another thread unprotected it meanwhile */
+    }
+    pthread_mutex_unlock(&page_lock);
+    tb_lock_release();
+    return done;
+}
+
+int page_unprotect(uint64_t addr, uintptr_t host_pc, const sigset_t *old_set)
+{
+    uint64_t page = addr & TARGET_PAGE_MASK;
+    TranslationBlock *hit = NULL;
+    uintptr_t pc = host_pc;
+    if (pc && !tb_host_pc_in_buffer(pc) && helper_retaddr > 1) {
+        pc = helper_retaddr - 1;
+    }
+    if (!page_unprotect_one(page, pc, &hit)) {
+        return 0;
+    }
+    CPUState *cpu = current_cpu;
+    if (hit && cpu && (hit->cflags & CF_COUNT_MASK) != 1) {
+        /*
+         * The store is inside a TB translated from this very page: the
+         * rest of the TB may be stale.  Restart at the store as a 1-insn
+         * TB (which is allowed to complete even if it modifies itself).
+         */
+        tb_restore_state(cpu, hit, pc);
+        cpu->cflags_next_tb = 1;
+        if (old_set) {
+            pthread_sigmask(SIG_SETMASK, old_set, NULL);
+        } else {
+            sigset_t s;
+            sigemptyset(&s);
+            sigaddset(&s, SIGSEGV);
+            sigaddset(&s, SIGBUS);
+            pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+        }
+        helper_retaddr = 0;
+        cpu_loop_exit_noexc(cpu);
+    }
+    return 1;
+}
+
+/* ---- loads and stores from helpers ------------------------------------ */
+
+#define DEF_LD(NAME, T, RT, SWAP)                                              \
+    RT NAME(void *env, uint64_t addr, uintptr_t ra)                            \
+    {                                                                          \
+        T v;                                                                   \
+        helper_retaddr = ra;                                                   \
+        memcpy(&v, g2h(addr), sizeof(v));                                      \
+        helper_retaddr = 0;                                                    \
+        return (RT)(T)SWAP(v);                                                 \
+    }
+#define NOSWAP(x) (x)
+DEF_LD(cpu_ldub_data_ra, uint8_t, uint32_t, NOSWAP)
+DEF_LD(cpu_ldsb_data_ra, int8_t, int32_t, NOSWAP)
+DEF_LD(cpu_lduw_data_ra, uint16_t, uint32_t, NOSWAP)
+DEF_LD(cpu_ldsw_data_ra, int16_t, int32_t, NOSWAP)
+DEF_LD(cpu_ldl_data_ra, uint32_t, uint32_t, NOSWAP)
+DEF_LD(cpu_ldq_data_ra, uint64_t, uint64_t, NOSWAP)
+DEF_LD(cpu_lduw_be_data_ra, uint16_t, uint32_t, __builtin_bswap16)
+DEF_LD(cpu_ldl_be_data_ra, uint32_t, uint32_t, __builtin_bswap32)
+DEF_LD(cpu_ldq_be_data_ra, uint64_t, uint64_t, __builtin_bswap64)
+
+#define DEF_ST(NAME, T, VT, SWAP)                                              \
+    void NAME(void *env, uint64_t addr, VT val, uintptr_t ra)                  \
+    {                                                                          \
+        T v = SWAP((T)val);                                                    \
+        helper_retaddr = ra;                                                   \
+        memcpy(g2h(addr), &v, sizeof(v));                                      \
+        helper_retaddr = 0;                                                    \
+    }
+DEF_ST(cpu_stb_data_ra, uint8_t, uint32_t, NOSWAP)
+DEF_ST(cpu_stw_data_ra, uint16_t, uint32_t, NOSWAP)
+DEF_ST(cpu_stl_data_ra, uint32_t, uint32_t, NOSWAP)
+DEF_ST(cpu_stq_data_ra, uint64_t, uint64_t, NOSWAP)
+DEF_ST(cpu_stw_be_data_ra, uint16_t, uint32_t, __builtin_bswap16)
+DEF_ST(cpu_stl_be_data_ra, uint32_t, uint32_t, __builtin_bswap32)
+DEF_ST(cpu_stq_be_data_ra, uint64_t, uint64_t, __builtin_bswap64)
+
+/* ---- atomics ---------------------------------------------------------- */
+
+unsigned __int128 cpu_atomic_cmpxchgo_le(void *env, uint64_t addr,
+                                         unsigned __int128 cmpv,
+                                         unsigned __int128 newv, uintptr_t ra)
+{
+    uint64_t lo = (uint64_t)cmpv, hi = (uint64_t)(cmpv >> 64);
+    helper_retaddr = ra;
+    __asm__ volatile("lock cmpxchg16b %2"
+                     : "+a"(lo), "+d"(hi), "+m"(*(unsigned __int128 *)g2h(addr))
+                     : "b"((uint64_t)newv), "c"((uint64_t)(newv >> 64))
+                     : "memory", "cc");
+    helper_retaddr = 0;
+    return ((unsigned __int128)hi << 64) | lo;
+}
+
+uint64_t cpu_atomic_cmpxchgq_le(void *env, uint64_t addr, uint64_t cmpv,
+                                uint64_t newv, uintptr_t ra)
+{
+    helper_retaddr = ra;
+    __atomic_compare_exchange_n((uint64_t *)g2h(addr), &cmpv, newv, false,
+                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    helper_retaddr = 0;
+    return cmpv;
+}
+
+static uint64_t bswap_size(uint64_t v, MemOp mop)
+{
+    if (!(mop & MO_BSWAP)) {
+        return v;
+    }
+    switch (mop & MO_SIZE) {
+    case MO_16:
+        return __builtin_bswap16(v);
+    case MO_32:
+        return __builtin_bswap32(v);
+    case MO_64:
+        return __builtin_bswap64(v);
+    default:
+        return v;
+    }
+}
+
+#define CMPXCHG(T)                                                             \
+    do {                                                                       \
+        T c = cmpv, n = newv;                                                  \
+        __atomic_compare_exchange_n((T *)p, &c, n, false, __ATOMIC_SEQ_CST,    \
+                                    __ATOMIC_SEQ_CST);                         \
+        old = c;                                                               \
+    } while (0)
+
+static uint64_t helper_atomic_cmpxchg(void *env, uint64_t addr, uint64_t cmpv,
+                                      uint64_t newv, uint32_t oi)
+{
+    MemOp mop = get_memop(oi);
+    void *p = g2h(addr);
+    uint64_t old;
+    cmpv = bswap_size(cmpv, mop);
+    newv = bswap_size(newv, mop);
+    helper_retaddr = GETPC();
+    switch (mop & MO_SIZE) {
+    case MO_8:
+        CMPXCHG(uint8_t);
+        break;
+    case MO_16:
+        CMPXCHG(uint16_t);
+        break;
+    case MO_32:
+        CMPXCHG(uint32_t);
+        break;
+    default:
+        CMPXCHG(uint64_t);
+        break;
+    }
+    helper_retaddr = 0;
+    return bswap_size(old, mop);
+}
+
+const TCGHelperInfo helper_info_atomic_cmpxchg = {
+    .func = helper_atomic_cmpxchg,
+    .name = "atomic_cmpxchg",
+    .flags = TCG_CALL_NO_WG,
+    .ret = TCG_CALL_I64,
+    .nargs = 5,
+    .args = {TCG_CALL_PTR, TCG_CALL_I64, TCG_CALL_I64, TCG_CALL_I64,
+             TCG_CALL_I32},
+};
+
+#define ATOMIC_RMW(T)                                                          \
+    do {                                                                       \
+        T *q = p, v = val, r;                                                  \
+        switch (aop) {                                                         \
+        case TCG_ATOMIC_XCHG:                                                  \
+            r = __atomic_exchange_n(q, v, __ATOMIC_SEQ_CST);                   \
+            break;                                                             \
+        case TCG_ATOMIC_FETCH_ADD:                                             \
+            r = __atomic_fetch_add(q, v, __ATOMIC_SEQ_CST);                    \
+            break;                                                             \
+        case TCG_ATOMIC_FETCH_AND:                                             \
+            r = __atomic_fetch_and(q, v, __ATOMIC_SEQ_CST);                    \
+            break;                                                             \
+        case TCG_ATOMIC_FETCH_OR:                                              \
+            r = __atomic_fetch_or(q, v, __ATOMIC_SEQ_CST);                     \
+            break;                                                             \
+        case TCG_ATOMIC_FETCH_XOR:                                             \
+            r = __atomic_fetch_xor(q, v, __ATOMIC_SEQ_CST);                    \
+            break;                                                             \
+        case TCG_ATOMIC_ADD_FETCH:                                             \
+            r = __atomic_add_fetch(q, v, __ATOMIC_SEQ_CST);                    \
+            break;                                                             \
+        case TCG_ATOMIC_AND_FETCH:                                             \
+            r = __atomic_and_fetch(q, v, __ATOMIC_SEQ_CST);                    \
+            break;                                                             \
+        case TCG_ATOMIC_OR_FETCH:                                              \
+            r = __atomic_or_fetch(q, v, __ATOMIC_SEQ_CST);                     \
+            break;                                                             \
+        default:                                                               \
+            r = __atomic_xor_fetch(q, v, __ATOMIC_SEQ_CST);                    \
+            break;                                                             \
+        }                                                                      \
+        res = r;                                                               \
+    } while (0)
+
+/* Byte-swapped add cannot be done natively: use a cmpxchg loop. */
+static uint64_t atomic_rmw_bswap(void *p, MemOp mop, TCGAtomicOp aop,
+                                 uint64_t val)
+{
+    unsigned size = memop_size(mop);
+    uint64_t mask = size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+    for (;;) {
+        uint64_t raw = 0, cur, nv, res;
+        memcpy(&raw, p, size);
+        cur = bswap_size(raw, mop);
+        switch (aop) {
+        case TCG_ATOMIC_XCHG:
+            nv = val;
+            break;
+        case TCG_ATOMIC_FETCH_ADD:
+        case TCG_ATOMIC_ADD_FETCH:
+            nv = cur + val;
+            break;
+        case TCG_ATOMIC_FETCH_AND:
+        case TCG_ATOMIC_AND_FETCH:
+            nv = cur & val;
+            break;
+        case TCG_ATOMIC_FETCH_OR:
+        case TCG_ATOMIC_OR_FETCH:
+            nv = cur | val;
+            break;
+        default:
+            nv = cur ^ val;
+            break;
+        }
+        nv &= mask;
+        res = aop >= TCG_ATOMIC_ADD_FETCH ? nv : cur;
+        uint64_t nraw = bswap_size(nv, mop);
+        bool ok;
+        switch (size) {
+        case 2: {
+            uint16_t e = raw;
+            ok =
+                __atomic_compare_exchange_n((uint16_t *)p, &e, nraw, false,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            break;
+        }
+        case 4: {
+            uint32_t e = raw;
+            ok =
+                __atomic_compare_exchange_n((uint32_t *)p, &e, nraw, false,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            break;
+        }
+        default: {
+            uint64_t e = raw;
+            ok =
+                __atomic_compare_exchange_n((uint64_t *)p, &e, nraw, false,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+            break;
+        }
+        }
+        if (ok) {
+            return res;
+        }
+    }
+}
+
+static uint64_t helper_atomic_op(void *env, uint64_t addr, uint64_t val,
+                                 uint32_t oi)
+{
+    MemOp mop = get_memop(oi);
+    TCGAtomicOp aop = (TCGAtomicOp)(oi >> 16);
+    void *p = g2h(addr);
+    uint64_t res;
+    helper_retaddr = GETPC();
+    if ((mop & MO_BSWAP) && (mop & MO_SIZE) != MO_8) {
+        res = atomic_rmw_bswap(p, mop, aop, val);
+    } else {
+        switch (mop & MO_SIZE) {
+        case MO_8:
+            ATOMIC_RMW(uint8_t);
+            break;
+        case MO_16:
+            ATOMIC_RMW(uint16_t);
+            break;
+        case MO_32:
+            ATOMIC_RMW(uint32_t);
+            break;
+        default:
+            ATOMIC_RMW(uint64_t);
+            break;
+        }
+    }
+    helper_retaddr = 0;
+    return res;
+}
+
+const TCGHelperInfo helper_info_atomic_op = {
+    .func = helper_atomic_op,
+    .name = "atomic_op",
+    .flags = TCG_CALL_NO_WG,
+    .ret = TCG_CALL_I64,
+    .nargs = 4,
+    .args = {TCG_CALL_PTR, TCG_CALL_I64, TCG_CALL_I64, TCG_CALL_I32},
+};
+
+void page_unprotect_range(uint64_t start, uint64_t len)
+{
+    if (!page_flags_in_use || len == 0) {
+        return;
+    }
+    for (uint64_t a = start & TARGET_PAGE_MASK; a < start + len;
+         a += TARGET_PAGE_SIZE) {
+        if (page_get_flags_internal(a) & PAGE_WRITE_ORG) {
+            page_unprotect_one(a, 0, NULL);
+        }
+        if (a + TARGET_PAGE_SIZE < a) {
+            break;
+        }
+    }
+}
