@@ -156,7 +156,7 @@ static TCGTemp *find_better_copy(OptContext *ctx, TCGTemp *ts, TCGType type)
 static bool tcg_opt_gen_mov(OptContext *ctx, TCGOp *op, TCGArg dst, TCGArg src)
 {
     TCGTemp *d = arg_temp(dst), *s = arg_temp(src);
-    TCGType type = ctx->type;
+    TCGType type = d->base_type;
     if (temps_are_copies(ctx, d, s)) {
         tcg_op_remove(op);
         return true;
@@ -186,7 +186,8 @@ static bool tcg_opt_gen_mov(OptContext *ctx, TCGOp *op, TCGArg dst, TCGArg src)
 static bool tcg_opt_gen_movi(OptContext *ctx, TCGOp *op, TCGArg dst,
                              uint64_t val)
 {
-    TCGTemp *c = tcg_constant_internal(ctx->type, val);
+    /* the output's type: extrl_i64_i32 is an i64 op with an i32 result */
+    TCGTemp *c = tcg_constant_internal(arg_temp(dst)->base_type, val);
     return tcg_opt_gen_mov(ctx, op, dst, temp_arg(c));
 }
 
@@ -200,6 +201,16 @@ static void finish_outputs(OptContext *ctx, TCGOp *op, int no, uint64_t z_mask)
             ti(ctx, d)->z_mask = z_mask & tcg_type_mask(d->base_type);
         }
     }
+}
+
+/* Output with known-zero bits z_mask: a constant 0 if no bit may be set. */
+static bool fold_masks(OptContext *ctx, TCGOp *op, uint64_t z_mask)
+{
+    if ((z_mask & tcg_type_mask(ctx->type)) == 0) {
+        return tcg_opt_gen_movi(ctx, op, op->args[0], 0);
+    }
+    finish_outputs(ctx, op, tcg_op_nb_oargs(op), z_mask);
+    return true;
 }
 
 /* ---- constant evaluation ---------------------------------------------- */
@@ -432,12 +443,10 @@ static bool fold_and(OptContext *ctx, TCGOp *op)
         if ((a->z_mask & ~c & tcg_type_mask(ctx->type)) == 0) {
             return tcg_opt_gen_mov(ctx, op, op->args[0], op->args[1]);
         }
-        finish_outputs(ctx, op, 1, a->z_mask & c);
-        return true;
+        return fold_masks(ctx, op, a->z_mask & c);
     }
     TempOptInfo *b = ti(ctx, arg_temp(op->args[2]));
-    finish_outputs(ctx, op, 1, a->z_mask & b->z_mask);
-    return true;
+    return fold_masks(ctx, op, a->z_mask & b->z_mask);
 }
 
 static bool fold_andc(OptContext *ctx, TCGOp *op)
@@ -659,8 +668,11 @@ static bool fold_extu(OptContext *ctx, TCGOp *op)
         op->opc != INDEX_op_extrl_i64_i32) {
         return tcg_opt_gen_mov(ctx, op, op->args[0], op->args[1]);
     }
-    finish_outputs(ctx, op, 1, z & m);
-    return true;
+    if (op->opc == INDEX_op_extu_i32_i64 || op->opc == INDEX_op_extrl_i64_i32) {
+        finish_outputs(ctx, op, 1, z & m);
+        return true;
+    }
+    return fold_masks(ctx, op, z & m);
 }
 
 static bool fold_extract(OptContext *ctx, TCGOp *op)
@@ -680,8 +692,7 @@ static bool fold_extract(OptContext *ctx, TCGOp *op)
     if (sign && (z >> (len - 1)) & 1) {
         z = ~0ull;
     }
-    finish_outputs(ctx, op, 1, z);
-    return true;
+    return fold_masks(ctx, op, z);
 }
 
 static bool fold_extract2(OptContext *ctx, TCGOp *op)
@@ -859,12 +870,10 @@ static bool fold_shift(OptContext *ctx, TCGOp *op)
         uint64_t z =
             ti(ctx, arg_temp(op->args[1]))->z_mask & tcg_type_mask(ctx->type);
         if (op->opc == INDEX_op_shr) {
-            finish_outputs(ctx, op, 1, z >> n);
-            return true;
+            return fold_masks(ctx, op, z >> n);
         }
         if (op->opc == INDEX_op_shl) {
-            finish_outputs(ctx, op, 1, z << n);
-            return true;
+            return fold_masks(ctx, op, z << n);
         }
     }
     return false;
