@@ -1,0 +1,178 @@
+"""The pc machine under KVM, driven by the small guests in tests/guests/.
+
+Each guest is a multiboot kernel built here with the host gcc; it prints
+over COM1 and ends through isa-debug-exit (status 0x41 = pass, 0x43 =
+fail) or, for the ACPI and triple-fault guests, by power-off / reset
+with -no-reboot (status 0).  The same guests also run under Debian's
+qemu-system-x86_64 as a reference when it is installed, which proves the
+guests themselves.
+"""
+import datetime
+import os
+import re
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from conftest import BUILD, REPO, need_kvm, quasar_bin
+
+sys.path.insert(0, os.path.join(REPO, "tests", "guests"))
+from build import build_guest  # noqa: E402
+
+PASS = (0x20 << 1) | 1
+GUEST_DIR = os.path.join(BUILD, "tests-guests")
+REFERENCE = "/usr/bin/qemu-system-x86_64"
+
+
+@pytest.fixture(params=["quasar", "reference"])
+def emulator(request):
+    need_kvm()
+    if request.param == "reference":
+        if not os.path.exists(REFERENCE):
+            pytest.skip("Debian's qemu-system-x86_64 is not installed")
+        return REFERENCE
+    return quasar_bin("qemu-system-x86_64")
+
+
+def run_guest(binary, guest, args=(), timeout=60, aout=False, send=None):
+    """Boots a guest; send=(marker, bytes) types bytes once marker shows."""
+    kernel = build_guest(guest, GUEST_DIR, aout=aout)
+    cmd = [binary, "-accel", "kvm", "-display", "none", "-serial", "stdio",
+           "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4",
+           "-kernel", kernel] + list(args)
+    print(" ".join(cmd))
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    watchdog = threading.Timer(timeout, p.kill)
+    watchdog.start()
+    try:
+        if send:
+            seen = b""
+            while send[0] not in seen:
+                line = p.stdout.readline()
+                if not line:
+                    break
+                seen += line
+            p.stdin.write(send[1])
+            p.stdin.flush()
+            rest, err = p.communicate(timeout=timeout)
+            raw = seen + rest
+        else:
+            raw, err = p.communicate(timeout=timeout)
+    finally:
+        watchdog.cancel()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    out = raw.decode(errors="replace").replace("\r\n", "\n")
+    print(out)
+    print(err.decode(errors="replace"))
+    return p.returncode, out
+
+
+def test_hello_multiboot(emulator):
+    rc, out = run_guest(emulator, "hello", ["-append", "arg1 arg2"])
+    assert "hello: multiboot magic 2badb002" in out
+    assert re.search(r"hello: cmdline '\S*hello.elf arg1 arg2'", out)
+    assert re.search(r"mmap 0000000000100000 len \w+ type 1", out)
+    assert "Hello from the Quasar test guest" in out
+    assert rc == PASS
+
+
+def test_multiboot_aout_kludge_and_modules(emulator, tmp_path):
+    a = tmp_path / "mod-a.txt"
+    b = tmp_path / "mod-b.txt"
+    a.write_text("first module\n")
+    b.write_text("second module\n")
+    rc, out = run_guest(emulator, "hello", ["-initrd", f"{a} x=1,{b}"],
+                        aout=True)
+    assert "hello: 2 modules" in out
+    assert f"hello: module 0 '{a} x=1' 13 bytes 'first module'" in out
+    assert f"hello: module 1 '{b}' 14 bytes 'second module'" in out
+    assert rc == PASS
+
+
+def test_serial_echo(emulator):
+    rc, out = run_guest(emulator, "hello", ["-append", "echo"],
+                        send=(b"echo ready", b"hello world\nquit\n"))
+    assert "echo: hello world" in out
+    assert "echo: quit" in out
+    assert rc == PASS
+
+
+def test_cmos_date_matches_host(emulator):
+    before = datetime.datetime.now(datetime.timezone.utc)
+    rc, out = run_guest(emulator, "cmos")
+    after = datetime.datetime.now(datetime.timezone.utc)
+    m = re.search(r"cmos: date (\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)", out)
+    assert m, out
+    guest = datetime.datetime(*map(int, m.groups()),
+                              tzinfo=datetime.timezone.utc)
+    slack = datetime.timedelta(seconds=3)
+    assert before - slack <= guest <= after + slack
+    # 128 MiB: 64 MiB-1 KiB of extended memory is capped at 0xffff KiB,
+    # and (128 - 16) MiB above 16 MiB in 64 KiB units.
+    assert "cmos: ext-mem 65535 KiB, mem-above-16M 1792 x 64 KiB" in out
+    assert rc == PASS
+
+
+def test_pit_and_lapic_timer_rates(emulator):
+    rc, out = run_guest(emulator, "timer", timeout=90)
+    pit = int(re.search(r"timer: pit (\d+) ticks in 2 s", out).group(1))
+    lapic = int(re.search(r"timer: lapic (\d+) ticks in 2 s", out).group(1))
+    assert 180 <= pit <= 220
+    assert 180 <= lapic <= 220
+    assert rc == PASS
+
+
+@pytest.mark.parametrize("cpus", [4, 8])
+def test_smp_aps_report_in(emulator, cpus):
+    rc, out = run_guest(emulator, "smp", ["-smp", str(cpus)], timeout=90)
+    assert f"smp: MADT lists {cpus} CPUs" in out
+    ids = set(re.findall(r"smp: AP \d+ up, APIC id (\d+)", out))
+    assert ids == {str(i) for i in range(1, cpus)}
+    assert f"smp: {cpus - 1} of {cpus - 1} APs reported in" in out
+    assert rc == PASS
+
+
+def test_pci_enumeration(emulator):
+    rc, out = run_guest(emulator, "pci")
+    assert "pci: 00:00.0 8086:1237 class 060000" in out
+    assert "pci: 00:01.0 8086:7000 class 060100" in out
+    assert "pci: 00:01.3 8086:7113 class 068000" in out
+    assert "pci: vendor via 16-bit read 8086, device byte 37" in out
+    assert rc == PASS
+
+
+def test_fw_cfg(emulator):
+    rc, out = run_guest(emulator, "fwcfg", ["-m", "256", "-smp", "2"])
+    assert "fwcfg: signature 'QEMU'" in out
+    assert "ram 10000000 cpus 2" in out
+    assert re.search(r"fwcfg: file \w+ \d+ 'etc/e820'", out)
+    assert "fwcfg: dma signature 'QEMU CFG'" in out
+    assert "fwcfg: dma directory matches" in out
+    assert rc == PASS
+
+
+def test_acpi_tables_and_poweroff(emulator):
+    rc, out = run_guest(emulator, "acpi", ["-smp", "2"])
+    for sig in ("RSDT", "FACP", "APIC", "DSDT"):
+        assert re.search(rf"acpi: {sig} at \w+ len \d+ rev \d+ checksum ok",
+                         out), sig
+    assert "BAD CHECKSUM" not in out
+    assert "acpi: MADT cpu 1 apic 1 flags 1" in out
+    assert "acpi: MADT ioapic 0 at fec00000 gsi 0" in out
+    assert "acpi: MADT override irq 0 -> gsi 2" in out
+    assert "acpi: HPET at fed00000" in out
+    assert "acpi: SCI_EN 1, powering off" in out
+    assert "still running" not in out
+    assert rc == 0
+
+
+def test_triple_fault_no_reboot(emulator):
+    rc, out = run_guest(emulator, "triple")
+    assert "triple: loading an empty IDT and faulting" in out
+    assert "still alive" not in out
+    assert rc == 0
