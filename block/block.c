@@ -255,14 +255,16 @@ BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags,
     }
     if (probed && drv == &bdrv_raw && (flags & BDRV_O_RDWR)) {
         bs->probed_raw = true;
-        warn_report("Image format was not specified for '%s' and probing "
-                    "guessed raw.\n"
-                    "         Automatically detecting the format is "
-                    "dangerous for raw images, write operations on block 0 "
-                    "will be restricted.\n"
-                    "         Specify the 'raw' format explicitly to remove "
-                    "the restrictions.",
-                    filename);
+        /* QEMU prints this one without the program name. */
+        fprintf(stderr,
+                "WARNING: Image format was not specified for '%s' and "
+                "probing guessed raw.\n"
+                "         Automatically detecting the format is dangerous "
+                "for raw images, write operations on block 0 will be "
+                "restricted.\n"
+                "         Specify the 'raw' format explicitly to remove the "
+                "restrictions.\n",
+                filename);
     }
     if (!(flags & BDRV_O_NO_BACKING) && bs->backing_file[0]) {
         if (bdrv_open_backing(bs, flags, &err) < 0) {
@@ -693,12 +695,15 @@ int bdrv_block_status_above(BlockDriverState *bs, BlockDriverState *base,
             return ret;
         }
         if (n == 0) {
-            /* Past the end of this (shorter) layer: reads as zero. */
+            /*
+             * Past the end of this (shorter) backing layer: reads as zero,
+             * reported as unallocated in the layer above (as QEMU does).
+             */
             *pnum = limit;
             if (depth) {
-                *depth = d;
+                *depth = d > 0 ? d - 1 : 0;
             }
-            return BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED;
+            return BDRV_BLOCK_ZERO;
         }
         if ((ret & BDRV_BLOCK_ALLOCATED) || !p->backing || p->backing == base) {
             *pnum = n;

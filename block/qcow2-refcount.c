@@ -993,8 +993,8 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
             have = 0;
             ret = 0;
         }
-        if (want) {
-            highest = c + 1;
+        if (want || have) {
+            highest = c + 1; /* leaked clusters count, as in QEMU */
         }
         if (have == want) {
             continue;

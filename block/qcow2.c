@@ -733,8 +733,7 @@ static int qcow2_block_status(BlockDriverState *bs, uint64_t offset,
     g_mutex_unlock(&s->lock);
     *file = bs->file;
     if (ret >= 0 && (ret & BDRV_BLOCK_DATA) &&
-        (ret & BDRV_BLOCK_OFFSET_VALID) &&
-        qcow2_detect_metadata_prealloc(bs)) {
+        (ret & BDRV_BLOCK_OFFSET_VALID) && qcow2_detect_metadata_prealloc(bs)) {
         ret |= BDRV_BLOCK_RECURSE;
     }
     return ret;
@@ -974,8 +973,7 @@ static bool qcow2_parse_create_opts(Opts *opts, Qcow2CreateParams *p,
         return false;
     }
     p->extl2 = opts_get_bool(opts, "extended_l2", false);
-    uint64_t cs =
-        opts_get_size(opts, "cluster_size", p->extl2 ? 128 * 1024 : 64 * 1024);
+    uint64_t cs = opts_get_size(opts, "cluster_size", 64 * 1024);
     if (cs < 512 || cs > 2 * 1024 * 1024 || (cs & (cs - 1))) {
         error_setg(errp, "Cluster size must be a power of two between 512 "
                          "and 2048k");

@@ -149,7 +149,7 @@ typedef struct BDRVQcow2State {
     bool corrupt;   /* found corrupt: refuse all further writes */
     bool dirty_set; /* we set the dirty bit (lazy refcounts) */
     bool read_only;
-    bool ignore_corrupt; /* opened by check */
+    bool ignore_corrupt;   /* opened by check */
     int metadata_prealloc; /* -1 unknown, else whether detected */
 } BDRVQcow2State;
 

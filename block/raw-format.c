@@ -82,26 +82,9 @@ static int raw_create(const char *filename, Opts *opts, Error **errp)
 static bool raw_measure(Opts *opts, BlockDriverState *in_bs, uint64_t size,
                         BlockMeasureInfo *info, Error **errp)
 {
+    /* QEMU counts the whole virtual size, sparse source or not. */
     info->fully_allocated = size;
     info->required = size;
-    if (in_bs) {
-        /* Only the data ranges need space in a sparse raw file. */
-        uint64_t required = 0;
-        for (uint64_t off = 0; off < size;) {
-            uint64_t n;
-            int ret = bdrv_block_status_above(in_bs, NULL, off, size - off, &n,
-                                              NULL, NULL, NULL);
-            if (ret < 0) {
-                error_setg_errno(errp, -ret, "Unable to get block status");
-                return false;
-            }
-            if (!(ret & BDRV_BLOCK_ZERO)) {
-                required += n;
-            }
-            off += n;
-        }
-        info->required = required;
-    }
     return true;
 }
 

@@ -569,8 +569,11 @@ int img_compare(int argc, char **argv)
         bool z2 = (r2 & BDRV_BLOCK_ZERO) && !(r2 & BDRV_BLOCK_DATA);
         if (strict &&
             (r1 & BDRV_BLOCK_ALLOCATED) != (r2 & BDRV_BLOCK_ALLOCATED)) {
-            printf("Strict mode: Offset %" PRIu64 " block status mismatch!\n",
-                   off);
+            if (!quiet) {
+                printf("Strict mode: Offset %" PRIu64
+                       " block status mismatch!\n",
+                       off);
+            }
             ret = 1;
             goto out;
         }
@@ -584,7 +587,10 @@ int img_compare(int argc, char **argv)
             }
             int64_t m = first_mismatch(b1, b2, n);
             if (m >= 0) {
-                printf("Content mismatch at offset %" PRIu64 "!\n", off + m);
+                if (!quiet) {
+                    printf("Content mismatch at offset %" PRIu64 "!\n",
+                           off + m);
+                }
                 ret = 1;
                 goto out;
             }
@@ -594,7 +600,9 @@ int img_compare(int argc, char **argv)
     }
     if (len1 != len2) {
         if (strict) {
-            printf("Strict mode: Image size mismatch!\n");
+            if (!quiet) {
+                printf("Strict mode: Image size mismatch!\n");
+            }
             ret = 1;
             goto out;
         }
@@ -618,8 +626,10 @@ int img_compare(int argc, char **argv)
                 }
                 int64_t m = first_nonzero(b1, n);
                 if (m >= 0) {
-                    printf("Content mismatch at offset %" PRIu64 "!\n",
-                           off + m);
+                    if (!quiet) {
+                        printf("Content mismatch at offset %" PRIu64 "!\n",
+                               off + m);
+                    }
                     ret = 1;
                     goto out;
                 }
@@ -1017,16 +1027,23 @@ int img_dd(int argc, char **argv)
     BlockDriverState *dst = NULL;
     int ret = 1;
     uint8_t *buf = g_malloc(bs_size);
-    uint64_t len = bdrv_getlength(src);
-    uint64_t start = skip * bs_size;
-    if (skip && (skip > len / bs_size + 1 || start > len)) {
-        error_report("cannot skip to specified offset");
-        start = len;
+    /*
+     * QEMU's dd: count= counts from the start of the input, skipped blocks
+     * included; the output holds [skip*bs, min(count*bs, size)).
+     */
+    uint64_t end = bdrv_getlength(src);
+    if (count != UINT64_MAX && count <= INT64_MAX / bs_size &&
+        count * bs_size < end) {
+        end = count * bs_size;
     }
-    uint64_t size = len - MIN(start, len);
-    if (count != UINT64_MAX && count * bs_size < size) {
-        size = count * bs_size;
+    uint64_t start;
+    if (skip && (skip > INT64_MAX / bs_size || end < skip * bs_size)) {
+        error_report("%s: cannot skip to specified offset", in);
+        start = end;
+    } else {
+        start = skip * bs_size;
     }
+    uint64_t size = end - start;
     Opts *o = opts_new();
     g_autofree char *sz = g_strdup_printf("%" PRIu64, size);
     opts_set(o, "size", sz);

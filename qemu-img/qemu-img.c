@@ -943,8 +943,7 @@ static bool map_print(const MapEntry *e, bool json, bool *first)
         return true;
     }
     if (*first) {
-        printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to",
-               "File");
+        printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
         *first = false;
     }
     if (e->data && !e->zero) {
@@ -1166,6 +1165,10 @@ static int img_resize(int argc, char **argv)
     if (total < cur && !shrink) {
         error_report("Use the --shrink option to perform a shrink "
                      "operation.");
+        warn_report("Shrinking an image will delete all data beyond the "
+                    "shrunken image's end. Before performing such an "
+                    "operation, make sure there is no important data "
+                    "there.");
         goto out;
     }
     if (total < cur && prealloc != PREALLOC_MODE_OFF) {
