@@ -490,7 +490,9 @@ bool qtest_init(const char *chardev_spec, const char *log_path, Error **errp)
             return false;
         }
     }
-    log_timer = g_timer_new();
+    if (!log_timer) {
+        log_timer = g_timer_new();
+    }
     chr = chardev_new_from_spec("qtest", chardev_spec, &is_none, errp);
     if (!chr) {
         if (is_none) {

@@ -313,9 +313,11 @@ static const DeviceTypeInfo test_irq_dev_info = {
 };
 DEVICE_TYPE_REGISTER(test_irq_dev_info)
 
+/* Mapped for the whole run. */
+static MemoryRegion ram, port;
+
 int main(int argc, char **argv)
 {
-    MemoryRegion ram, port;
     Error *err = NULL;
 
     g_test_init(&argc, &argv, NULL);
