@@ -629,19 +629,24 @@ void memory_region_transaction_begin(void)
 
 void memory_region_transaction_commit(void)
 {
+    static bool committing;
+
     g_assert(transaction_depth > 0);
-    if (--transaction_depth > 0 || !update_pending) {
+    if (--transaction_depth > 0 || !update_pending || committing) {
+        /* A listener changing the tree is picked up by the loop below. */
         return;
+    }
+    committing = true;
+    while (update_pending && address_spaces) {
+        update_pending = false;
+        listeners_call_all(true);
+        for (guint i = 0; i < address_spaces->len; i++) {
+            address_space_update(g_ptr_array_index(address_spaces, i));
+        }
+        listeners_call_all(false);
     }
     update_pending = false;
-    if (!address_spaces) {
-        return;
-    }
-    listeners_call_all(true);
-    for (guint i = 0; i < address_spaces->len; i++) {
-        address_space_update(g_ptr_array_index(address_spaces, i));
-    }
-    listeners_call_all(false);
+    committing = false;
 }
 
 void memory_listener_register(MemoryListener *l, AddressSpace *as)

@@ -449,6 +449,48 @@ static void test_listener(void)
     fixture_fini(&f);
 }
 
+/* A listener that maps a shadow region when it sees "trigger" appear. */
+typedef struct ReentrantListener {
+    MemoryListener l;
+    MemoryRegion *container, *shadow;
+    unsigned adds;
+} ReentrantListener;
+
+static void reentrant_add(MemoryListener *l, MemoryRegionSection *s)
+{
+    ReentrantListener *r = (ReentrantListener *)l;
+
+    r->adds++;
+    if (!strcmp(memory_region_name(s->mr), "trigger") &&
+        !r->shadow->container) {
+        memory_region_add_subregion(r->container, 0x8000, r->shadow);
+    }
+}
+
+static void test_listener_reentrant(void)
+{
+    Fixture f;
+    MemoryRegion trigger, shadow;
+    ReentrantListener r = {.l.region_add = reentrant_add};
+
+    fixture_init(&f);
+    g_assert_true(
+        memory_region_init_ram(&trigger, NULL, "trigger", 0x1000, NULL));
+    g_assert_true(
+        memory_region_init_ram(&shadow, NULL, "shadow", 0x1000, NULL));
+    r.container = &f.root;
+    r.shadow = &shadow;
+    memory_listener_register(&r.l, &f.as);
+    /* The change made from inside region_add is applied after it. */
+    memory_region_add_subregion(&f.root, 0, &trigger);
+    assert_fv(&f.as, "0-fff:trigger@0 8000-8fff:shadow@0");
+    g_assert_cmpuint(r.adds, ==, 2);
+    memory_listener_unregister(&r.l);
+    memory_region_finalize(&shadow);
+    memory_region_finalize(&trigger);
+    fixture_fini(&f);
+}
+
 static void test_listener_priority_order(void)
 {
     Fixture f;
@@ -1040,6 +1082,7 @@ int main(int argc, char **argv)
     g_test_add_func("/memory/render/top-of-space", test_render_top_of_space);
     g_test_add_func("/memory/flatview/find", test_flatview_find);
     g_test_add_func("/memory/listener/sequence", test_listener);
+    g_test_add_func("/memory/listener/reentrant", test_listener_reentrant);
     g_test_add_func("/memory/listener/priority", test_listener_priority_order);
     g_test_add_func("/memory/dispatch/split-combine",
                     test_dispatch_split_combine);
