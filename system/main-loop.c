@@ -205,6 +205,16 @@ void timer_free(QEMUTimer *t)
     }
 }
 
+int64_t qemu_clock_next_expire_ns(QEMUClockType type)
+{
+    int64_t next;
+
+    g_mutex_lock(&timer_lock);
+    next = next_expire_locked(type);
+    g_mutex_unlock(&timer_lock);
+    return next;
+}
+
 int64_t qemu_clock_deadline_ns(QEMUClockType type)
 {
     int64_t next, now;

@@ -53,6 +53,8 @@ void qemu_clock_virtual_set_manual(void);
 int64_t qemu_clock_virtual_step(int64_t ns);
 /* Nanoseconds until the next timer of this clock fires, or -1 for none. */
 int64_t qemu_clock_deadline_ns(QEMUClockType type);
+/* Absolute expiry time of the earliest pending timer, or -1 for none. */
+int64_t qemu_clock_next_expire_ns(QEMUClockType type);
 /* Runs the expired timers of a clock; returns whether any ran. */
 bool qemu_clock_run_timers(QEMUClockType type);
 

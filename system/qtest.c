@@ -302,15 +302,6 @@ static void cmd_b64write(char **words)
     qtest_send("OK\n");
 }
 
-/*
- * Absolute expiry of the earliest virtual timer, or -1.  The main loop
- * (system/main-loop.c) is asked to provide it; qemu_clock_deadline_ns()
- * cannot serve, as it reports -1 for a manual clock.  Until it exists,
- * clock_step without an argument does not move the clock.
- */
-extern int64_t qemu_clock_next_expire_ns(QEMUClockType type)
-    __attribute__((weak));
-
 static void clock_advance_to(int64_t dest)
 {
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
@@ -334,9 +325,7 @@ static void cmd_clock(char **words, bool set)
         clock_advance_to(set ? (int64_t)arg : now + (int64_t)arg);
     } else {
         /* No argument: to the next timer, or nowhere if there is none. */
-        int64_t next = qemu_clock_next_expire_ns
-                           ? qemu_clock_next_expire_ns(QEMU_CLOCK_VIRTUAL)
-                           : -1;
+        int64_t next = qemu_clock_next_expire_ns(QEMU_CLOCK_VIRTUAL);
         if (next >= 0) {
             clock_advance_to(MAX(next, now));
             qemu_clock_run_timers(QEMU_CLOCK_VIRTUAL);

@@ -189,7 +189,9 @@ static struct {
     char *smp;
     char *mem;
     GPtrArray *chardevs; /* Opts * */
+    GPtrArray *chardev_args; /* char *: what the user typed, for errors */
     GPtrArray *devices;  /* Opts * */
+    GPtrArray *device_args;  /* char * */
     GPtrArray *globals;  /* char * */
     GPtrArray *serials;  /* char * */
     GPtrArray *monitors; /* MonitorSpec * */
@@ -517,6 +519,7 @@ static void parse_args(int argc, char **argv)
                 opt_fail_err("chardev", arg, err);
             }
             g_ptr_array_add(cfg.chardevs, o);
+            g_ptr_array_add(cfg.chardev_args, g_strdup(arg));
             break;
         }
         case OPT_SERIAL:
@@ -559,6 +562,7 @@ static void parse_args(int argc, char **argv)
                 print_and_exit(out);
             }
             g_ptr_array_add(cfg.devices, o);
+            g_ptr_array_add(cfg.device_args, g_strdup(arg));
             break;
         }
         case OPT_GLOBAL:
@@ -1066,7 +1070,9 @@ int qemu_main(int argc, char **argv, const char *arch)
     cfg.machine_opts = opts_new();
     cfg.accels = g_ptr_array_new_with_free_func(g_free);
     cfg.chardevs = g_ptr_array_new();
+    cfg.chardev_args = g_ptr_array_new_with_free_func(g_free);
     cfg.devices = g_ptr_array_new();
+    cfg.device_args = g_ptr_array_new_with_free_func(g_free);
     cfg.globals = g_ptr_array_new_with_free_func(g_free);
     cfg.serials = g_ptr_array_new_with_free_func(g_free);
     cfg.monitors = g_ptr_array_new();
@@ -1130,8 +1136,8 @@ int qemu_main(int argc, char **argv, const char *arch)
     for (guint i = 0; i < cfg.chardevs->len; i++) {
         Opts *o = g_ptr_array_index(cfg.chardevs, i);
         if (!chardev_new_from_opts(o, &err)) {
-            g_autofree char *s = opts_to_string(o);
-            opt_fail_err("chardev", s, err);
+            opt_fail_err("chardev", g_ptr_array_index(cfg.chardev_args, i),
+                         err);
         }
     }
     default_serial = !cfg.nodefaults && cfg.serials->len == 0;
@@ -1157,11 +1163,12 @@ int qemu_main(int argc, char **argv, const char *arch)
 
     if (ms->ram_size) {
         ms->ram = g_new0(MemoryRegion, 1);
-        if (!memory_region_init_ram(ms->ram, NULL, "pc.ram", ms->ram_size,
+        const char *ram_id = mc->default_ram_id ? mc->default_ram_id : "ram";
+        if (!memory_region_init_ram(ms->ram, NULL, ram_id, ms->ram_size,
                                     &err)) {
             g_autofree char *s = g_strdup_printf("%" G_GUINT64_FORMAT,
                                                  ms->ram_size);
-            error_prepend(&err, "cannot set up guest memory 'pc.ram': ");
+            error_prepend(&err, "cannot set up guest memory '%s': ", ram_id);
             opt_fail_err("m", cfg.mem ? cfg.mem : s, err);
         }
     }
@@ -1174,8 +1181,8 @@ int qemu_main(int argc, char **argv, const char *arch)
     for (guint i = 0; i < cfg.devices->len; i++) {
         Opts *o = g_ptr_array_index(cfg.devices, i);
         if (!device_create_from_opts(o, &err)) {
-            g_autofree char *s = opts_to_string(o);
-            opt_fail_err("device", s, err);
+            opt_fail_err("device", g_ptr_array_index(cfg.device_args, i),
+                         err);
         }
     }
     create_monitors();

@@ -34,6 +34,7 @@ typedef struct MachineClass {
     bool is_default;     /* the default machine of its arch */
     void (*init)(MachineState *ms, Error **errp);
     uint64_t default_ram_size;
+    const char *default_ram_id; /* name of ms->ram: "pc.ram"; NULL: "ram" */
     unsigned max_cpus;   /* 0 means 1 */
     const char *default_cpu_type;
     bool no_cpu;         /* the "none" machine: nothing executes */
