@@ -1130,8 +1130,7 @@ static void tcg_reg_alloc_mov(TCGContext *s, const TCGOp *op)
         }
     } else {
         TCGReg ireg = temp_load(s, its, ALL_GENERAL_REGS, 0);
-        if (idead && its->kind != TEMP_FIXED && its->kind != TEMP_GLOBAL &&
-            its->kind != TEMP_CONST) {
+        if (idead && its->kind != TEMP_FIXED && its->kind != TEMP_CONST) {
             /* steal the register */
             temp_dead(s, its);
             if (ots->val_type == TEMP_VAL_REG) {
@@ -1252,7 +1251,7 @@ static bool const_fits(const char *ct, TCGType type, int64_t v)
     return false;
 }
 
-static TCGRegSet ct_regs(const char *ct)
+static inline TCGRegSet ct_regs(const char *ct)
 {
     TCGRegSet set = 0;
     for (; *ct; ct++) {
@@ -1276,9 +1275,14 @@ static TCGRegSet ct_regs(const char *ct)
     return set;
 }
 
-static bool ct_fixed(const char *ct)
+static inline bool ct_fixed(const char *ct)
 {
-    return strchr(ct, 'a') || strchr(ct, 'c') || strchr(ct, 'd');
+    for (; *ct; ct++) {
+        if (*ct == 'a' || *ct == 'c' || *ct == 'd') {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void tcg_reg_alloc_op(TCGContext *s, const TCGOp *op)
@@ -1340,15 +1344,21 @@ static void tcg_reg_alloc_op(TCGContext *s, const TCGOp *op)
                 !((i_regs | (ct_fixed(ct->args[o]) ? 0 : fixed_in)) &
                   (1u << ts->reg)) &&
                 ts->kind != TEMP_FIXED) {
-                if (ts->kind == TEMP_GLOBAL && !ts->mem_coherent) {
-                    temp_sync(s, ts);
-                }
+                /*
+                 * A dead global needs no sync: liveness put a sync on its
+                 * last definition if memory must hold the value later.
+                 */
                 new_args[i] = ts->reg;
                 i_regs |= 1u << ts->reg;
                 continue;
             }
-            TCGReg r = tcg_reg_alloc(
-                s, want, i_regs | (ct_fixed(ct->args[o]) ? 0 : fixed_in));
+            TCGRegSet avoid = i_regs | (ct_fixed(ct->args[o]) ? 0 : fixed_in);
+            if (!dead && ts->val_type == TEMP_VAL_MEM) {
+                /* still needed later: give it a home register first */
+                temp_load(s, ts, ALL_GENERAL_REGS, avoid);
+                avoid |= 1u << ts->reg;
+            }
+            TCGReg r = tcg_reg_alloc(s, want, avoid);
             if (ts->val_type == TEMP_VAL_REG) {
                 tcg_out_mov(s, ts->base_type, r, ts->reg);
             } else if (ts->val_type == TEMP_VAL_CONST) {
