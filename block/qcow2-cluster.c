@@ -494,6 +494,7 @@ static int qcow2_l2_for_write(BlockDriverState *bs, uint64_t guest,
         }
     }
     *l2_off = nl2;
+    qcow2_cache_discard(s->l2_cache, nl2);
     return qcow2_cache_get(bs, s->l2_cache, nl2, true, l2);
 }
 

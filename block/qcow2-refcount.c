@@ -435,8 +435,19 @@ int qcow2_update_refcount(BlockDriverState *bs, uint64_t ci, int64_t delta)
     }
     qcow2_refblock_set(s, blk, idx, v + delta);
     qcow2_cache_mark_dirty(s->refblock_cache, off);
-    if (v + delta == 0 && ci < s->free_cluster_index) {
-        s->free_cluster_index = ci;
+    if (v + delta == 0) {
+        /* A freed L2 table must not come back from the cache. */
+        qcow2_cache_discard(s->l2_cache, ci << s->cluster_bits);
+        if (s->cluster_cache_offset >> s->cluster_bits == ci) {
+            s->cluster_cache_offset = -1;
+        }
+        if (s->free_byte_offset &&
+            s->free_byte_offset >> s->cluster_bits == ci) {
+            s->free_byte_offset = 0; /* no more packing into it */
+        }
+        if (ci < s->free_cluster_index) {
+            s->free_cluster_index = ci;
+        }
     }
     return 0;
 }
@@ -937,6 +948,14 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
     if (file_len < 0) {
         res->check_errors++;
         return (int)file_len;
+    }
+    if (!s->read_only && !s->corrupt) {
+        /* The walk reads tables from the file: write back cached ones. */
+        ret = qcow2_flush_caches(bs);
+        if (ret < 0) {
+            res->check_errors++;
+            return ret;
+        }
     }
     cs.file_clusters = qcow2_size_to_clusters(s, file_len);
     cs.nb = MAX(cs.file_clusters, 1);
