@@ -6,6 +6,7 @@
  * branch lookup helper used by generated code, and -d exec/cpu logging.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include "accel/tcg/tb-internal.h"
 #include "tcg/tcg-internal.h"
@@ -26,8 +27,56 @@ static int cpu_next_index;
 
 static size_t tcg_exec_code_size;
 
+static void tb_stats_print(void)
+{
+    fprintf(stderr,
+            "tb: translated %" PRIu64 " flushes %" PRIu64
+            " invalidated %" PRIu64 " chained %" PRIu64 " slow lookups %" PRIu64
+            "\n",
+            tb_stats.translated, tb_stats.flushes, tb_stats.invalidated,
+            tb_stats.chained, tb_stats.lookups_slow);
+}
+
+/*
+ * fork() in a multi-threaded guest: hold the locks across the fork so
+ * the child does not inherit one held by a thread that no longer exists,
+ * and keep only the forking vCPU in the child's CPU list.
+ */
+static void tcg_fork_prepare(void)
+{
+    pthread_mutex_lock(&tb_lock);
+    pthread_mutex_lock(&page_lock);
+    pthread_mutex_lock(&cpu_list_lock);
+}
+
+static void tcg_fork_parent(void)
+{
+    pthread_mutex_unlock(&cpu_list_lock);
+    pthread_mutex_unlock(&page_lock);
+    pthread_mutex_unlock(&tb_lock);
+}
+
+static void tcg_fork_child(void)
+{
+    pthread_mutex_init(&cpu_list_lock, NULL);
+    pthread_mutex_init(&page_lock, NULL);
+    pthread_mutex_init(&tb_lock, NULL);
+    pthread_cond_init(&exclusive_cond, NULL);
+    pthread_cond_init(&exclusive_resume, NULL);
+    exclusive_active = false;
+    if (current_cpu) {
+        current_cpu->next = NULL;
+        first_cpu = current_cpu;
+    }
+}
+
 static void tcg_exec_init_once(void)
 {
+    pthread_atfork(tcg_fork_prepare, tcg_fork_parent, tcg_fork_child);
+    /* QUASAR_TB_STATS=1: print TB cache statistics at exit */
+    if (getenv("QUASAR_TB_STATS")) {
+        atexit(tb_stats_print);
+    }
     tcg_init(tcg_exec_code_size, TCG_MAX_INSN_START_WORDS);
     tb_cache_init();
 }
@@ -45,7 +94,7 @@ void cpu_exec_init(CPUState *cpu, const TCGCPUOps *ops)
     cpu->tcg_ops = ops;
     cpu->env_ptr = (char *)cpu + ops->env_offset;
     cpu->exception_index = -1;
-    memset(cpu->tb_jmp_cache, 0, sizeof(cpu->tb_jmp_cache));
+    cpu->tb_jmp_cache = g_new0(TBJmpCacheEntry, TB_JMP_CACHE_SIZE);
     tcg_cpu_env_offset = ops->env_offset;
     tcg_cpu_ops = ops;
     tcg_ctx->insn_start_words = ops->insn_start_words;
@@ -214,15 +263,15 @@ static const void *helper_lookup_tb_ptr(void *env)
         return tcg_code_gen_epilogue();
     }
     cpu->tcg_ops->get_tb_cpu_state(cpu, &pc, &cs_base, &flags);
-    TranslationBlock *tb = tb_lookup(cpu, pc, cs_base, flags, 0);
-    if (!tb) {
+    const void *tc = tb_lookup_tc(cpu, pc, cs_base, flags);
+    if (!tc) {
         return tcg_code_gen_epilogue();
     }
     if (qemu_loglevel_mask(CPU_LOG_EXEC)) {
         qemu_log("Trace %d: %p [%016" PRIx64 "/%08x] (goto_ptr)\n",
-                 cpu->cpu_index, tb->tc_ptr, pc, flags);
+                 cpu->cpu_index, tc, pc, flags);
     }
-    return tb->tc_ptr;
+    return tc;
 }
 
 const TCGHelperInfo helper_info_lookup_tb_ptr = {
@@ -281,8 +330,7 @@ int cpu_exec(CPUState *cpu)
         if (!tb) {
             tb = tb_gen_code(cpu, pc, cs_base, flags, cflags);
             if (!cflags) {
-                __atomic_store_n(&cpu->tb_jmp_cache[tb_jmp_cache_hash(pc)], tb,
-                                 __ATOMIC_RELEASE);
+                tb_jmp_cache_set(cpu, tb);
             }
         }
         if (flushes != tb_flush_count) {

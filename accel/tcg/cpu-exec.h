@@ -91,6 +91,18 @@ typedef struct TCGCPUOps {
 #define TB_JMP_CACHE_BITS 12
 #define TB_JMP_CACHE_SIZE (1u << TB_JMP_CACHE_BITS)
 
+/*
+ * Per-vCPU direct-mapped cache pc -> TB.  The key and the host code
+ * address are kept in the entry so that a hit touches no TB.
+ */
+typedef struct TBJmpCacheEntry {
+    struct TranslationBlock *tb; /* NULL: empty */
+    uint64_t pc;
+    uint64_t cs_base;
+    uint32_t flags;
+    const void *tc_ptr;
+} TBJmpCacheEntry;
+
 struct CPUState {
     const TCGCPUOps *tcg_ops;
     void *env_ptr;
@@ -104,7 +116,7 @@ struct CPUState {
     bool running; /* inside cpu_exec (for exclusive sections) */
     bool can_do_io;
     sigjmp_buf jmp_env;
-    struct TranslationBlock *tb_jmp_cache[TB_JMP_CACHE_SIZE];
+    TBJmpCacheEntry *tb_jmp_cache; /* TB_JMP_CACHE_SIZE entries */
     void *opaque;          /* the user of the CPU (linux-user TaskState) */
     struct CPUState *next; /* all CPUs list */
 };

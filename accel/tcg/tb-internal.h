@@ -33,6 +33,9 @@ TranslationBlock *tb_lookup(CPUState *cpu, uint64_t pc, uint64_t cs_base,
 /* Translates; called without tb_lock (takes it). */
 TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base,
                               uint32_t flags, uint32_t cflags);
+void tb_jmp_cache_set(CPUState *cpu, TranslationBlock *tb);
+const void *tb_lookup_tc(CPUState *cpu, uint64_t pc, uint64_t cs_base,
+                         uint32_t flags);
 void tb_add_jump(TranslationBlock *tb, int n, TranslationBlock *next);
 /* The TB whose code contains host_pc, or NULL. */
 TranslationBlock *tb_find_by_host_pc(uintptr_t host_pc);
@@ -41,6 +44,8 @@ bool tb_host_pc_in_buffer(uintptr_t host_pc);
 void tb_invalidate_page_locked(uint64_t page, TranslationBlock **hit,
                                uintptr_t host_pc);
 void tb_restore_state(CPUState *cpu, TranslationBlock *tb, uintptr_t host_pc);
+
+extern pthread_mutex_t page_lock;
 
 /* user-exec.c: write-protect a guest page that now holds code. */
 void page_protect(uint64_t page);

@@ -93,14 +93,23 @@ void tb_restore_state(CPUState *cpu, TranslationBlock *tb, uintptr_t host_pc)
     }
 }
 
+void tb_jmp_cache_set(CPUState *cpu, TranslationBlock *tb)
+{
+    TBJmpCacheEntry *e = &cpu->tb_jmp_cache[tb_jmp_cache_hash(tb->pc)];
+    __atomic_store_n(&e->tb, NULL, __ATOMIC_RELAXED);
+    e->pc = tb->pc;
+    e->cs_base = tb->cs_base;
+    e->flags = tb->flags;
+    e->tc_ptr = tb->tc_ptr;
+    __atomic_store_n(&e->tb, tb, __ATOMIC_RELEASE);
+}
+
 TranslationBlock *tb_lookup(CPUState *cpu, uint64_t pc, uint64_t cs_base,
                             uint32_t flags, uint32_t cflags)
 {
-    unsigned jh = tb_jmp_cache_hash(pc);
-    TranslationBlock *tb =
-        __atomic_load_n(&cpu->tb_jmp_cache[jh], __ATOMIC_ACQUIRE);
-    if (tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags &&
-        !(__atomic_load_n(&tb->cflags, __ATOMIC_RELAXED) & CF_INVALID)) {
+    TBJmpCacheEntry *e = &cpu->tb_jmp_cache[tb_jmp_cache_hash(pc)];
+    TranslationBlock *tb = __atomic_load_n(&e->tb, __ATOMIC_ACQUIRE);
+    if (tb && e->pc == pc && e->cs_base == cs_base && e->flags == flags) {
         return tb;
     }
     tb_stats.lookups_slow++;
@@ -109,11 +118,24 @@ TranslationBlock *tb_lookup(CPUState *cpu, uint64_t pc, uint64_t cs_base,
     for (; tb; tb = __atomic_load_n(&tb->hash_next, __ATOMIC_ACQUIRE)) {
         if (tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags &&
             !(__atomic_load_n(&tb->cflags, __ATOMIC_RELAXED) & CF_INVALID)) {
-            __atomic_store_n(&cpu->tb_jmp_cache[jh], tb, __ATOMIC_RELEASE);
+            tb_jmp_cache_set(cpu, tb);
             return tb;
         }
     }
     return NULL;
+}
+
+/* Fast path for generated code: host code of the TB, or NULL. */
+const void *tb_lookup_tc(CPUState *cpu, uint64_t pc, uint64_t cs_base,
+                         uint32_t flags)
+{
+    TBJmpCacheEntry *e = &cpu->tb_jmp_cache[tb_jmp_cache_hash(pc)];
+    if (__atomic_load_n(&e->tb, __ATOMIC_ACQUIRE) && e->pc == pc &&
+        e->cs_base == cs_base && e->flags == flags) {
+        return e->tc_ptr;
+    }
+    TranslationBlock *tb = tb_lookup(cpu, pc, cs_base, flags, 0);
+    return tb ? tb->tc_ptr : NULL;
 }
 
 /* ---- chaining --------------------------------------------------------- */
@@ -187,8 +209,9 @@ static void tb_invalidate(TranslationBlock *tb)
     /* jump caches */
     unsigned jh = tb_jmp_cache_hash(tb->pc);
     for (CPUState *c = first_cpu; c; c = c->next) {
-        if (__atomic_load_n(&c->tb_jmp_cache[jh], __ATOMIC_RELAXED) == tb) {
-            __atomic_store_n(&c->tb_jmp_cache[jh], NULL, __ATOMIC_RELAXED);
+        TBJmpCacheEntry *e = &c->tb_jmp_cache[jh];
+        if (__atomic_load_n(&e->tb, __ATOMIC_RELAXED) == tb) {
+            __atomic_store_n(&e->tb, NULL, __ATOMIC_RELEASE);
         }
     }
     /* incoming jumps go back to their exit stubs */
@@ -276,7 +299,7 @@ static void tb_flush_locked(void)
     g_hash_table_remove_all(page_tbs);
     memset(tb_hash, 0, sizeof(tb_hash));
     for (CPUState *c = first_cpu; c; c = c->next) {
-        memset(c->tb_jmp_cache, 0, sizeof(c->tb_jmp_cache));
+        memset(c->tb_jmp_cache, 0, sizeof(TBJmpCacheEntry) * TB_JMP_CACHE_SIZE);
     }
     code_gen_ptr = code_gen_start;
     tb_stats.flushes++;

@@ -23,7 +23,7 @@ __thread uintptr_t helper_retaddr;
 
 static uint8_t *page_l1[L1_SIZE];
 static bool page_flags_in_use;
-static pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t page_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static uint8_t *page_entry(uint64_t addr, bool alloc)
 {
