@@ -19,13 +19,20 @@ struct TCGContext {
     int nb_temps;
     TCGTemp temps[TCG_MAX_TEMPS];
     /* free lists of per-TB temps by (type, kind) */
-    GSList *free_temps[TCG_TYPE_COUNT][2];
-    GHashTable *const_table[TCG_TYPE_COUNT]; /* int64 -> TCGTemp* */
+    /* free lists of per-TB temps by (type, kind), linked by state_ptr */
+    TCGTemp *free_temps[TCG_TYPE_COUNT][2];
+    /* constants of this TB: open hash of temp indexes, by (type, value) */
+#define TCG_CONST_HASH_SIZE 1024
+    int16_t const_hash[TCG_CONST_HASH_SIZE];
+    int nb_consts;
+    /* temps still TEMP_TB after liveness demotion (live across labels) */
+    int nb_tb_temps;
+    int16_t tb_temps[TCG_MAX_TEMPS];
 
     /* ops */
     TCGOp *first_op, *last_op;
     int nb_ops;
-    GSList *free_ops;
+    TCGOp *free_ops;   /* linked by next */
     GPtrArray *labels; /* TCGLabel* of this TB, freed at func start */
     int nb_labels;
 

@@ -243,11 +243,10 @@ TCGTemp *tcg_temp_new_internal(TCGType type, TCGTempKind kind)
 {
     TCGContext *s = tcg_ctx;
     int k = kind == TEMP_TB;
-    GSList *l = s->free_temps[type][k];
-    TCGTemp *ts;
-    if (l) {
-        ts = l->data;
-        s->free_temps[type][k] = g_slist_delete_link(l, l);
+    TCGTemp *ts = s->free_temps[type][k];
+    if (ts) {
+        s->free_temps[type][k] = ts->state_ptr;
+        ts->state_ptr = NULL;
     } else {
         ts = tcg_temp_alloc(s);
         ts->base_type = type;
@@ -266,8 +265,8 @@ void tcg_temp_free_internal(TCGTemp *ts)
     g_assert(ts->temp_allocated);
     ts->temp_allocated = false;
     int k = ts->kind == TEMP_TB;
-    s->free_temps[ts->base_type][k] =
-        g_slist_prepend(s->free_temps[ts->base_type][k], ts);
+    ts->state_ptr = s->free_temps[ts->base_type][k];
+    s->free_temps[ts->base_type][k] = ts;
 }
 
 TCGv_i32 tcg_temp_new_i32(void)
@@ -303,22 +302,39 @@ void tcg_temp_free_ptr(TCGv_ptr t)
     tcg_temp_free_internal(tcgv_ptr_temp(t));
 }
 
+static unsigned const_hash(TCGType type, int64_t val)
+{
+    uint64_t h = (uint64_t)val * 0x9e3779b97f4a7c15ull + type;
+    return (h >> 40) & (TCG_CONST_HASH_SIZE - 1);
+}
+
 TCGTemp *tcg_constant_internal(TCGType type, int64_t val)
 {
     TCGContext *s = tcg_ctx;
     val = tcg_canon(type, val);
-    GHashTable *h = s->const_table[type];
-    TCGTemp *ts = g_hash_table_lookup(h, &val);
-    if (ts) {
-        return ts;
+    unsigned h = const_hash(type, val);
+    for (;;) {
+        int idx = s->const_hash[h];
+        if (idx < 0) {
+            break;
+        }
+        TCGTemp *ts = &s->temps[idx];
+        if (ts->val == val && ts->base_type == type) {
+            return ts;
+        }
+        h = (h + 1) & (TCG_CONST_HASH_SIZE - 1);
     }
-    ts = tcg_temp_alloc(s);
+    TCGTemp *ts = tcg_temp_alloc(s);
     ts->base_type = type;
     ts->kind = TEMP_CONST;
     ts->temp_allocated = true;
     ts->val = val;
     ts->val_type = TEMP_VAL_CONST;
-    g_hash_table_insert(h, &ts->val, ts);
+    /* keep the table at most half full; extra constants are not shared */
+    if (s->nb_consts < TCG_CONST_HASH_SIZE / 2) {
+        s->const_hash[h] = ts->index;
+        s->nb_consts++;
+    }
     return ts;
 }
 
@@ -365,8 +381,8 @@ static TCGOp *tcg_op_alloc(TCGContext *s)
 {
     TCGOp *op;
     if (s->free_ops) {
-        op = s->free_ops->data;
-        s->free_ops = g_slist_delete_link(s->free_ops, s->free_ops);
+        op = s->free_ops;
+        s->free_ops = op->next;
     } else {
         op = g_new(TCGOp, 1);
     }
@@ -449,7 +465,8 @@ void tcg_op_remove(TCGOp *op)
         s->last_op = op->prev;
     }
     s->nb_ops--;
-    s->free_ops = g_slist_prepend(s->free_ops, op);
+    op->next = s->free_ops;
+    s->free_ops = op;
 }
 
 TCGOp *tcg_first_op(void)
@@ -533,21 +550,19 @@ void tcg_func_start(void)
     TCGContext *s = tcg_ctx;
     /* drop ops */
     TCGOp *op = s->first_op;
-    while (op) {
-        TCGOp *n = op->next;
-        s->free_ops = g_slist_prepend(s->free_ops, op);
-        op = n;
+    if (op) {
+        s->last_op->next = s->free_ops;
+        s->free_ops = op;
     }
     s->first_op = s->last_op = NULL;
     s->nb_ops = 0;
     /* drop temps (keep globals) */
     s->nb_temps = s->nb_globals;
     for (int t = 0; t < TCG_TYPE_COUNT; t++) {
-        g_slist_free(s->free_temps[t][0]);
-        g_slist_free(s->free_temps[t][1]);
         s->free_temps[t][0] = s->free_temps[t][1] = NULL;
-        g_hash_table_remove_all(s->const_table[t]);
     }
+    memset(s->const_hash, 0xff, sizeof(s->const_hash));
+    s->nb_consts = 0;
     for (guint i = 0; i < s->labels->len; i++) {
         TCGLabel *l = g_ptr_array_index(s->labels, i);
         TCGLabelUse *u = l->uses;
@@ -720,52 +735,50 @@ static void liveness_demote_tb_temps(TCGContext *s)
              */
         }
     }
+    /* block ends only need to visit globals and these */
+    s->nb_tb_temps = 0;
     for (int i = s->nb_globals; i < n; i++) {
         TCGTemp *ts = &s->temps[i];
         if (ts->kind == TEMP_TB && !multi[i]) {
             ts->kind = TEMP_EBB;
+        }
+        if (ts->kind == TEMP_TB || ts->kind == TEMP_CONST) {
+            s->tb_temps[s->nb_tb_temps++] = i;
         }
     }
     g_free(bb);
     g_free(multi);
 }
 
+/*
+ * At a block end: globals must be in memory, TB temps too unless the TB
+ * ends, everything else is dead.  EBB temps need no visit: going
+ * backwards, each is DEAD again once its definition has been passed.
+ */
 static void la_bb_end(TCGContext *s, bool exit)
 {
-    for (int i = 0; i < s->nb_temps; i++) {
+    for (int i = 0; i < s->nb_globals; i++) {
         TCGTemp *ts = &s->temps[i];
-        switch (ts->kind) {
-        case TEMP_GLOBAL:
-            ts->state = TS_DEAD | TS_MEM;
-            break;
-        case TEMP_FIXED:
-        case TEMP_CONST:
-            ts->state = TS_DEAD;
-            break;
-        case TEMP_TB:
-            ts->state = exit ? TS_DEAD : TS_DEAD | TS_MEM;
-            break;
-        case TEMP_EBB:
-            ts->state = TS_DEAD;
-            break;
-        }
+        ts->state = ts->kind == TEMP_GLOBAL ? TS_DEAD | TS_MEM : TS_DEAD;
+    }
+    for (int k = 0; k < s->nb_tb_temps; k++) {
+        TCGTemp *ts = &s->temps[s->tb_temps[k]];
+        ts->state = ts->kind == TEMP_TB && !exit ? TS_DEAD | TS_MEM : TS_DEAD;
     }
 }
 
 /* EBB temps stay live across a conditional branch (fall-through). */
 static void la_bb_end_cond(TCGContext *s)
 {
-    for (int i = 0; i < s->nb_temps; i++) {
-        TCGTemp *ts = &s->temps[i];
-        switch (ts->kind) {
-        case TEMP_GLOBAL:
+    for (int i = 0; i < s->nb_globals; i++) {
+        if (s->temps[i].kind == TEMP_GLOBAL) {
+            s->temps[i].state |= TS_MEM;
+        }
+    }
+    for (int k = 0; k < s->nb_tb_temps; k++) {
+        TCGTemp *ts = &s->temps[s->tb_temps[k]];
+        if (ts->kind == TEMP_TB) {
             ts->state |= TS_MEM;
-            break;
-        case TEMP_TB:
-            ts->state |= TS_MEM;
-            break;
-        default:
-            break;
         }
     }
 }
@@ -791,6 +804,9 @@ static void la_global_kill(TCGContext *s)
 void tcg_liveness_analysis(TCGContext *s)
 {
     liveness_demote_tb_temps(s);
+    for (int i = 0; i < s->nb_temps; i++) {
+        s->temps[i].state = TS_DEAD;
+    }
     la_bb_end(s, true);
     TCGOp *op, *prev;
     for (op = s->last_op; op; op = prev) {
@@ -1060,24 +1076,24 @@ static TCGReg temp_load(TCGContext *s, TCGTemp *ts, TCGRegSet want,
 /* At the end of a basic block: everything to memory, all regs free. */
 static void tcg_reg_alloc_bb_end(TCGContext *s)
 {
-    for (int i = 0; i < s->nb_temps; i++) {
-        TCGTemp *ts = &s->temps[i];
-        switch (ts->kind) {
-        case TEMP_GLOBAL:
-        case TEMP_TB:
+    for (int i = 0; i < s->nb_globals; i++) {
+        if (s->temps[i].kind == TEMP_GLOBAL) {
+            temp_save(s, &s->temps[i]);
+        }
+    }
+    for (int k = 0; k < s->nb_tb_temps; k++) {
+        TCGTemp *ts = &s->temps[s->tb_temps[k]];
+        if (ts->kind == TEMP_TB) {
             temp_save(s, ts);
-            break;
-        case TEMP_EBB:
-            if (ts->val_type == TEMP_VAL_REG) {
-                s->reg_to_temp[ts->reg] = NULL;
-            }
-            ts->val_type = TEMP_VAL_DEAD;
-            break;
-        case TEMP_CONST:
+        } else {
             temp_free_or_dead(s, ts, true);
-            break;
-        case TEMP_FIXED:
-            break;
+        }
+    }
+    /* EBB temps still in registers die here */
+    for (int r = 0; r < TCG_TARGET_NB_REGS; r++) {
+        TCGTemp *ts = s->reg_to_temp[r];
+        if (ts && ts->kind != TEMP_FIXED) {
+            temp_free_or_dead(s, ts, true);
         }
     }
 }
@@ -1085,9 +1101,12 @@ static void tcg_reg_alloc_bb_end(TCGContext *s)
 /* After a conditional branch: globals/TB temps synced, EBB temps kept. */
 static void tcg_reg_alloc_cbranch(TCGContext *s)
 {
-    for (int i = 0; i < s->nb_temps; i++) {
-        TCGTemp *ts = &s->temps[i];
-        if (ts->kind == TEMP_GLOBAL || ts->kind == TEMP_TB) {
+    for (int i = 0; i < s->nb_globals; i++) {
+        temp_sync(s, &s->temps[i]);
+    }
+    for (int k = 0; k < s->nb_tb_temps; k++) {
+        TCGTemp *ts = &s->temps[s->tb_temps[k]];
+        if (ts->kind == TEMP_TB) {
             temp_sync(s, ts);
         }
     }
@@ -1606,17 +1625,6 @@ int tcg_gen_code(TCGContext *s, void *code_ptr, size_t max_size,
 
 /* ---- init ------------------------------------------------------------- */
 
-static guint int64_hash(gconstpointer p)
-{
-    int64_t v = *(const int64_t *)p;
-    return (guint)(v ^ (v >> 32));
-}
-
-static gboolean int64_equal(gconstpointer a, gconstpointer b)
-{
-    return *(const int64_t *)a == *(const int64_t *)b;
-}
-
 void tcg_init(size_t code_size, unsigned insn_start_words)
 {
     TCGContext *s = &tcg_ctx_storage;
@@ -1628,9 +1636,7 @@ void tcg_init(size_t code_size, unsigned insn_start_words)
     g_assert(insn_start_words >= 1 &&
              insn_start_words <= TCG_MAX_INSN_START_WORDS);
     s->insn_start_words = insn_start_words;
-    for (int t = 0; t < TCG_TYPE_COUNT; t++) {
-        s->const_table[t] = g_hash_table_new(int64_hash, int64_equal);
-    }
+    memset(s->const_hash, 0xff, sizeof(s->const_hash));
     s->labels = g_ptr_array_new();
     if (!code_size) {
         code_size = 256 * 1024 * 1024;
