@@ -86,6 +86,11 @@ typedef struct TCGCPUOps {
                            uintptr_t ra);
     /* -d cpu: prints the registers. */
     void (*dump_state)(CPUState *cpu, FILE *f);
+    /*
+     * -d in_asm: the guest ISA for the disassembler, "x86_64" (default
+     * when NULL), "i386" or "aarch64".
+     */
+    const char *disas_arch;
 } TCGCPUOps;
 
 #define TB_JMP_CACHE_BITS 12

@@ -486,6 +486,13 @@ restart:
     tcg_temp_free_i32(req);
 
     ops->translate_code(cpu, tb, max_insns);
+    if (qemu_loglevel_mask(CPU_LOG_TB_IN_ASM) && tb->size) {
+        FILE *f = qemu_log_stream();
+        fprintf(f, "----------------\nIN: \n");
+        tcg_disas_guest(f, ops->disas_arch, g2h(tb->pc), tb->size, tb->pc);
+        fprintf(f, "\n");
+        qemu_log_flush();
+    }
 
     gen_set_label(exit_label);
     tcg_gen_exit_tb(tb, TB_EXIT_REQUESTED);

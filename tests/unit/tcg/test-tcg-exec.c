@@ -13,12 +13,15 @@
  *   06 aaaa vv mem8[aaaa] = vv     (guest store)
  *   07 aaaa    r4 = mem64[aaaa]    (guest load)
  */
+#include <inttypes.h>
 #include <signal.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include "accel/tcg/cpu-exec.h"
 #include "tcg/tcg-op.h"
+#include "util/log.h"
 #include <glib.h>
 
 #define RAM_BASE 0x100000u
@@ -146,12 +149,15 @@ done:
     tb->icount = n;
 }
 
+static void toy_dump_state(CPUState *cs, FILE *f);
+
 static const TCGCPUOps toy_ops = {
     .env_offset = offsetof(ToyCPU, env),
     .insn_start_words = 1,
     .get_tb_cpu_state = toy_get_tb_cpu_state,
     .translate_code = toy_translate,
     .restore_state_to_opc = toy_restore,
+    .dump_state = toy_dump_state,
 };
 
 /* Host SIGSEGV: write to a page holding translated code. */
@@ -302,6 +308,43 @@ static void test_exit_request(void)
     g_assert_cmpuint(cpu.env.r[0], >, 0);
 }
 
+/* -d in_asm,op,op_opt,out_asm,exec,cpu write their sections to -D file */
+static void toy_dump_state(CPUState *cs, FILE *f)
+{
+    fprintf(f, "R0=%016" PRIx64 " PC=%016" PRIx64 "\n",
+            ((ToyCPU *)cs)->env.r[0], ((ToyCPU *)cs)->env.pc);
+}
+
+static void test_logging(void)
+{
+    static const uint8_t code[] = {0x01, 0x03, 0x03};
+    char *path =
+        g_strdup_printf("%s/tcg-log-%d.txt", g_get_tmp_dir(), (int)getpid());
+    unsigned mask;
+    g_assert_true(
+        qemu_log_parse_items("in_asm,op,op_opt,out_asm,exec,cpu", &mask, NULL));
+    g_assert_true(qemu_log_set_file(path, NULL));
+    qemu_log_set_mask(mask);
+    put(0x600, code, sizeof(code));
+    cpu.env.r[0] = 0;
+    g_assert_cmpint(run_at(0x600), ==, 0x42);
+    qemu_log_set_mask(0);
+    qemu_log_flush();
+    char *log = NULL;
+    g_assert_true(g_file_get_contents(path, &log, NULL, NULL));
+    g_assert_nonnull(strstr(log, "IN: "));
+    g_assert_nonnull(strstr(log, "OP:\n"));
+    g_assert_nonnull(strstr(log, "OP after optimization"));
+    g_assert_nonnull(strstr(log, " add_i64 r0,r0,$0x3"));
+    g_assert_nonnull(strstr(log, "call toy_raise"));
+    g_assert_nonnull(strstr(log, "OUT: [size="));
+    g_assert_nonnull(strstr(log, "Trace 0: "));
+    g_assert_nonnull(strstr(log, "PC=0000000000100600"));
+    g_free(log);
+    unlink(path);
+    g_free(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -332,5 +375,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/exec/guest-memory", test_guest_memory);
     g_test_add_func("/tcg/exec/flush", test_flush);
     g_test_add_func("/tcg/exec/exit-request", test_exit_request);
+    g_test_add_func("/tcg/exec/logging", test_logging);
     return g_test_run();
 }
