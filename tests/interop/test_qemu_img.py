@@ -433,6 +433,8 @@ def test_corrupt_inputs_never_crash(tools, tmp_path, mixed):
             p = subprocess.run([str(c) for c in cmd], capture_output=True,
                                text=True, timeout=60)
             assert p.returncode >= 0, f"crash on {args} case {i}"
+            assert "Sanitizer" not in p.stderr, p.stderr
+            assert "runtime error" not in p.stderr, p.stderr
             assert p.returncode in (0, 1, 2, 3), (args, i, p.stderr)
             if p.returncode and args[0] != "check":
                 assert p.stderr.startswith("qemu-img: "), p.stderr
