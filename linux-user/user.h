@@ -14,10 +14,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "accel/tcg/cpu-exec.h"
 #include "target/x86/cpu.h"
 
-#define TARGET_PAGE_SIZE 4096UL
-#define TARGET_PAGE_MASK (~(TARGET_PAGE_SIZE - 1))
 #define TARGET_NSIG 64
 
 /* What the ELF loader found and set up. */
@@ -57,6 +56,9 @@ typedef struct TaskState {
     PendingSignal sigtab[TARGET_NSIG + 1];
     /* a synchronous fault to deliver first (SIGSEGV etc. from the CPU) */
     PendingSignal sync_signal;
+    /* the guest's blocked set (bit n-1 = signal n); the host thread mask is
+     * this minus the synchronous fault signals, which must stay deliverable */
+    uint64_t sigmask;
 } TaskState;
 
 extern ImageInfo *exec_info;
@@ -85,6 +87,7 @@ int64_t do_syscall(CPUX86State *env, int64_t num, uint64_t a1, uint64_t a2,
 void syscall_init(void);
 #define QEMU_ERESTARTSYS 512 /* as the kernel's ERESTARTSYS */
 #define QEMU_ESIGRETURN 513  /* rt_sigreturn: registers already set */
+#define QEMU_ERESTARTNOINTR 514 /* restart whatever the handler flags */
 
 /* strace.c */
 void strace_print_call(int64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
@@ -115,10 +118,12 @@ void cpu_loop(CPUX86State *env) __attribute__((noreturn));
 /* Creates a guest thread for clone(CLONE_VM); returns tid or -errno. */
 int64_t do_clone_thread(CPUX86State *env, uint64_t flags, uint64_t newsp,
                         uint64_t ptid, uint64_t ctid, uint64_t tls);
+/* Asks the calling thread's CPU to leave generated code soon (async-safe). */
+void thread_kick_cpu(void);
 /* The CPU state of the calling thread. */
 CPUX86State *thread_env(void);
-/* Invalidate translations over a range that was unmapped/remapped. */
-void user_invalidate_range(uint64_t start, uint64_t len);
+/* Tells accel/tcg the guest's new protection of [start, start+len). */
+void user_set_page_prot(uint64_t start, uint64_t len, int prot);
 /* Stops all other guest threads' use of TBs (for exit_group) */
 void user_exit_group(int status) __attribute__((noreturn));
 

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "accel/tcg/cpu-exec.h"
 
 /* General register numbers (SDM Table 2-2 order). */
 enum {
@@ -196,6 +197,20 @@ typedef struct CPUX86State {
     /* IA32_TSC_AUX for RDTSCP/RDPID (Linux: cpu number). */
     uint32_t tsc_aux;
 } CPUX86State;
+
+/* The CPU object: the generic CPUState first, then the x86 state. */
+typedef struct X86CPU {
+    CPUState parent_obj;
+    CPUX86State env;
+} X86CPU;
+
+/* Allocates and resets a CPU and registers it with accel/tcg. */
+X86CPU *x86_cpu_new(void);
+/* Creates the TCG globals; once per process after tcg_exec_init(). */
+void x86_translate_init(void);
+extern const TCGCPUOps x86_tcg_ops;
+/* -one-insn-per-tb */
+extern bool x86_one_insn_per_tb;
 
 /* EFLAGS as the guest sees it (computes the lazy flags). */
 uint64_t cpu_compute_eflags(CPUX86State *env);

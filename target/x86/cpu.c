@@ -1,0 +1,364 @@
+/*
+ * x86-64 CPU object: reset state, EFLAGS/FSW/FTW views, FXSAVE images,
+ * and the CPUID model.
+ *
+ * CPUID advertises exactly what the translator implements (SDM vol. 2A,
+ * CPUID): x87, MMX, SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, POPCNT,
+ * CX8, CX16, CMOV, FXSR, MOVBE, LZCNT, BMI1, BMI2, RDTSCP, FSGSBASE is
+ * not advertised (Linux gates it anyway), no AVX/XSAVE: glibc's ifunc
+ * selection then picks only SSE2..SSE4.2 code.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "target/x86/cpu.h"
+#include "target/x86/helper.h"
+
+bool x86_one_insn_per_tb;
+
+/* CPUID.1:EDX */
+#define CPUID_FP87 (1u << 0)
+#define CPUID_TSC (1u << 4)
+#define CPUID_CX8 (1u << 8)
+#define CPUID_CMOV (1u << 15)
+#define CPUID_CLFLUSH (1u << 19)
+#define CPUID_MMX (1u << 23)
+#define CPUID_FXSR (1u << 24)
+#define CPUID_SSE (1u << 25)
+#define CPUID_SSE2 (1u << 26)
+/* CPUID.1:ECX */
+#define CPUID_EXT_SSE3 (1u << 0)
+#define CPUID_EXT_PCLMULQDQ (1u << 1)
+#define CPUID_EXT_SSSE3 (1u << 9)
+#define CPUID_EXT_CX16 (1u << 13)
+#define CPUID_EXT_SSE41 (1u << 19)
+#define CPUID_EXT_SSE42 (1u << 20)
+#define CPUID_EXT_MOVBE (1u << 22)
+#define CPUID_EXT_POPCNT (1u << 23)
+#define CPUID_EXT_AES (1u << 25)
+/* CPUID.7.0:EBX */
+#define CPUID_7_BMI1 (1u << 3)
+#define CPUID_7_BMI2 (1u << 8)
+#define CPUID_7_ERMS (1u << 9)
+/* CPUID.80000001:ECX/EDX */
+#define CPUID_8_LAHF (1u << 0)
+#define CPUID_8_ABM (1u << 5)
+#define CPUID_8_SYSCALL (1u << 11)
+#define CPUID_8_NX (1u << 20)
+#define CPUID_8_RDTSCP (1u << 27)
+#define CPUID_8_LM (1u << 29)
+
+typedef struct X86CPUModel {
+    const char *name;
+    const char *desc;
+    uint32_t feat1_edx, feat1_ecx, feat7_ebx, ext_ecx, ext_edx;
+} X86CPUModel;
+
+static const X86CPUModel x86_models[] = {
+    {"max", "all features Quasar implements",
+     CPUID_FP87 | CPUID_TSC | CPUID_CX8 | CPUID_CMOV | CPUID_CLFLUSH |
+         CPUID_MMX | CPUID_FXSR | CPUID_SSE | CPUID_SSE2,
+     CPUID_EXT_SSE3 | CPUID_EXT_SSSE3 | CPUID_EXT_CX16 | CPUID_EXT_SSE41 |
+         CPUID_EXT_SSE42 | CPUID_EXT_MOVBE | CPUID_EXT_POPCNT,
+     CPUID_7_BMI1 | CPUID_7_BMI2 | CPUID_7_ERMS, CPUID_8_LAHF | CPUID_8_ABM,
+     CPUID_8_SYSCALL | CPUID_8_NX | CPUID_8_RDTSCP | CPUID_8_LM},
+    {"qemu64", "x86-64 baseline (SSE2)",
+     CPUID_FP87 | CPUID_TSC | CPUID_CX8 | CPUID_CMOV | CPUID_CLFLUSH |
+         CPUID_MMX | CPUID_FXSR | CPUID_SSE | CPUID_SSE2,
+     CPUID_EXT_SSE3 | CPUID_EXT_CX16, 0, CPUID_8_LAHF,
+     CPUID_8_SYSCALL | CPUID_8_NX | CPUID_8_LM},
+};
+
+static const X86CPUModel *cur_model = &x86_models[0];
+
+bool cpu_x86_select_model(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(x86_models) / sizeof(x86_models[0]); i++) {
+        if (!strcmp(x86_models[i].name, name)) {
+            cur_model = &x86_models[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+void cpu_x86_list_models(void)
+{
+    size_t i;
+
+    printf("Available CPUs:\n");
+    for (i = 0; i < sizeof(x86_models) / sizeof(x86_models[0]); i++) {
+        printf("  %-10s %s\n", x86_models[i].name, x86_models[i].desc);
+    }
+}
+
+uint32_t cpu_x86_hwcap(void)
+{
+    return cur_model->feat1_edx;
+}
+
+uint32_t cpu_x86_hwcap2(void)
+{
+    return 0;
+}
+
+static void set_str(uint32_t *r, const char *s)
+{
+    memcpy(r, s, 4);
+}
+
+void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub,
+                   uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
+{
+    *eax = *ebx = *ecx = *edx = 0;
+    switch (leaf) {
+    case 0:
+        *eax = 7;
+        set_str(ebx, "Genu");
+        set_str(edx, "ineI");
+        set_str(ecx, "ntel");
+        break;
+    case 1:
+        *eax = 0x000906ed; /* family 6 model 158 */
+        *ebx = (8 << 8) | (1 << 16); /* clflush 64 bytes, 1 logical cpu */
+        *ecx = cur_model->feat1_ecx;
+        *edx = cur_model->feat1_edx;
+        break;
+    case 2:
+        *eax = 1;
+        break;
+    case 4: {
+        /* Deterministic cache parameters: L1d 32K, L1i 32K, L2 256K, L3 8M */
+        static const uint32_t caches[4][4] = {
+            {0x121, 0x01c0003f, 63, 0},
+            {0x122, 0x01c0003f, 63, 0},
+            {0x143, 0x00c0003f, 1023, 0},
+            {0x163, 0x03c0003f, 8191, 6},
+        };
+        if (sub < 4) {
+            *eax = caches[sub][0];
+            *ebx = caches[sub][1];
+            *ecx = caches[sub][2];
+            *edx = caches[sub][3];
+        }
+        break;
+    }
+    case 7:
+        if (sub == 0) {
+            *ebx = cur_model->feat7_ebx;
+        }
+        break;
+    case 0x80000000:
+        *eax = 0x80000008;
+        break;
+    case 0x80000001:
+        *ecx = cur_model->ext_ecx;
+        *edx = cur_model->ext_edx;
+        break;
+    case 0x80000002:
+    case 0x80000003:
+    case 0x80000004: {
+        static const char brand[48] = "Quasar Virtual CPU";
+        const uint32_t *b = (const uint32_t *)brand + (leaf - 0x80000002) * 4;
+        *eax = b[0];
+        *ebx = b[1];
+        *ecx = b[2];
+        *edx = b[3];
+        break;
+    }
+    case 0x80000006:
+        *ecx = (256 << 16) | (8 << 12) | 64; /* L2: 256K, 8-way, 64B */
+        break;
+    case 0x80000008:
+        *eax = 0x3027; /* 39-bit physical, 48-bit virtual */
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- flags and x87 views ---------------------------------------------- */
+
+uint64_t cpu_compute_eflags(CPUX86State *env)
+{
+    uint64_t f = helper_cc_compute_all(env->cc_dst, env->cc_src, env->cc_src2,
+                                       env->cc_op);
+    return env->eflags | f | (env->df < 0 ? DF_MASK : 0) | 2;
+}
+
+void cpu_load_eflags(CPUX86State *env, uint64_t eflags, uint64_t mask)
+{
+    uint64_t cur = cpu_compute_eflags(env);
+
+    eflags = (cur & ~mask) | (eflags & mask);
+    env->cc_src = eflags & CC_ALL;
+    env->cc_op = CC_OP_EFLAGS;
+    env->df = (eflags & DF_MASK) ? -1 : 1;
+    env->eflags = eflags & ~(CC_ALL | DF_MASK | 2);
+}
+
+uint16_t cpu_get_fsw(CPUX86State *env)
+{
+    return (env->fpus & ~0x3800) | ((env->fpstt & 7) << 11);
+}
+
+void cpu_set_fsw(CPUX86State *env, uint16_t fsw)
+{
+    env->fpstt = (fsw >> 11) & 7;
+    env->fpus = fsw & ~0x3800;
+}
+
+uint8_t cpu_get_abridged_ftw(CPUX86State *env)
+{
+    uint8_t ftw = 0;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        if (!env->fptags[i]) {
+            ftw |= 1 << i;
+        }
+    }
+    return ftw;
+}
+
+void cpu_set_abridged_ftw(CPUX86State *env, uint8_t ftw)
+{
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        env->fptags[i] = !((ftw >> i) & 1);
+    }
+}
+
+void cpu_x86_reset(CPUX86State *env)
+{
+    memset(env, 0, sizeof(*env));
+    env->cc_op = CC_OP_EFLAGS;
+    env->df = 1;
+    env->eflags = IF_MASK;
+    env->fpuc = 0x37f;
+    env->mxcsr = 0x1f80;
+    memset(env->fptags, 1, sizeof(env->fptags));
+    env->segs_sel[R_CS] = 0x33;
+    env->segs_sel[R_SS] = 0x2b;
+}
+
+/* FXSAVE layout: SDM vol. 1 table 10-2. */
+void cpu_x86_fxsave(CPUX86State *env, void *dst)
+{
+    uint8_t *p = dst;
+    int i;
+
+    memset(p, 0, 512);
+    *(uint16_t *)(p + 0) = env->fpuc;
+    *(uint16_t *)(p + 2) = cpu_get_fsw(env);
+    p[4] = cpu_get_abridged_ftw(env);
+    *(uint16_t *)(p + 6) = env->fpop;
+    *(uint64_t *)(p + 8) = env->fpip;
+    *(uint64_t *)(p + 16) = env->fpdp;
+    *(uint32_t *)(p + 24) = env->mxcsr;
+    *(uint32_t *)(p + 28) = 0xffff; /* MXCSR_MASK */
+    for (i = 0; i < 8; i++) {
+        FPReg *r = &env->fpregs[(env->fpstt + i) & 7];
+        memcpy(p + 32 + i * 16, &r->mant, 8);
+        memcpy(p + 40 + i * 16, &r->sexp, 2);
+    }
+    memcpy(p + 160, env->xmm, 256);
+}
+
+void cpu_x86_fxrstor(CPUX86State *env, const void *src)
+{
+    const uint8_t *p = src;
+    int i;
+
+    env->fpuc = *(const uint16_t *)(p + 0);
+    cpu_set_fsw(env, *(const uint16_t *)(p + 2));
+    cpu_set_abridged_ftw(env, p[4]);
+    env->fpop = *(const uint16_t *)(p + 6);
+    env->fpip = *(const uint64_t *)(p + 8);
+    env->fpdp = *(const uint64_t *)(p + 16);
+    env->mxcsr = *(const uint32_t *)(p + 24) & 0xffff;
+    for (i = 0; i < 8; i++) {
+        FPReg *r = &env->fpregs[(env->fpstt + i) & 7];
+        memcpy(&r->mant, p + 32 + i * 16, 8);
+        memcpy(&r->sexp, p + 40 + i * 16, 2);
+    }
+    memcpy(env->xmm, p + 160, 256);
+}
+
+/* ---- TCG hooks ---------------------------------------------------------- */
+
+static void x86_get_tb_cpu_state(CPUState *cs, uint64_t *pc, uint64_t *cs_base,
+                                 uint32_t *flags)
+{
+    CPUX86State *env = cs->env_ptr;
+
+    *pc = env->rip;
+    *cs_base = 0;
+    *flags = 0;
+}
+
+static void x86_restore_state_to_opc(CPUState *cs, const TranslationBlock *tb,
+                                     const uint64_t *data)
+{
+    CPUX86State *env = cs->env_ptr;
+
+    env->rip = data[0];
+    if (data[1] != CC_OP_DYNAMIC) {
+        env->cc_op = data[1];
+    }
+}
+
+static void x86_record_sigsegv(CPUState *cs, uint64_t addr,
+                               MMUAccessType access_type, bool maperr,
+                               uintptr_t ra)
+{
+    CPUX86State *env = cs->env_ptr;
+
+    env->cr2 = addr;
+    env->error_code = (access_type == MMU_DATA_STORE ? 2 : 0) | 4 |
+                      (maperr ? 0 : 1);
+    cs->exception_index = EXCP0E_PAGE;
+}
+
+static void x86_dump_state(CPUState *cs, FILE *f)
+{
+    CPUX86State *env = cs->env_ptr;
+    static const char *names[16] = {"RAX", "RCX", "RDX", "RBX", "RSP", "RBP",
+                                    "RSI", "RDI", "R8",  "R9",  "R10", "R11",
+                                    "R12", "R13", "R14", "R15"};
+    int i;
+
+    for (i = 0; i < 16; i++) {
+        fprintf(f, "%-3s=%016llx%s", names[i],
+                (unsigned long long)env->regs[i], (i & 3) == 3 ? "\n" : " ");
+    }
+    fprintf(f, "RIP=%016llx RFL=%08llx CC_OP=%u FS=%016llx GS=%016llx\n",
+            (unsigned long long)env->rip,
+            (unsigned long long)cpu_compute_eflags(env), env->cc_op,
+            (unsigned long long)env->segs_base[R_FS],
+            (unsigned long long)env->segs_base[R_GS]);
+}
+
+const TCGCPUOps x86_tcg_ops = {
+    .env_offset = offsetof(X86CPU, env),
+    .insn_start_words = 2,
+    .get_tb_cpu_state = x86_get_tb_cpu_state,
+    .translate_code = x86_translate_code,
+    .restore_state_to_opc = x86_restore_state_to_opc,
+    .record_sigsegv = x86_record_sigsegv,
+    .dump_state = x86_dump_state,
+};
+
+X86CPU *x86_cpu_new(void)
+{
+    X86CPU *cpu = calloc(1, sizeof(*cpu));
+
+    cpu_x86_reset(&cpu->env);
+    cpu->parent_obj.env_ptr = &cpu->env;
+    cpu_exec_init(&cpu->parent_obj, &x86_tcg_ops);
+    return cpu;
+}

@@ -1,0 +1,123 @@
+/*
+ * SSE helpers: run the guest's SSE instruction on the host through a
+ * thunk (host-thunk.h) with the guest's MXCSR, so results and flags are
+ * the native ones.  d and s point at XMM registers in env (s may be
+ * env->xmm_t0 holding a memory operand).
+ */
+#include <immintrin.h>
+#include <string.h>
+
+#include "target/x86/cpu.h"
+#include "target/x86/helper.h"
+
+typedef __m128i (*SSEFn)(__m128i d, __m128i s);
+typedef __m128i (*SSEFn3)(__m128i d, __m128i s, __m128i m);
+typedef uint64_t (*SSEToGpr)(__m128i d, __m128i s);
+typedef __m128i (*SSEFromGpr)(__m128i d, uint64_t v);
+typedef struct Pair {
+    uint64_t a, d;
+} Pair;
+typedef Pair (*SSEStri)(__m128i d, __m128i s, uint64_t rax, uint64_t rdx);
+typedef __m128i (*SSEStrm)(__m128i d, __m128i s, uint64_t *flags,
+                           uint64_t rax, uint64_t rdx);
+
+/* Host MXCSR := guest's (all exceptions as the guest masks them). */
+static inline unsigned mxcsr_enter(CPUX86State *env)
+{
+    unsigned old = _mm_getcsr();
+    _mm_setcsr(env->mxcsr & ~0x3fu);
+    return old;
+}
+
+static inline void mxcsr_leave(CPUX86State *env, unsigned old)
+{
+    env->mxcsr |= _mm_getcsr() & 0x3f;
+    _mm_setcsr(old);
+}
+
+static inline __m128i ld128(const void *p)
+{
+    return _mm_loadu_si128((const __m128i *)p);
+}
+
+static inline void st128(void *p, __m128i v)
+{
+    _mm_storeu_si128((__m128i *)p, v);
+}
+
+void helper_sse_call(CPUX86State *env, void *fn, void *d, void *s)
+{
+    unsigned old = mxcsr_enter(env);
+    __m128i r = ((SSEFn)fn)(ld128(d), ld128(s));
+    mxcsr_leave(env, old);
+    st128(d, r);
+}
+DEF_HELPER_INFO(sse_call, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
+                HI_PTR);
+
+void helper_sse_blendv(CPUX86State *env, void *fn, void *d, void *s)
+{
+    __m128i r = ((SSEFn3)fn)(ld128(d), ld128(s), ld128(&env->xmm[0]));
+    st128(d, r);
+}
+DEF_HELPER_INFO(sse_blendv, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
+                HI_PTR, HI_PTR);
+
+uint64_t helper_sse_to_gpr(CPUX86State *env, void *fn, void *s)
+{
+    unsigned old = mxcsr_enter(env);
+    uint64_t r = ((SSEToGpr)fn)(_mm_setzero_si128(), ld128(s));
+    mxcsr_leave(env, old);
+    return r;
+}
+DEF_HELPER_INFO(sse_to_gpr, TCG_CALL_NO_RWG, HI_I64, 3, HI_PTR, HI_PTR,
+                HI_PTR);
+
+void helper_sse_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v)
+{
+    unsigned old = mxcsr_enter(env);
+    __m128i r = ((SSEFromGpr)fn)(ld128(d), v);
+    mxcsr_leave(env, old);
+    st128(d, r);
+}
+DEF_HELPER_INFO(sse_from_gpr, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
+                HI_PTR, HI_I64);
+
+/* COMIS/UCOMIS/PTEST: the thunk returns the host RFLAGS. */
+void helper_sse_flags(CPUX86State *env, void *fn, void *d, void *s)
+{
+    unsigned old = mxcsr_enter(env);
+    uint64_t f = ((SSEToGpr)fn)(ld128(d), ld128(s));
+    mxcsr_leave(env, old);
+    env->cc_src = f & CC_ALL;
+    env->cc_op = CC_OP_EFLAGS;
+}
+DEF_HELPER_INFO(sse_flags, 0, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR, HI_PTR);
+
+/* PCMPESTRI/ISTRI (ECX) and PCMPESTRM/ISTRM (XMM0), with flags. */
+void helper_sse_pcmpstr(CPUX86State *env, void *fn, void *d, void *s,
+                        uint32_t mask_form)
+{
+    uint64_t flags;
+
+    if (mask_form) {
+        __m128i r = ((SSEStrm)fn)(ld128(d), ld128(s), &flags,
+                                  env->regs[R_EAX], env->regs[R_EDX]);
+        st128(&env->xmm[0], r);
+    } else {
+        Pair p = ((SSEStri)fn)(ld128(d), ld128(s), env->regs[R_EAX],
+                               env->regs[R_EDX]);
+        env->regs[R_ECX] = (uint32_t)p.a;
+        flags = p.d;
+    }
+    env->cc_src = flags & CC_ALL;
+    env->cc_op = CC_OP_EFLAGS;
+}
+DEF_HELPER_INFO(sse_pcmpstr, 0, HI_VOID, 5, HI_PTR, HI_PTR, HI_PTR, HI_PTR,
+                HI_I32);
+
+void helper_ldmxcsr(CPUX86State *env, uint32_t val)
+{
+    env->mxcsr = val & 0xffff;
+}
+DEF_HELPER_INFO(ldmxcsr, TCG_CALL_NO_RWG, HI_VOID, 2, HI_PTR, HI_I32);
