@@ -709,8 +709,39 @@ static bool fold_extract2(OptContext *ctx, TCGOp *op)
     return true;
 }
 
+/*
+ * Guest memory ops: "add t, x, $c" right before "qemu_ld/st ..., t" becomes
+ * an address x with displacement c (the add dies if t is not used again).
+ */
+static void fold_guest_addr(OptContext *ctx, TCGOp *op, int ai)
+{
+    TCGOp *prev = op->prev;
+    TCGTemp *t = arg_temp(op->args[ai]);
+    if (!prev || prev->opc != INDEX_op_add || prev->type != TCG_TYPE_I64 ||
+        arg_temp(prev->args[0]) != t) {
+        return;
+    }
+    TCGTemp *x = arg_temp(prev->args[1]);
+    TCGTemp *c = arg_temp(prev->args[2]);
+    if (x == t || !temp_is_const(c)) {
+        return;
+    }
+    int64_t disp = (int64_t)op->args[ai + 2] + c->val;
+    /* the backend adds guest_base as a displacement when it fits */
+    bool gb_disp = (intptr_t)guest_base == (int32_t)guest_base;
+    int64_t host = disp + (gb_disp ? (int64_t)guest_base : 0);
+    if (disp != (int32_t)disp || host != (int32_t)host) {
+        return;
+    }
+    op->args[ai] = temp_arg(x);
+    op->args[ai + 2] = disp;
+}
+
 static bool fold_load(OptContext *ctx, TCGOp *op)
 {
+    if (op->opc == INDEX_op_qemu_ld) {
+        fold_guest_addr(ctx, op, 1);
+    }
     uint64_t z = ~0ull;
     switch (op->opc) {
     case INDEX_op_ld8u:
@@ -1053,6 +1084,9 @@ void tcg_optimize(TCGContext *s)
             break;
         case INDEX_op_sub:
             done = fold_sub(&ctx, op);
+            break;
+        case INDEX_op_qemu_st:
+            fold_guest_addr(&ctx, op, 1);
             break;
         default:
             break;

@@ -623,7 +623,7 @@ static void gen_qemu_ldst(TCGOpcode opc, TCGType t, TCGTemp *v, TCGTemp *addr,
                           unsigned idx, MemOp mop)
 {
     mop = canon_memop(t, mop, opc == INDEX_op_qemu_st);
-    tcg_emit_op3(opc, t, A(v), A(addr), make_memop_idx(mop, idx));
+    tcg_emit_op4(opc, t, A(v), A(addr), make_memop_idx(mop, idx), 0);
 }
 
 void tcg_gen_qemu_ld_i32(TCGv_i32 val, TCGv_i64 addr, unsigned mem_idx,

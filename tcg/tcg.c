@@ -100,9 +100,9 @@ const TCGOpDef tcg_op_defs[NB_OPS] = {
     [INDEX_op_clz]        = OPDEF("clz", 1, 2, 0, TCG_OPF_BOTH),
     [INDEX_op_ctz]        = OPDEF("ctz", 1, 2, 0, TCG_OPF_BOTH),
     [INDEX_op_ctpop]      = OPDEF("ctpop", 1, 1, 0, TCG_OPF_BOTH),
-    [INDEX_op_qemu_ld]    = OPDEF("qemu_ld", 1, 1, 1, TCG_OPF_BOTH |
+    [INDEX_op_qemu_ld]    = OPDEF("qemu_ld", 1, 1, 2, TCG_OPF_BOTH |
                                   TCG_OPF_SIDE_EFFECTS),
-    [INDEX_op_qemu_st]    = OPDEF("qemu_st", 0, 2, 1, TCG_OPF_BOTH |
+    [INDEX_op_qemu_st]    = OPDEF("qemu_st", 0, 2, 2, TCG_OPF_BOTH |
                                   TCG_OPF_SIDE_EFFECTS),
 };
 /* clang-format on */

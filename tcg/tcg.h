@@ -308,8 +308,8 @@ typedef enum TCGOpcode {
     INDEX_op_ctz,           /* (d, a, b): b if a == 0 */
     INDEX_op_ctpop,         /* (d, a) */
 
-    INDEX_op_qemu_ld, /* (val, addr, oi) guest load */
-    INDEX_op_qemu_st, /* (val, addr, oi) guest store */
+    INDEX_op_qemu_ld, /* (val, addr, oi, disp) guest load at addr + disp */
+    INDEX_op_qemu_st, /* (val, addr, oi, disp) guest store */
 
     NB_OPS,
 } TCGOpcode;

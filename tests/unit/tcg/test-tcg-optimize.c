@@ -336,6 +336,43 @@ static void test_wide_folds(void)
     assert_movi(T32(g_w[2]), 1);
 }
 
+/* add $c feeding a guest load/store becomes its displacement */
+static void test_guest_addr_fold(void)
+{
+    ir_start();
+    TCGv_i64 a = tcg_temp_new_i64();
+    tcg_gen_addi_i64(a, g_r[0], 0x10);
+    tcg_gen_qemu_ld_i64(g_r[1], a, 0, MO_LEUQ);
+    tcg_gen_addi_i64(a, g_r[0], 0x18);
+    tcg_gen_qemu_st_i64(g_r[1], a, 0, MO_LEUQ);
+    tcg_optimize(tcg_ctx);
+    tcg_liveness_analysis(tcg_ctx);
+    g_assert_cmpint(count_ops(INDEX_op_add), ==, 0);
+    for (TCGOp *op = tcg_first_op(); op; op = op->next) {
+        if (op->opc == INDEX_op_qemu_ld) {
+            g_assert_true(arg_temp(op->args[1]) == T64(g_r[0]));
+            g_assert_cmpint(op->args[3], ==, 0x10);
+        }
+        if (op->opc == INDEX_op_qemu_st) {
+            g_assert_cmpint(op->args[3], ==, 0x18);
+        }
+    }
+    uint64_t v = 0x1122334455667788ull;
+    memcpy(guest_ram + 0x410, &v, 8);
+    E->r[0] = GUEST_RAM_BASE + 0x400;
+    ir_start();
+    a = tcg_temp_new_i64();
+    tcg_gen_addi_i64(a, g_r[0], 0x10);
+    tcg_gen_qemu_ld_i64(g_r[1], a, 0, MO_LEUQ);
+    tcg_gen_addi_i64(a, g_r[0], 0x18);
+    tcg_gen_qemu_st_i64(g_r[1], a, 0, MO_BEUQ);
+    run_ir();
+    g_assert_cmphex(E->r[1], ==, v);
+    uint64_t w;
+    memcpy(&w, guest_ram + 0x418, 8);
+    g_assert_cmphex(w, ==, __builtin_bswap64(v));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -355,5 +392,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/optimize/dead-code", test_dead_code);
     g_test_add_func("/tcg/optimize/sub-to-add-neg", test_sub_to_add_and_neg);
     g_test_add_func("/tcg/optimize/wide-folds", test_wide_folds);
+    g_test_add_func("/tcg/optimize/guest-addr-fold", test_guest_addr_fold);
     return g_test_run();
 }
