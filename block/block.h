@@ -39,6 +39,7 @@ typedef struct BlockDriverState BlockDriverState;
 #define BDRV_O_NO_IO       0x1000 /* metadata only: info, resize checks */
 #define BDRV_O_CHECK       0x2000 /* opened by check: allow corrupt images */
 #define BDRV_O_IO_URING    0x4000 /* aio=io_uring requested */
+#define BDRV_O_NO_FLUSH    0x8000 /* cache=unsafe: flush skips fdatasync */
 
 /* Request flags. */
 #define BDRV_REQ_MAY_UNMAP   0x1 /* zero writes may deallocate */

@@ -330,6 +330,9 @@ static int file_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes)
 static int file_flush(BlockDriverState *bs)
 {
     FileState *s = bs->opaque;
+    if (bs->open_flags & BDRV_O_NO_FLUSH) {
+        return 0; /* cache=unsafe */
+    }
     return fdatasync(s->fd) ? -errno : 0;
 }
 

@@ -333,7 +333,9 @@ int img_convert(int argc, char **argv)
         return 1;
     }
     const char *out_filename = argv[argc - 1];
-    int src_flags = 0, dst_flags = BDRV_O_RDWR | BDRV_O_NO_BACKING;
+    /* QEMU's default for the convert target is cache=unsafe. */
+    int src_flags = 0;
+    int dst_flags = BDRV_O_RDWR | BDRV_O_NO_BACKING | BDRV_O_NO_FLUSH;
     if (src_cache && !img_parse_cache(src_cache, &src_flags)) {
         error_report("Invalid source cache option: %s", src_cache);
         return 1;

@@ -38,13 +38,13 @@ char *img_size_to_str(uint64_t size)
 
 bool img_parse_cache(const char *mode, int *flags)
 {
+    *flags &= ~(BDRV_O_NOCACHE | BDRV_O_NO_FLUSH);
     if (!strcmp(mode, "none") || !strcmp(mode, "off") ||
         !strcmp(mode, "directsync")) {
         *flags |= BDRV_O_NOCACHE;
-    } else if (!strcmp(mode, "writeback") || !strcmp(mode, "unsafe") ||
-               !strcmp(mode, "writethrough")) {
-        *flags &= ~BDRV_O_NOCACHE;
-    } else {
+    } else if (!strcmp(mode, "unsafe")) {
+        *flags |= BDRV_O_NO_FLUSH;
+    } else if (strcmp(mode, "writeback") && strcmp(mode, "writethrough")) {
         return false;
     }
     return true;
