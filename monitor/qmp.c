@@ -25,6 +25,7 @@ typedef struct JsonSplitter {
     GString *buf;
     int depth;
     bool in_string, escape, in_scalar;
+    bool recovering; /* after a lexical error: skip to the next newline */
 } JsonSplitter;
 
 typedef struct MonitorQMP {
@@ -301,6 +302,7 @@ static void js_reset(JsonSplitter *js)
     g_string_truncate(js->buf, 0);
     js->depth = 0;
     js->in_string = js->escape = js->in_scalar = false;
+    js->recovering = false;
 }
 
 static void qmp_parse_error(MonitorQMP *mon, const char *what)
@@ -308,6 +310,7 @@ static void qmp_parse_error(MonitorQMP *mon, const char *what)
     g_autofree char *msg = g_strdup_printf("JSON parse error, %s", what);
 
     js_reset(&mon->js);
+    mon->js.recovering = true;
     qmp_send_error(mon, ERROR_CLASS_GENERIC_ERROR, msg, NULL);
 }
 
@@ -322,6 +325,7 @@ static void qmp_handle_text(MonitorQMP *mon)
     js_reset(js);
     if (!req) {
         qmp_parse_error(mon, jerr.text);
+        js->recovering = false; /* the bad text is consumed already */
         return;
     }
     qmp_dispatch(mon, req);
@@ -334,10 +338,18 @@ static bool is_scalar_char(uint8_t c)
     return g_ascii_isalnum(c) || c == '.' || c == '+' || c == '-';
 }
 
-static void qmp_feed(MonitorQMP *mon, uint8_t c)
+static void qmp_feed_byte(MonitorQMP *mon, uint8_t c)
 {
     JsonSplitter *js = &mon->js;
 
+    if (c == 0xff) {
+        js_reset(js); /* QEMU's way for a client to reset the parser */
+        return;
+    }
+    if (js->recovering) {
+        js->recovering = c != '\n';
+        return;
+    }
     if (js->buf->len >= JSON_MAX_SIZE) {
         qmp_parse_error(mon, "input too large");
         return;
@@ -416,6 +428,14 @@ static void qmp_feed(MonitorQMP *mon, uint8_t c)
         break;
     }
     g_string_append_c(js->buf, c);
+}
+
+static void qmp_feed(MonitorQMP *mon, uint8_t c)
+{
+    qmp_feed_byte(mon, c);
+    if (c == '\n') {
+        mon->js.recovering = false; /* an error at the newline ends there */
+    }
 }
 
 /* ---- chardev front end ---- */
