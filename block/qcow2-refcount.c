@@ -699,7 +699,6 @@ typedef struct CheckState {
     BdrvCheckResult *res;
 } CheckState;
 
-
 /*
  * Counts one reference to every cluster of [offset, offset+size).  Clusters
  * past the end of the file are corruption (nothing valid lives there), so

@@ -595,3 +595,37 @@ def test_probed_raw_warning(tools, tmp_path):
     assert p.stderr == pr.stderr.replace("'" + str(raw) + "'",
                                          "'" + str(raw) + "'")
     assert "probing guessed raw" in p.stderr
+
+
+def test_convert_multiple_sources_and_cache_modes(tools, tmp_path, mixed):
+    q = tools
+    a = tmp_path / "a.qcow2"
+    run(REF, "convert", "-c", "-O", "qcow2", mixed, a)
+    out = tmp_path / "cat.qcow2"
+    # Two sources are concatenated; O_DIRECT on both sides.
+    run(q, "convert", "-t", "none", "-T", "none", "-O", "qcow2", mixed, a,
+        out)
+    ref_check_clean(out)
+    both = tmp_path / "both.raw"
+    both.write_bytes(mixed.read_bytes() * 2)
+    run(REF, "compare", both, out)
+    r = tmp_path / "o.raw"
+    run(q, "convert", "-t", "none", "-O", "raw", out, r)
+    assert r.read_bytes() == both.read_bytes()
+    p = run(q, "convert", "-t", "bogus", "-O", "raw", a, r, ok=False)
+    assert p.returncode == 1 and p.stderr.startswith("qemu-img: ")
+
+
+def test_raw_probing_and_errors(tools, tmp_path):
+    q = tools
+    p = run(q, "info", tmp_path / "nope.qcow2", ok=False)
+    pr = run(REF, "info", tmp_path / "nope.qcow2", ok=False)
+    assert (p.returncode, p.stderr) == (pr.returncode, pr.stderr)
+    junk = tmp_path / "junk.img"
+    junk.write_bytes(b"QFI\xfb" + bytes(60))
+    p = run(q, "info", "-f", "qcow2", junk, ok=False)
+    assert p.returncode == 1 and p.stderr.count("\n") == 1
+    p = run(q, "info", "-f", "vmdk9", junk, ok=False)
+    assert p.returncode == 1 and "Unknown driver 'vmdk9'" in p.stderr
+    p = run(q, "frobnicate", ok=False)
+    assert p.returncode == 1 and "Command not found" in p.stderr
