@@ -437,7 +437,7 @@ int img_convert(int argc, char **argv)
         s.error = bdrv_flush(s.target);
     }
     if (s.error < 0) {
-        error_report("error while writing at byte %" PRIu64 ": %s", (uint64_t)0,
+        error_report("error while converting %s: %s", out_filename,
                      strerror(-s.error));
         goto out;
     }
