@@ -77,8 +77,13 @@ void page_set_flags(uint64_t start, uint64_t last, int flags)
         uint8_t *e = page_entry(a, flags & PAGE_VALID);
         if (e) {
             /* remapped or unmapped code: drop its TBs */
+            /*
+             * Also when the page becomes writable: its TBs would miss
+             * later writes (the host mapping is no longer protected).
+             */
             if (*e & PAGE_WRITE_ORG || !(flags & PAGE_VALID) ||
-                ((*e & PAGE_EXEC) && !(flags & PAGE_EXEC))) {
+                ((*e & PAGE_EXEC) && !(flags & PAGE_EXEC)) ||
+                ((flags & PAGE_WRITE) && !(*e & PAGE_WRITE))) {
                 inval = true;
             }
             *e = flags & ~PAGE_WRITE_ORG;
