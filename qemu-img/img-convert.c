@@ -36,6 +36,9 @@ typedef struct ConvertState {
     uint64_t next_chunk;
     uint64_t nchunks;
     uint64_t done_bytes;
+    uint64_t next_write; /* in-order mode: the chunk whose turn it is */
+    GCond write_turn;
+    bool out_of_order; /* -W */
     int error;
     bool progress;
     double last_pct;
@@ -131,18 +134,30 @@ static int convert_write_data(ConvertState *s, uint64_t off, uint64_t len,
     return 0;
 }
 
-static int convert_one_chunk(ConvertState *s, uint64_t idx, uint8_t *buf,
-                             uint8_t *zbuf)
+typedef enum SegKind { SEG_SKIP, SEG_ZERO, SEG_BACKING_ZERO, SEG_DATA } SegKind;
+
+typedef struct Segment {
+    uint64_t off; /* in the source */
+    uint64_t len;
+    SegKind kind;
+} Segment;
+
+/*
+ * Phase 1 (any order, in parallel): classify one chunk of the source and
+ * read its data into buf (at the same offset within the chunk).
+ */
+static int convert_read_chunk(ConvertState *s, uint64_t idx, uint8_t *buf,
+                              GArray *segs)
 {
     int si;
     uint64_t off, len;
+    g_array_set_size(segs, 0);
     convert_chunk_locate(s, idx, &si, &off, &len);
     if (si < 0) {
         return 0;
     }
     BlockDriverState *src = s->src[si];
-    uint64_t base = s->src_base[si];
-    uint64_t end = off + len;
+    uint64_t start = off, end = off + len;
     while (off < end) {
         uint64_t n;
         int depth = 0;
@@ -151,25 +166,63 @@ static int convert_one_chunk(ConvertState *s, uint64_t idx, uint8_t *buf,
         if (ret < 0) {
             return ret;
         }
+        SegKind k;
         if (s->target_backing && (depth > 0 || !(ret & BDRV_BLOCK_ALLOCATED))) {
-            /* The new backing file supplies this range. */
+            k = SEG_SKIP; /* the new backing file supplies this range */
         } else if ((ret & BDRV_BLOCK_ZERO) && !(ret & BDRV_BLOCK_DATA)) {
-            if (s->target_backing) {
-                ret = bdrv_pwrite_zeroes(s->target, base + off, n,
-                                         BDRV_REQ_MAY_UNMAP);
-            } else {
-                ret = convert_write_zeroes(s, base + off, n, zbuf);
-            }
+            k = s->target_backing ? SEG_BACKING_ZERO : SEG_ZERO;
         } else {
-            ret = bdrv_pread(src, off, n, buf);
-            if (ret == 0) {
-                ret = convert_write_data(s, base + off, n, buf);
+            k = SEG_DATA;
+            ret = bdrv_pread(src, off, n, buf + (off - start));
+            if (ret < 0) {
+                return ret;
             }
+        }
+        Segment *last =
+            segs->len ? &g_array_index(segs, Segment, segs->len - 1) : NULL;
+        if (last && last->kind == k) {
+            last->len += n;
+        } else {
+            Segment g = {off, n, k};
+            g_array_append_val(segs, g);
+        }
+        off += n;
+    }
+    return 0;
+}
+
+/* Phase 2 (in chunk order unless -W): write what phase 1 found. */
+static int convert_write_chunk(ConvertState *s, uint64_t idx, uint8_t *buf,
+                               uint8_t *zbuf, GArray *segs)
+{
+    int si;
+    uint64_t start, len;
+    convert_chunk_locate(s, idx, &si, &start, &len);
+    if (si < 0) {
+        return 0;
+    }
+    uint64_t base = s->src_base[si];
+    for (guint i = 0; i < segs->len; i++) {
+        const Segment *g = &g_array_index(segs, Segment, i);
+        int ret = 0;
+        switch (g->kind) {
+        case SEG_SKIP:
+            break;
+        case SEG_BACKING_ZERO:
+            ret = bdrv_pwrite_zeroes(s->target, base + g->off, g->len,
+                                     BDRV_REQ_MAY_UNMAP);
+            break;
+        case SEG_ZERO:
+            ret = convert_write_zeroes(s, base + g->off, g->len, zbuf);
+            break;
+        case SEG_DATA:
+            ret = convert_write_data(s, base + g->off, g->len,
+                                     buf + (g->off - start));
+            break;
         }
         if (ret < 0) {
             return ret;
         }
-        off += n;
     }
     return 0;
 }
@@ -193,6 +246,7 @@ static gpointer convert_worker(gpointer opaque)
     ConvertState *s = opaque;
     uint8_t *buf = g_malloc(CONVERT_CHUNK);
     uint8_t *zbuf = g_malloc0(CONVERT_CHUNK);
+    GArray *segs = g_array_new(FALSE, FALSE, sizeof(Segment));
     for (;;) {
         g_mutex_lock(&s->lock);
         uint64_t idx = s->next_chunk++;
@@ -201,13 +255,26 @@ static gpointer convert_worker(gpointer opaque)
         if (stop) {
             break;
         }
-        int ret = convert_one_chunk(s, idx, buf, zbuf);
-        if (ret < 0) {
+        int ret = convert_read_chunk(s, idx, buf, segs);
+        if (!s->out_of_order) {
+            /* Writes go out in chunk order, as QEMU's without -W. */
             g_mutex_lock(&s->lock);
-            if (!s->error) {
-                s->error = ret;
+            while (s->next_write != idx && !s->error) {
+                g_cond_wait(&s->write_turn, &s->lock);
             }
             g_mutex_unlock(&s->lock);
+        }
+        if (ret == 0 && !s->error) {
+            ret = convert_write_chunk(s, idx, buf, zbuf, segs);
+        }
+        g_mutex_lock(&s->lock);
+        if (ret < 0 && !s->error) {
+            s->error = ret;
+        }
+        s->next_write = idx + 1;
+        g_cond_broadcast(&s->write_turn);
+        g_mutex_unlock(&s->lock);
+        if (ret < 0) {
             break;
         }
         int si = -1;
@@ -215,6 +282,7 @@ static gpointer convert_worker(gpointer opaque)
         convert_chunk_locate(s, idx, &si, &off, &len);
         convert_report(s, len);
     }
+    g_array_free(segs, TRUE);
     g_free(buf);
     g_free(zbuf);
     return NULL;
@@ -425,7 +493,9 @@ int img_convert(int argc, char **argv)
         s.nchunks += (s.src_size[i] + CONVERT_CHUNK - 1) / CONVERT_CHUNK;
     }
     img_progress(progress, 0.0);
-    int nthreads = ooo ? (int)workers : 1;
+    /* -m N threads read in parallel; without -W they write in order. */
+    int nthreads = (int)workers;
+    s.out_of_order = ooo;
     GThread *th[16];
     for (int i = 0; i < nthreads; i++) {
         th[i] = g_thread_new("convert", convert_worker, &s);
@@ -456,6 +526,7 @@ out:
     g_free(s.src_size);
     g_free(s.src_base);
     g_mutex_clear(&s.lock);
+    g_cond_clear(&s.write_turn);
     return ret;
 }
 
