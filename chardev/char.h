@@ -58,7 +58,11 @@ Chardev *chardev_new_from_opts(Opts *opts, Error **errp);
 /*
  * Legacy forms for -serial/-monitor/-qmp/-qtest: label becomes the id
  * ("serial0", "compat_monitor0").  "none" returns NULL without error;
- * *is_none is set then.
+ * *is_none is set then.  Also "null", "vc" (= null: no display), "stdio",
+ * "pty", "file:PATH", "pipe:PATH", "unix:PATH[,opts]", "tcp:HOST:PORT[,opts]",
+ * "telnet:HOST:PORT[,opts]", "/dev/DEVICE" (serial backend) and
+ * "chardev:ID" (an existing chardev).  "mon:SPEC" makes SPEC a mux
+ * (stdio then defaults to signal=off); the caller attaches the monitor.
  */
 Chardev *chardev_new_from_spec(const char *label, const char *spec,
                                bool *is_none, Error **errp);

@@ -84,9 +84,11 @@ bool monitor_init_qmp(Chardev *chr, bool pretty, Error **errp);
 
 /*
  * Sends an event to every QMP monitor that finished negotiation:
- * {"event": name, "data": data, "timestamp": {"seconds", "microseconds"}}.
- * Steals data (may be NULL, meaning no "data" member... QEMU sends {}).
- * Safe from any thread.
+ * {"timestamp": {"seconds", "microseconds"}, "event": name, "data": data}.
+ * Steals data; NULL omits "data", as QEMU's STOP/RESUME/POWERDOWN do.
+ * Safe from any thread: on the main thread it is sent at once (before the
+ * reply of the command that caused it); from other threads it is queued
+ * and sent by the main loop.
  */
 void qmp_event_send(const char *name, json_t *data);
 

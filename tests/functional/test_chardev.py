@@ -223,6 +223,24 @@ def test_pty_backend():
         stop(p)
 
 
+def test_serial_tty_backend():
+    """A host terminal device as the backend: "-monitor /dev/pts/N"."""
+    import tty
+    master, slave = os.openpty()
+    tty.setraw(master)
+    path = os.ttyname(slave)
+    p = qemu("-monitor", path, "-chardev", f"tty,id=t2,path={path}")
+    try:
+        assert b"QEMU 7.2.0 monitor" in read_until(master, b"(qemu) ")
+        os.write(master, b"info chardev\r")
+        data = read_until(master, b"t2: filename=" + path.encode())
+        assert f"compat_monitor0: filename={path}".encode() in data
+    finally:
+        stop(p)
+        os.close(master)
+        os.close(slave)
+
+
 def test_socket_unix_server_client_and_nowait_spelling(tmp_path):
     path = str(tmp_path / "s.sock")
     # QEMU's old "server,nowait" spelling.
