@@ -1374,7 +1374,8 @@ static void tcg_reg_alloc_op(TCGContext *s, const TCGOp *op)
             TCGRegSet avoid = i_regs | (ct_fixed(ct->args[o]) ? 0 : fixed_in);
             if (!dead && ts->val_type == TEMP_VAL_MEM) {
                 /* still needed later: give it a home register first */
-                temp_load(s, ts, ALL_GENERAL_REGS, avoid);
+                temp_load(s, ts, ALL_GENERAL_REGS,
+                          avoid | (ct_fixed(ct->args[o]) ? want : 0));
                 avoid |= 1u << ts->reg;
             }
             TCGReg r = tcg_reg_alloc(s, want, avoid);
