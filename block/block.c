@@ -39,6 +39,42 @@ const OptDesc *bdrv_create_opts(const BlockDriver *drv)
     return drv->create_opts;
 }
 
+const OptDesc *bdrv_create_opts_all(const BlockDriver *drv)
+{
+    static GHashTable *merged; /* drv -> OptDesc array, built once */
+    static GMutex lock;
+    g_mutex_lock(&lock);
+    if (!merged) {
+        merged = g_hash_table_new(g_direct_hash, g_direct_equal);
+    }
+    OptDesc *all = g_hash_table_lookup(merged, drv);
+    if (!all) {
+        size_t n = 0, m = 0;
+        const OptDesc *a = drv->create_opts, *b = bdrv_file.create_opts;
+        while (a && a[n].name) {
+            n++;
+        }
+        while (b && b[m].name) {
+            m++;
+        }
+        all = g_new0(OptDesc, n + m + 1);
+        memcpy(all, a, n * sizeof(OptDesc));
+        size_t k = n;
+        for (size_t i = 0; drv != &bdrv_file && i < m; i++) {
+            bool dup = false;
+            for (size_t j = 0; j < n; j++) {
+                dup |= !strcmp(a[j].name, b[i].name);
+            }
+            if (!dup) {
+                all[k++] = b[i];
+            }
+        }
+        g_hash_table_insert(merged, (gpointer)drv, all);
+    }
+    g_mutex_unlock(&lock);
+    return all;
+}
+
 void bdrv_print_formats(GString *out)
 {
     g_string_append(out, "Supported formats:");

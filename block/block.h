@@ -103,6 +103,8 @@ BlockDriver *bdrv_find_format(const char *name);
 const char *bdrv_format_name(const BlockDriver *drv);
 /* Option table for "-o" of create (NULL-terminated); NULL if none. */
 const OptDesc *bdrv_create_opts(const BlockDriver *drv);
+/* The same plus the file protocol's options (what "-o" accepts). */
+const OptDesc *bdrv_create_opts_all(const BlockDriver *drv);
 /* Prints the formats list ("Supported formats: qcow2 raw ..."). */
 void bdrv_print_formats(GString *out);
 

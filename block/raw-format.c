@@ -88,10 +88,9 @@ static bool raw_measure(Opts *opts, BlockDriverState *in_bs, uint64_t size,
     return true;
 }
 
+/* preallocation and nocow come from the file protocol's table. */
 static const OptDesc raw_create_opts[] = {
     {"size", OPT_SIZE, "Virtual disk size"},
-    {"preallocation", OPT_STRING,
-     "Preallocation mode (allowed values: off, falloc, full)"},
     {NULL},
 };
 

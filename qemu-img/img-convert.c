@@ -440,7 +440,7 @@ int img_convert(int argc, char **argv)
         goto out;
     }
     Error *err = NULL;
-    o = options ? opts_parse(options, NULL, bdrv_create_opts(drv), &err)
+    o = options ? opts_parse(options, NULL, bdrv_create_opts_all(drv), &err)
                 : opts_new();
     if (!o) {
         error_report("Invalid options for file format '%s'", out_fmt);

@@ -150,6 +150,7 @@ static void print_create_opts(const char *filename, const char *fmt, Opts *o)
         OPT_DEF("size", "0");
         OPT_DEF("preallocation", NULL);
     }
+    OPT_DEF("nocow", NULL);
 #undef OPT_DEF
     printf("%s\n", s->str);
     g_string_free(s, true);
@@ -235,14 +236,15 @@ static Opts *parse_create_options(const char *fmt, const char *options, int *rc)
         *rc = 0;
         return NULL;
     }
-    Opts *o = options ? opts_parse(options, NULL, bdrv_create_opts(drv), &err)
-                      : opts_new();
+    Opts *o = options
+                  ? opts_parse(options, NULL, bdrv_create_opts_all(drv), &err)
+                  : opts_new();
     if (!o) {
         error_report("Invalid option list: %s", options);
         error_free(err);
         return NULL;
     }
-    if (!normalise_opts(bdrv_create_opts(drv), o, &err)) {
+    if (!normalise_opts(bdrv_create_opts_all(drv), o, &err)) {
         error_report_err(err);
         opts_free(o);
         return NULL;

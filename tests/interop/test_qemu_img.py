@@ -134,6 +134,28 @@ def test_create_raw_and_errors(tools, tmp_path):
     assert p.stdout == "".join(ref)
 
 
+@pytest.mark.parametrize("args", [
+    ["-f", "raw", "-o", "help"], ["-f", "raw", "-o", "preallocation=full"],
+    ["-f", "qcow2", "-o", "nocow=on"],
+    ["-f", "qcow2", "-o", "preallocation=falloc,cluster_size=4k"]])
+def test_create_option_lines(tools, tmp_path, args):
+    q = tools
+    img = [] if "help" in args else ["img", "1M"]
+    pq = run(q, "create", *args, *img, cwd=tmp_path)
+    pr = run(REF, "create", *args, *img, cwd=tmp_path)
+    assert pq.stdout == pr.stdout
+
+
+def test_check_unsupported_format(tools, tmp_path):
+    q = tools
+    run(q, "create", "-q", "-f", "raw", tmp_path / "r.img", "1M")
+    for extra in ([], ["-f", "raw", "--output=json"]):
+        pq = run(q, "check", *extra, tmp_path / "r.img", ok=False)
+        pr = run(REF, "check", *extra, tmp_path / "r.img", ok=False)
+        assert (pq.returncode, pq.stdout, pq.stderr) == (
+            pr.returncode, pr.stdout, pr.stderr) == (63, "", pr.stderr)
+
+
 def test_create_with_backing(tools, tmp_path):
     q = tools
     base = tmp_path / "base.qcow2"
