@@ -651,3 +651,52 @@ def test_raw_probing_and_errors(tools, tmp_path):
     assert p.returncode == 1 and "Unknown driver 'vmdk9'" in p.stderr
     p = run(q, "frobnicate", ok=False)
     assert p.returncode == 1 and "Command not found" in p.stderr
+
+
+def test_quasar_lock_refuses_reference(tools, tmp_path):
+    """While Quasar writes an image, Debian's tools are refused."""
+    q = tools
+    writer = quasar_bin("tests/unit/block/block-writer")
+    img = tmp_path / "w.qcow2"
+    run(q, "create", "-q", "-f", "qcow2", img, "4M")
+    p = subprocess.Popen([writer, str(img), "qcow2", "1"],
+                         stdout=subprocess.DEVNULL)
+    try:
+        import time
+        time.sleep(0.3)
+        pr = run(REF, "info", img, ok=False)
+        assert pr.returncode == 1
+        assert 'Failed to get shared "write" lock' in pr.stderr
+        pr = run(REF_IO, "-c", "write 0 512", img, ok=False)
+        assert 'Failed to get "write" lock' in pr.stderr
+        assert run(REF, "info", "-U", img).returncode == 0
+    finally:
+        p.kill()
+        p.wait()
+    assert run(REF, "info", img).returncode == 0
+
+
+def test_corruption_found_while_writing_marks_image(tools, tmp_path):
+    """A bad L2 entry met by a write: refused, corrupt bit set, no more rw."""
+    q = tools
+    img = tmp_path / "c.qcow2"
+    run(REF, "create", "-q", "-f", "qcow2", img, "1M")
+    ref_io(str(img), "write -P 7 0 64k")
+    # Layout: 0 header, 1 reftable, 2 refblock, 3 L1, 4 L2, 5 data.
+    # Point guest cluster 0 at a host offset that is not cluster aligned.
+    with open(img, "r+b") as f:
+        f.seek(4 * 65536)
+        f.write(struct.pack(">Q", (1 << 63) | 0x50200))
+    before = open(img, "rb").read()
+    p = run(q, "bench", "-w", "-c", "1", "-s", "4k", img, ok=False)
+    assert p.returncode == 1
+    assert "qcow2: Marking image as corrupt" in p.stderr
+    after = open(img, "rb").read()
+    # Only the header's incompatible-features word changed.
+    assert after[:72] == before[:72] and after[80:] == before[80:]
+    assert info_json(REF, img)["format-specific"]["data"]["corrupt"] is True
+    p = run(q, "resize", img, "2M", ok=False)
+    assert p.returncode == 1
+    assert "Image is corrupt; cannot be opened read/write" in p.stderr
+    pr = run(REF, "check", img, ok=False)
+    assert pr.returncode == 2
