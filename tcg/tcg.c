@@ -1626,6 +1626,33 @@ int tcg_gen_code(TCGContext *s, void *code_ptr, size_t max_size,
 
 /* ---- init ------------------------------------------------------------- */
 
+/*
+ * The code buffer goes within +-2 GiB of our own text when possible, so
+ * calls to helpers (in this binary) are a 5-byte call rel32.
+ */
+static void *tcg_alloc_code_buffer(size_t size)
+{
+    int prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    uintptr_t text = (uintptr_t)(void *)tcg_alloc_code_buffer;
+    static const intptr_t tries[] = {-(1l << 30), -(3l << 29), 1l << 29};
+    for (unsigned i = 0; i < G_N_ELEMENTS(tries); i++) {
+        uintptr_t hint = (text + tries[i]) & ~(uintptr_t)0xfffff;
+        void *p =
+            mmap((void *)hint, size, prot, flags | MAP_FIXED_NOREPLACE, -1, 0);
+        if (p == MAP_FAILED) {
+            continue;
+        }
+        intptr_t lo = (intptr_t)p - (intptr_t)text;
+        intptr_t hi = lo + (intptr_t)size;
+        if (lo == (int32_t)lo && hi == (int32_t)hi) {
+            return p;
+        }
+        munmap(p, size);
+    }
+    return mmap(NULL, size, prot, flags, -1, 0);
+}
+
 void tcg_init(size_t code_size, unsigned insn_start_words)
 {
     TCGContext *s = &tcg_ctx_storage;
@@ -1643,8 +1670,7 @@ void tcg_init(size_t code_size, unsigned insn_start_words)
         code_size = 256 * 1024 * 1024;
     }
     s->code_buf_size = code_size;
-    s->code_buf = mmap(NULL, code_size, PROT_READ | PROT_WRITE | PROT_EXEC,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    s->code_buf = tcg_alloc_code_buffer(code_size);
     if (s->code_buf == MAP_FAILED) {
         g_error("tcg: cannot allocate %zu bytes of code buffer", code_size);
     }
