@@ -59,6 +59,8 @@ Chardev *chardev_open_driver(const ChardevDriver *drv, const char *label,
                              Opts *opts, Error **errp);
 /* char-mux.c: the mux "label" over base (which becomes its front end). */
 Chardev *chardev_mux_new(const char *label, Chardev *base, Error **errp);
+/* Output of a mux's front ends, with Ctrl-a t stamps when enabled. */
+int chardev_mux_write(Chardev *chr, const uint8_t *buf, int len, bool all);
 
 void chardev_driver_register(const ChardevDriver *drv);
 #define CHARDEV_DRIVER_REGISTER(drv)                                           \

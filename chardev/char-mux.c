@@ -5,7 +5,8 @@
  *   h  print the help          x  quit ("QEMU: Terminated")
  *   c  next front end          b  send a break to the focused front end
  *   s  (save disk data: nothing to do without -snapshot)
- *   t  (toggle timestamps: not implemented, ignored)
+ *   t  toggle "[hh:mm:ss.mmm] " stamps (time since the toggle) at the
+ *      start of each output line
  *   C-a  send a literal Ctrl-a
  * Made by `-chardev BACKEND,mux=on,id=ID` (the backend is "ID-base") and by
  * the "mon:" prefix of legacy specs.  The front end that set its handlers
@@ -14,6 +15,7 @@
  */
 #include "chardev/char-internal.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "system/runstate.h"
@@ -29,6 +31,9 @@ typedef struct MuxChardev {
     int count;
     int focus; /* index into fes, -1 before any front end attached */
     bool escape;
+    bool timestamps;
+    bool line_start;      /* the next output byte starts a line */
+    int64_t stamp_origin; /* g_get_monotonic_time() of the first stamp */
     uint8_t buf[MUX_MAX_FE][MUX_BUF_SIZE];
     unsigned prod[MUX_MAX_FE], cons[MUX_MAX_FE];
 } MuxChardev;
@@ -126,7 +131,10 @@ static bool mux_escape(MuxChardev *d, uint8_t c)
     case 's':
         break; /* no -snapshot images to commit */
     case 't':
-        break; /* timestamps are not implemented */
+        d->timestamps = !d->timestamps;
+        d->stamp_origin = -1;
+        d->line_start = false; /* stamps start with the next line */
+        break;
     case 'b':
         mux_send_event(d, d->focus, CHR_EVENT_BREAK);
         break;
@@ -182,6 +190,39 @@ static void mux_event(void *opaque, ChardevEvent ev)
     for (int i = 0; i < d->count; i++) {
         mux_send_event(d, i, ev);
     }
+}
+
+int chardev_mux_write(Chardev *chr, const uint8_t *buf, int len, bool all)
+{
+    MuxChardev *d = (MuxChardev *)chr;
+    int done = 0;
+
+    if (!d->timestamps) {
+        return chardev_write(chr->mux_base, buf, len, all);
+    }
+    while (done < len) {
+        const uint8_t *nl = memchr(buf + done, '\n', len - done);
+        int n = nl ? nl - (buf + done) + 1 : len - done;
+        if (d->line_start) {
+            int64_t now = g_get_monotonic_time() / 1000, ms;
+            char stamp[32];
+            if (d->stamp_origin < 0) {
+                d->stamp_origin = now;
+            }
+            ms = now - d->stamp_origin;
+            snprintf(stamp, sizeof(stamp), "[%02d:%02d:%02d.%03d] ",
+                     (int)(ms / 3600000), (int)(ms / 60000 % 60),
+                     (int)(ms / 1000 % 60), (int)(ms % 1000));
+            mux_puts(d, stamp);
+            d->line_start = false;
+        }
+        if (chardev_write(chr->mux_base, buf + done, n, true) < 0) {
+            return done ? done : -1;
+        }
+        done += n;
+        d->line_start = nl != NULL;
+    }
+    return done;
 }
 
 static bool mux_open(Chardev *chr, Opts *opts, Error **errp)

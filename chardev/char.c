@@ -52,6 +52,15 @@ static gint driver_cmp(gconstpointer a, gconstpointer b)
     return strcmp(da->name, db->name);
 }
 
+void chardev_backend_foreach(void (*fn)(const char *name, void *opaque),
+                             void *opaque)
+{
+    for (guint i = 0; drivers && i < drivers->len; i++) {
+        const ChardevDriver *drv = g_ptr_array_index(drivers, i);
+        fn(drv->name, opaque);
+    }
+}
+
 void chardev_print_help(GString *out)
 {
     g_autoptr(GPtrArray) sorted = g_ptr_array_new();
@@ -480,7 +489,7 @@ int chardev_write(Chardev *chr, const uint8_t *buf, int len, bool all)
     int done = 0;
 
     if (chr->mux_base) {
-        return chardev_write(chr->mux_base, buf, len, all);
+        return chardev_mux_write(chr, buf, len, all);
     }
     if (!chr->drv->write) {
         return len;

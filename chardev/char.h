@@ -80,6 +80,9 @@ void chardev_info(GString *out); /* `info chardev` */
 void chardev_cleanup_all(void);
 /* `-chardev help` */
 void chardev_print_help(GString *out);
+/* Every backend name (QMP query-chardev-backends). */
+void chardev_backend_foreach(void (*fn)(const char *name, void *opaque),
+                             void *opaque);
 
 /* Front-end API. */
 bool chr_fe_init(CharFrontend *fe, Chardev *chr, Error **errp);
@@ -95,8 +98,7 @@ bool chr_fe_backend_connected(const CharFrontend *fe);
  */
 int chr_fe_write(CharFrontend *fe, const uint8_t *buf, int len);
 int chr_fe_write_all(CharFrontend *fe, const uint8_t *buf, int len);
-void chr_fe_printf(CharFrontend *fe, const char *fmt, ...)
-    G_GNUC_PRINTF(2, 3);
+void chr_fe_printf(CharFrontend *fe, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* The front end can take input again after returning 0 from can_receive. */
 void chr_fe_accept_input(CharFrontend *fe);
 /* Socket backends: drop the client connection. */

@@ -160,6 +160,26 @@ static const MonitorCommand query_chardev_cmd = {
 };
 MONITOR_COMMAND_REGISTER(query_chardev_cmd)
 
+static void query_backend_one(const char *name, void *opaque)
+{
+    json_array_append_new(opaque, json_pack("{s:s}", "name", name));
+}
+
+static json_t *qmp_query_chardev_backends(json_t *args, Error **errp)
+{
+    json_t *ret = json_array();
+
+    chardev_backend_foreach(query_backend_one, ret);
+    return ret;
+}
+
+static const MonitorCommand query_chardev_backends_cmd = {
+    .name = "query-chardev-backends",
+    .args = no_args,
+    .handler = qmp_query_chardev_backends,
+};
+MONITOR_COMMAND_REGISTER(query_chardev_backends_cmd)
+
 /* ---- run control ---- */
 
 static json_t *qmp_stop(json_t *args, Error **errp)

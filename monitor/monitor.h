@@ -38,13 +38,13 @@
 typedef struct Chardev Chardev;
 
 typedef enum MonitorArgType {
-    MON_ARG_STR,     /* JSON string; HMP: one word (or "rest of line") */
-    MON_ARG_INT,     /* JSON integer; HMP: number or expression */
-    MON_ARG_BOOL,    /* JSON bool; HMP: on/off/true/false */
-    MON_ARG_SIZE,    /* JSON integer; HMP: size with suffix */
-    MON_ARG_REST,    /* JSON string; HMP: the rest of the line */
-    MON_ARG_FORMAT,  /* HMP "/fmt" of x/xp, into count, format, size */
-    MON_ARG_FLAG,    /* HMP "-f" style flag, JSON bool */
+    MON_ARG_STR,    /* JSON string; HMP: one word (or "rest of line") */
+    MON_ARG_INT,    /* JSON integer; HMP: number or expression */
+    MON_ARG_BOOL,   /* JSON bool; HMP: on/off/true/false */
+    MON_ARG_SIZE,   /* JSON integer; HMP: size with suffix */
+    MON_ARG_REST,   /* JSON string; HMP: the rest of the line */
+    MON_ARG_FORMAT, /* HMP "/fmt" of x/xp, into count, format, size */
+    MON_ARG_FLAG,   /* HMP "-f" style flag, JSON bool */
 } MonitorArgType;
 
 typedef struct MonitorArg {
@@ -55,12 +55,12 @@ typedef struct MonitorArg {
 } MonitorArg;
 
 typedef struct MonitorCommand {
-    const char *name;      /* QMP name ("query-status"); may be NULL */
-    const char *hmp_name;  /* HMP words ("info status"); may be NULL */
+    const char *name;       /* QMP name ("query-status"); may be NULL */
+    const char *hmp_name;   /* HMP words ("info status"); may be NULL */
     const MonitorArg *args; /* ends with { NULL }; NULL means no args */
     const char *hmp_params; /* usage shown by help: "[-f] device" */
     const char *hmp_help;
-    bool hmp_only;         /* not visible to QMP */
+    bool hmp_only; /* not visible to QMP */
     /* Returns a new reference, or NULL with errp set. */
     json_t *(*handler)(json_t *args, Error **errp);
     /* Prints the result for people; NULL prints nothing. */
@@ -69,7 +69,7 @@ typedef struct MonitorCommand {
 
 void monitor_command_register(const MonitorCommand *cmd);
 #define MONITOR_COMMAND_REGISTER(cmd)                                          \
-    static void __attribute__((constructor)) register_##cmd(void)             \
+    static void __attribute__((constructor)) register_##cmd(void)              \
     {                                                                          \
         monitor_command_register(&(cmd));                                      \
     }

@@ -32,6 +32,7 @@ typedef struct MonitorQMP {
     CharFrontend fe;
     bool pretty;
     bool negotiated;
+    bool oob; /* the client enabled the "oob" capability */
     JsonSplitter js;
     /*
      * One request per main loop iteration, as QEMU: input after a request
@@ -195,7 +196,7 @@ static json_t *qmp_capabilities(MonitorQMP *mon, json_t *args, Error **errp)
             return NULL;
         }
     }
-    /* Commands run to completion one at a time: oob changes nothing. */
+    mon->oob = json_array_size(enable) > 0;
     mon->negotiated = true;
     return json_object();
 }
@@ -246,6 +247,18 @@ static void qmp_dispatch(MonitorQMP *mon, json_t *req)
         return;
     }
     name = json_string_value(exec ? exec : oob);
+    if (oob) {
+        /*
+         * Every command here runs to completion on the main loop, so none
+         * is out-of-band capable; QEMU answers the same for such commands.
+         */
+        g_autofree char *msg =
+            mon->oob
+                ? g_strdup_printf("The command %s does not support OOB", name)
+                : g_strdup("QMP input member 'exec-oob' is unexpected");
+        qmp_send_error(mon, ERROR_CLASS_GENERIC_ERROR, msg, id);
+        return;
+    }
     args = json_object_get(req, "arguments");
     if (args && !json_is_object(args)) {
         qmp_send_error(mon, ERROR_CLASS_GENERIC_ERROR,
@@ -495,7 +508,7 @@ static void qmp_event(void *opaque, ChardevEvent event)
 
     switch (event) {
     case CHR_EVENT_OPENED:
-        mon->negotiated = false;
+        mon->negotiated = mon->oob = false;
         js_reset(&mon->js);
         qmp_send_greeting(mon);
         break;

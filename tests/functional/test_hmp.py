@@ -173,6 +173,17 @@ def test_mux_keys(nographic):
     assert p.exitstatus == 0
 
 
+def test_mux_timestamps(nographic):
+    p = nographic
+    p.send("\x01t")
+    p.send("info status\r")
+    p.expect(r"\n\[\d\d:\d\d:\d\d\.\d{3}\] " + PROMPT)
+    assert re.search(r"\n\[00:00:\d\d\.\d{3}\] VM status: running\r\r$",
+                     p.before), p.before
+    p.send("\x01t")
+    assert command(p, "info status") == "VM status: running\r\r\n"
+
+
 def test_serial_mon_stdio_ctrl_c_not_a_signal():
     """mon:stdio sets signal=off: Ctrl-C goes to the guest, not a kill."""
     p = spawn("-M", "none", "-display", "none", "-serial", "mon:stdio")

@@ -291,6 +291,40 @@ def test_split_and_batched_input(vm):
     assert [q.reply()["id"] for _ in range(3)] == [1, 2, 3]
 
 
+def test_exec_oob(vm):
+    proc, q = vm()
+    q.recv()
+    q.send_raw('{"exec-oob": "query-status", "id": 1}\n')
+    assert q.reply() == {"error": {
+        "class": "GenericError",
+        "desc": "QMP input member 'exec-oob' is unexpected"}, "id": 1}
+    assert q.cmd("qmp_capabilities", {"enable": ["oob"]}) == {"return": {}}
+    q.send_raw('{"exec-oob": "query-status", "id": 2}\n')
+    assert q.reply()["error"]["desc"] == ("The command query-status does "
+                                          "not support OOB")
+    r = q.cmd("qmp_capabilities", {"enable": ["nope"]})
+    assert r["error"]["class"] == "CommandNotFound"
+
+
+def test_bad_capabilities(vm):
+    proc, q = vm()
+    q.recv()
+    r = q.cmd("qmp_capabilities", {"enable": ["nope"]})
+    assert r["error"] == {"class": "GenericError",
+                          "desc": "Parameter 'enable' does not accept value "
+                                  "'nope'"}
+    r = q.cmd("qmp_capabilities", {"bogus": 1})
+    assert r["error"]["desc"] == "Parameter 'bogus' is unexpected"
+    assert q.cmd("qmp_capabilities") == {"return": {}}
+
+
+def test_query_chardev_backends(vm):
+    proc, q = negotiated(vm)
+    names = {b["name"] for b in q.cmd("query-chardev-backends")["return"]}
+    assert {"file", "mux", "null", "pipe", "pty", "serial", "socket",
+            "stdio"} <= names
+
+
 def test_reset_and_powerdown_events(vm):
     proc, q = negotiated(vm)
     assert q.cmd("system_reset") == {"return": {}}
