@@ -50,8 +50,9 @@ uint64_t helper_cc_compute_all(uint64_t dst, uint64_t src, uint64_t src2,
     d = dst & mask;
     switch ((op - CC_OP_MULB) >> 2) {
     case 0: /* MUL */
+        /* Intel: ZF and AF are cleared, SF and PF follow the result */
         cf = src != 0;
-        return (cf ? CC_C | CC_O : 0) | szp(d, bits);
+        return (cf ? CC_C | CC_O : 0) | (szp(d, bits) & ~CC_Z);
     case 1: /* ADD */
         s2 = src & mask;
         s1 = (dst - src) & mask;

@@ -213,6 +213,8 @@ uint64_t helper_rotc(CPUX86State *env, uint64_t val, uint32_t count,
         count %= bits + 1;
     }
     if (count == 0) {
+        env->cc_src = flags;
+        env->cc_op = CC_OP_EFLAGS;
         return val;
     }
     val &= mask;
