@@ -518,6 +518,31 @@ int bdrv_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
     return bs->drv->pwrite_compressed(bs, offset, bytes, buf);
 }
 
+int bdrv_compress_buffer(BlockDriverState *bs, const void *in, void *out,
+                         uint64_t out_len)
+{
+    if (!bs->drv->compress_buffer) {
+        return -ENOTSUP;
+    }
+    return bs->drv->compress_buffer(bs, in, out, out_len);
+}
+
+int bdrv_pwrite_precompressed(BlockDriverState *bs, uint64_t offset,
+                              const void *cdata, uint64_t clen)
+{
+    if (!bs->drv->pwrite_precompressed) {
+        return -ENOTSUP;
+    }
+    if (bs->read_only) {
+        return -EPERM;
+    }
+    int ret = bdrv_check_request(bs, offset, 1);
+    if (ret < 0) {
+        return ret;
+    }
+    return bs->drv->pwrite_precompressed(bs, offset, cdata, clen);
+}
+
 int bdrv_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes)
 {
     if (bs->read_only) {

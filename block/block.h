@@ -146,6 +146,18 @@ int bdrv_pwrite_zeroes(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
 int bdrv_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
                            uint64_t bytes, const void *buf);
 bool bdrv_supports_compressed_writes(BlockDriverState *bs);
+/*
+ * Compressed writes in two steps, so that callers can compress on many
+ * threads and write in order: bdrv_compress_buffer() compresses one
+ * cluster (cluster_size bytes from in) without touching the image and
+ * returns the compressed length, -ENOMEM when it does not shrink, or
+ * -errno; bdrv_pwrite_precompressed() stores such data as the cluster at
+ * offset (cluster aligned).
+ */
+int bdrv_compress_buffer(BlockDriverState *bs, const void *in, void *out,
+                         uint64_t out_len);
+int bdrv_pwrite_precompressed(BlockDriverState *bs, uint64_t offset,
+                              const void *cdata, uint64_t clen);
 int bdrv_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes);
 int bdrv_flush(BlockDriverState *bs);
 int bdrv_truncate(BlockDriverState *bs, uint64_t size, bool exact,

@@ -34,6 +34,11 @@ struct BlockDriver {
                          int flags);
     int (*pwrite_compressed)(BlockDriverState *bs, uint64_t offset,
                              uint64_t bytes, const void *buf);
+    /* Compression split in two: the CPU part runs without any lock. */
+    int (*compress_buffer)(BlockDriverState *bs, const void *in, void *out,
+                           uint64_t out_len);
+    int (*pwrite_precompressed)(BlockDriverState *bs, uint64_t offset,
+                                const void *cdata, uint64_t clen);
     int (*discard)(BlockDriverState *bs, uint64_t offset, uint64_t bytes);
     int (*flush)(BlockDriverState *bs);
     int (*truncate)(BlockDriverState *bs, uint64_t size, bool exact,

@@ -660,22 +660,16 @@ int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return 0;
 }
 
-int qcow2_write_compressed_cluster(BlockDriverState *bs, uint64_t offset,
-                                   const uint8_t *buf)
+/* Stores len bytes of compressed data as the cluster at offset. */
+int qcow2_write_compressed_data(BlockDriverState *bs, uint64_t offset,
+                                const uint8_t *out, uint64_t len)
 {
     BDRVQcow2State *s = bs->opaque;
-    uint64_t cs = s->cluster_size;
-    g_autofree uint8_t *out = g_malloc(cs);
-    int len = qcow2_compress(s, buf, out, cs - 1);
-
     if (s->corrupt) {
         return -EIO;
     }
-    if (len == -ENOMEM) {
-        return qcow2_write(bs, offset, cs, buf); /* incompressible */
-    }
-    if (len < 0) {
-        return len;
+    if (!len || len >= s->cluster_size) {
+        return -EINVAL;
     }
     uint8_t *l2;
     uint64_t l2_off;

@@ -640,6 +640,26 @@ static int qcow2_pwrite_zeroes(BlockDriverState *bs, uint64_t offset,
     return ret;
 }
 
+static int qcow2_compress_buffer(BlockDriverState *bs, const void *in,
+                                 void *out, uint64_t out_len)
+{
+    BDRVQcow2State *s = bs->opaque;
+    return qcow2_compress(s, in, out, MIN(out_len, s->cluster_size - 1));
+}
+
+static int qcow2_pwrite_precompressed(BlockDriverState *bs, uint64_t offset,
+                                      const void *cdata, uint64_t clen)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (offset & (s->cluster_size - 1)) {
+        return -EINVAL;
+    }
+    g_mutex_lock(&s->lock);
+    int ret = qcow2_write_compressed_data(bs, offset, cdata, clen);
+    g_mutex_unlock(&s->lock);
+    return ret;
+}
+
 static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
                                    uint64_t bytes, const void *buf)
 {
@@ -650,22 +670,32 @@ static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
     if (offset & (cs - 1)) {
         return -EINVAL;
     }
-    g_mutex_lock(&s->lock);
     g_autofree uint8_t *tail = NULL;
+    g_autofree uint8_t *out = g_malloc(cs);
     for (uint64_t o = 0; o < bytes && ret == 0; o += cs) {
         const uint8_t *p = (const uint8_t *)buf + o;
         if (bytes - o < cs) {
             if (offset + bytes != s->size) {
-                ret = -EINVAL;
-                break;
+                return -EINVAL;
             }
             tail = g_malloc0(cs);
             memcpy(tail, p, bytes - o);
             p = tail;
         }
-        ret = qcow2_write_compressed_cluster(bs, offset + o, p);
+        /* Compress outside the lock: concurrent writers compress in
+         * parallel. */
+        int len = qcow2_compress(s, p, out, cs - 1);
+        g_mutex_lock(&s->lock);
+        if (len == -ENOMEM) {
+            ret = qcow2_write(bs, offset + o, MIN(cs, s->size - offset - o),
+                              p); /* incompressible */
+        } else if (len < 0) {
+            ret = len;
+        } else {
+            ret = qcow2_write_compressed_data(bs, offset + o, out, len);
+        }
+        g_mutex_unlock(&s->lock);
     }
-    g_mutex_unlock(&s->lock);
     return ret;
 }
 
@@ -1376,6 +1406,8 @@ const BlockDriver bdrv_qcow2 = {
     .pwrite = qcow2_pwrite,
     .pwrite_zeroes = qcow2_pwrite_zeroes,
     .pwrite_compressed = qcow2_pwrite_compressed,
+    .compress_buffer = qcow2_compress_buffer,
+    .pwrite_precompressed = qcow2_pwrite_precompressed,
     .discard = qcow2_discard,
     .flush = qcow2_flush,
     .truncate = qcow2_truncate,

@@ -205,8 +205,8 @@ int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                 const uint8_t *buf);
 int qcow2_zero_or_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                           bool discard, int flags);
-int qcow2_write_compressed_cluster(BlockDriverState *bs, uint64_t offset,
-                                   const uint8_t *buf);
+int qcow2_write_compressed_data(BlockDriverState *bs, uint64_t offset,
+                                const uint8_t *out, uint64_t len);
 int qcow2_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                  uint64_t *pnum, uint64_t *map);
 int qcow2_preallocate(BlockDriverState *bs, uint64_t from, uint64_t to,

@@ -134,20 +134,92 @@ static int convert_write_data(ConvertState *s, uint64_t off, uint64_t len,
     return 0;
 }
 
-typedef enum SegKind { SEG_SKIP, SEG_ZERO, SEG_BACKING_ZERO, SEG_DATA } SegKind;
+typedef enum SegKind {
+    SEG_SKIP,
+    SEG_ZERO,
+    SEG_BACKING_ZERO,
+    SEG_DATA,
+    SEG_COMPRESSED, /* one cluster, compressed into the worker's cbuf */
+    SEG_PLAIN,      /* -c: incompressible clusters, written as they are */
+} SegKind;
 
 typedef struct Segment {
     uint64_t off; /* in the source */
     uint64_t len;
     SegKind kind;
+    uint64_t clen; /* SEG_COMPRESSED: compressed bytes */
 } Segment;
+
+static void seg_add(GArray *segs, uint64_t off, uint64_t n, SegKind k,
+                    uint64_t clen)
+{
+    Segment *last =
+        segs->len ? &g_array_index(segs, Segment, segs->len - 1) : NULL;
+    if (last && last->kind == k && k != SEG_COMPRESSED) {
+        last->len += n;
+    } else {
+        Segment g = {off, n, k, clen};
+        g_array_append_val(segs, g);
+    }
+}
+
+/*
+ * -c: the whole chunk is read and every cluster compressed here, on the
+ * worker threads; only the small compressed writes are serialised.
+ */
+static int convert_compress_chunk(ConvertState *s, BlockDriverState *src,
+                                  uint64_t start, uint64_t len, uint8_t *buf,
+                                  uint8_t *cbuf, GArray *segs)
+{
+    uint64_t cs = s->cluster_size;
+    bool all_zero = true;
+    for (uint64_t off = start; off < start + len;) {
+        uint64_t n;
+        int ret = bdrv_block_status_above(src, NULL, off, start + len - off, &n,
+                                          NULL, NULL, NULL);
+        if (ret < 0) {
+            return ret;
+        }
+        if (!(ret & BDRV_BLOCK_ZERO) || (ret & BDRV_BLOCK_DATA)) {
+            all_zero = false;
+            break;
+        }
+        off += n;
+    }
+    if (all_zero) {
+        seg_add(segs, start, len, SEG_ZERO, 0);
+        return 0;
+    }
+    int ret = bdrv_pread(src, start, len, buf);
+    if (ret < 0) {
+        return ret;
+    }
+    uint64_t padded = (len + cs - 1) & ~(cs - 1);
+    memset(buf + len, 0, padded - len);
+    for (uint64_t p = 0; p < len; p += cs) {
+        uint64_t n = MIN(cs, len - p);
+        if (buffer_is_zero(buf + p, n)) {
+            seg_add(segs, start + p, n, SEG_ZERO, 0);
+            continue;
+        }
+        int c = bdrv_compress_buffer(s->target, buf + p, cbuf + p, cs);
+        if (c == -ENOMEM) {
+            seg_add(segs, start + p, n, SEG_PLAIN, 0);
+        } else if (c < 0) {
+            return c;
+        } else {
+            seg_add(segs, start + p, n, SEG_COMPRESSED, c);
+        }
+    }
+    return 0;
+}
 
 /*
  * Phase 1 (any order, in parallel): classify one chunk of the source and
  * read its data into buf (at the same offset within the chunk).
  */
 static int convert_read_chunk(ConvertState *s, uint64_t idx, uint8_t *buf,
-                              GArray *segs)
+                              uint8_t *cbuf, GArray *segs)
 {
     int si;
     uint64_t off, len;
@@ -157,6 +229,10 @@ static int convert_read_chunk(ConvertState *s, uint64_t idx, uint8_t *buf,
         return 0;
     }
     BlockDriverState *src = s->src[si];
+    if (s->compress && !s->target_backing &&
+        !(s->src_base[si] % s->cluster_size)) {
+        return convert_compress_chunk(s, src, off, len, buf, cbuf, segs);
+    }
     uint64_t start = off, end = off + len;
     while (off < end) {
         uint64_t n;
@@ -193,7 +269,7 @@ static int convert_read_chunk(ConvertState *s, uint64_t idx, uint8_t *buf,
 
 /* Phase 2 (in chunk order unless -W): write what phase 1 found. */
 static int convert_write_chunk(ConvertState *s, uint64_t idx, uint8_t *buf,
-                               uint8_t *zbuf, GArray *segs)
+                               uint8_t *cbuf, uint8_t *zbuf, GArray *segs)
 {
     int si;
     uint64_t start, len;
@@ -218,6 +294,14 @@ static int convert_write_chunk(ConvertState *s, uint64_t idx, uint8_t *buf,
         case SEG_DATA:
             ret = convert_write_data(s, base + g->off, g->len,
                                      buf + (g->off - start));
+            break;
+        case SEG_PLAIN:
+            ret = bdrv_pwrite(s->target, base + g->off, g->len,
+                              buf + (g->off - start), 0);
+            break;
+        case SEG_COMPRESSED:
+            ret = bdrv_pwrite_precompressed(s->target, base + g->off,
+                                            cbuf + (g->off - start), g->clen);
             break;
         }
         if (ret < 0) {
@@ -246,6 +330,7 @@ static gpointer convert_worker(gpointer opaque)
     ConvertState *s = opaque;
     uint8_t *buf = g_malloc(CONVERT_CHUNK);
     uint8_t *zbuf = g_malloc0(CONVERT_CHUNK);
+    uint8_t *cbuf = s->compress ? g_malloc(CONVERT_CHUNK) : NULL;
     GArray *segs = g_array_new(FALSE, FALSE, sizeof(Segment));
     for (;;) {
         g_mutex_lock(&s->lock);
@@ -255,7 +340,7 @@ static gpointer convert_worker(gpointer opaque)
         if (stop) {
             break;
         }
-        int ret = convert_read_chunk(s, idx, buf, segs);
+        int ret = convert_read_chunk(s, idx, buf, cbuf, segs);
         if (!s->out_of_order) {
             /* Writes go out in chunk order, as QEMU's without -W. */
             g_mutex_lock(&s->lock);
@@ -265,7 +350,7 @@ static gpointer convert_worker(gpointer opaque)
             g_mutex_unlock(&s->lock);
         }
         if (ret == 0 && !s->error) {
-            ret = convert_write_chunk(s, idx, buf, zbuf, segs);
+            ret = convert_write_chunk(s, idx, buf, cbuf, zbuf, segs);
         }
         g_mutex_lock(&s->lock);
         if (ret < 0 && !s->error) {
@@ -283,6 +368,7 @@ static gpointer convert_worker(gpointer opaque)
         convert_report(s, len);
     }
     g_array_free(segs, TRUE);
+    g_free(cbuf);
     g_free(buf);
     g_free(zbuf);
     return NULL;

@@ -700,3 +700,23 @@ def test_corruption_found_while_writing_marks_image(tools, tmp_path):
     assert "Image is corrupt; cannot be opened read/write" in p.stderr
     pr = run(REF, "check", img, ok=False)
     assert pr.returncode == 2
+
+
+@pytest.mark.parametrize("extra", [[], ["-W"], ["-o", "cluster_size=512"],
+                                   ["-o", "cluster_size=2M"]])
+def test_convert_compressed_sparse_source(tools, tmp_path, extra):
+    """-c on a raw file whose holes split clusters (4 KiB data islands)."""
+    q = tools
+    src = tmp_path / "sparse.raw"
+    r = random.Random(3)
+    with open(src, "wb") as f:
+        f.truncate(5 << 20)
+        for _ in range(40):
+            f.seek(r.randrange(0, (5 << 20) - 4096) & ~4095)
+            f.write((b"island %d " % r.randrange(1000)) * 400)
+    out = tmp_path / "c.qcow2"
+    run(q, "convert", "-c", "-O", "qcow2", *extra, src, out)
+    ref_check_clean(out)
+    run(REF, "compare", src, out)
+    j = json.loads(run(REF, "check", "--output=json", out).stdout)
+    assert j.get("compressed-clusters", 0) > 0
