@@ -19,7 +19,8 @@ typedef struct TempOptInfo {
     unsigned gen; /* valid if == OptContext.gen (set in this EBB) */
     TCGTemp *prev_copy, *next_copy;
     uint64_t val;
-    uint64_t z_mask; /* bits that may be nonzero */
+    uint64_t z_mask;  /* bits that may be nonzero */
+    uint32_t version; /* bumped at every redefinition (for CSE) */
 } TempOptInfo;
 
 typedef struct OptContext {
@@ -34,6 +35,7 @@ static TempOptInfo *ti(OptContext *ctx, TCGTemp *ts)
     TempOptInfo *i = &ctx->info[ts->index];
     if (i->gen != ctx->gen) {
         i->gen = ctx->gen;
+        i->version = 0;
         i->prev_copy = i->next_copy = ts;
         if (ts->kind == TEMP_CONST) {
             i->is_const = true;
@@ -76,6 +78,7 @@ static void reset_temp(OptContext *ctx, TCGTemp *ts)
     i->is_const = ts->kind == TEMP_CONST;
     i->val = ts->val;
     i->z_mask = tcg_type_mask(ts->base_type);
+    i->version++;
 }
 
 static void reset_all(OptContext *ctx)
@@ -937,6 +940,134 @@ static bool fold_sub(OptContext *ctx, TCGOp *op)
     return false;
 }
 
+/* ---- common subexpressions ------------------------------------------- */
+
+/*
+ * A pure op whose inputs (by temp and version) and constant args match an
+ * earlier one in the same EBB, whose output still holds that value, is
+ * replaced by a mov from it.  Frontends repeat such ops a lot (the same
+ * zero-extension of a register, the same env+offset pointer).
+ */
+#define CSE_SIZE 256
+
+typedef struct CSEKey {
+    uint8_t opc, type, nin, ncarg;
+    uint32_t in[3], in_ver[3];
+    TCGArg carg[2];
+} CSEKey;
+
+typedef struct CSEEntry {
+    CSEKey key;
+    unsigned gen;
+    uint32_t out, out_ver;
+} CSEEntry;
+
+static CSEEntry cse_table[CSE_SIZE];
+
+static bool cse_op_ok(TCGOpcode opc)
+{
+    switch (opc) {
+    case INDEX_op_add:
+    case INDEX_op_sub:
+    case INDEX_op_mul:
+    case INDEX_op_and:
+    case INDEX_op_or:
+    case INDEX_op_xor:
+    case INDEX_op_andc:
+    case INDEX_op_neg:
+    case INDEX_op_not:
+    case INDEX_op_shl:
+    case INDEX_op_shr:
+    case INDEX_op_sar:
+    case INDEX_op_rotl:
+    case INDEX_op_rotr:
+    case INDEX_op_ext8s:
+    case INDEX_op_ext8u:
+    case INDEX_op_ext16s:
+    case INDEX_op_ext16u:
+    case INDEX_op_ext32s:
+    case INDEX_op_ext32u:
+    case INDEX_op_ext_i32_i64:
+    case INDEX_op_extu_i32_i64:
+    case INDEX_op_extrl_i64_i32:
+    case INDEX_op_extrh_i64_i32:
+    case INDEX_op_extract:
+    case INDEX_op_sextract:
+    case INDEX_op_deposit:
+    case INDEX_op_extract2:
+    case INDEX_op_setcond:
+    case INDEX_op_negsetcond:
+    case INDEX_op_bswap16:
+    case INDEX_op_bswap32:
+    case INDEX_op_bswap64:
+    case INDEX_op_clz:
+    case INDEX_op_ctz:
+    case INDEX_op_ctpop:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool cse_key(OptContext *ctx, TCGOp *op, CSEKey *k)
+{
+    const TCGOpDef *def = &tcg_op_defs[op->opc];
+    if (!cse_op_ok(op->opc) || def->nb_oargs != 1 || def->nb_iargs > 3 ||
+        def->nb_cargs > 2) {
+        return false;
+    }
+    memset(k, 0, sizeof(*k));
+    k->opc = op->opc;
+    k->type = op->type;
+    k->nin = def->nb_iargs;
+    k->ncarg = def->nb_cargs;
+    for (int i = 0; i < k->nin; i++) {
+        TCGTemp *t = arg_temp(op->args[1 + i]);
+        k->in[i] = t->index;
+        k->in_ver[i] = ti(ctx, t)->version;
+    }
+    for (int i = 0; i < k->ncarg; i++) {
+        k->carg[i] = op->args[1 + k->nin + i];
+    }
+    return true;
+}
+
+static unsigned cse_hash(const CSEKey *k)
+{
+    uint64_t h = k->opc * 0x9e3779b97f4a7c15ull + k->type;
+    for (int i = 0; i < k->nin; i++) {
+        h = (h ^ k->in[i] ^ ((uint64_t)k->in_ver[i] << 20)) *
+            0xbf58476d1ce4e5b9ull;
+    }
+    for (int i = 0; i < k->ncarg; i++) {
+        h = (h ^ k->carg[i]) * 0x94d049bb133111ebull;
+    }
+    return (h >> 32) & (CSE_SIZE - 1);
+}
+
+/* The temp that already holds this value, or NULL. */
+static TCGTemp *cse_lookup(OptContext *ctx, const CSEKey *k)
+{
+    CSEEntry *e = &cse_table[cse_hash(k)];
+    if (e->gen != ctx->gen || memcmp(&e->key, k, sizeof(*k))) {
+        return NULL;
+    }
+    TCGTemp *out = &ctx->tcg->temps[e->out];
+    if (ti(ctx, out)->version != e->out_ver) {
+        return NULL;
+    }
+    return out;
+}
+
+static void cse_record(OptContext *ctx, const CSEKey *k, TCGTemp *out)
+{
+    CSEEntry *e = &cse_table[cse_hash(k)];
+    e->key = *k;
+    e->gen = ctx->gen;
+    e->out = out->index;
+    e->out_ver = ti(ctx, out)->version;
+}
+
 /* ---- the pass --------------------------------------------------------- */
 
 void tcg_optimize(TCGContext *s)
@@ -978,6 +1109,17 @@ void tcg_optimize(TCGContext *s)
             TCGTemp *b = find_better_copy(&ctx, ts, ty);
             if (b != ts && b->base_type == ts->base_type) {
                 op->args[i] = temp_arg(b);
+            }
+        }
+
+        CSEKey key;
+        bool cse = cse_key(&ctx, op, &key);
+        TCGTemp *cse_out = cse ? arg_temp(op->args[0]) : NULL;
+        if (cse) {
+            TCGTemp *prev = cse_lookup(&ctx, &key);
+            if (prev && prev->base_type == cse_out->base_type) {
+                tcg_opt_gen_mov(&ctx, op, op->args[0], temp_arg(prev));
+                continue;
             }
         }
 
@@ -1093,6 +1235,10 @@ void tcg_optimize(TCGContext *s)
         }
         if (!done) {
             finish_outputs(&ctx, op, tcg_op_nb_oargs(op), ~0ull);
+        }
+        if (cse) {
+            /* the output now holds the value (even if folded to a mov) */
+            cse_record(&ctx, &key, cse_out);
         }
         if (def->flags & TCG_OPF_BB_END && opc != INDEX_op_brcond) {
             /* after br/exit: unreachable until the next label */

@@ -336,6 +336,34 @@ static void test_wide_folds(void)
     assert_movi(T32(g_w[2]), 1);
 }
 
+/* The same pure op on the same inputs is computed once per EBB. */
+static void test_cse(void)
+{
+    ir_start();
+    TCGv_i64 a = tcg_temp_new_i64(), b = tcg_temp_new_i64();
+    tcg_gen_ext32u_i64(a, g_r[0]);
+    tcg_gen_ext32u_i64(b, g_r[0]); /* same: becomes a copy of a */
+    tcg_gen_add_i64(g_r[1], a, b);
+    tcg_gen_movi_i64(g_r[0], 5); /* r0 redefined: no longer the same */
+    tcg_gen_ext32u_i64(g_r[2], g_r[0]);
+    optimize_ir();
+    g_assert_cmpint(count_ops(INDEX_op_ext32u), ==, 1);
+    E->r[0] = 0x1234567800000003ull;
+    ir_start();
+    a = tcg_temp_new_i64();
+    b = tcg_temp_new_i64();
+    tcg_gen_ext32u_i64(a, g_r[0]);
+    tcg_gen_ext32u_i64(b, g_r[0]);
+    tcg_gen_add_i64(g_r[1], a, b);
+    tcg_gen_movi_i64(g_r[0], 5);
+    TCGv_i64 c = tcg_temp_new_i64();
+    tcg_gen_ext32u_i64(c, g_r[0]);
+    tcg_gen_addi_i64(g_r[2], c, 1);
+    run_ir();
+    g_assert_cmphex(E->r[1], ==, 6);
+    g_assert_cmphex(E->r[2], ==, 6);
+}
+
 /* add $c feeding a guest load/store becomes its displacement */
 static void test_guest_addr_fold(void)
 {
@@ -393,5 +421,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/optimize/sub-to-add-neg", test_sub_to_add_and_neg);
     g_test_add_func("/tcg/optimize/wide-folds", test_wide_folds);
     g_test_add_func("/tcg/optimize/guest-addr-fold", test_guest_addr_fold);
+    g_test_add_func("/tcg/optimize/cse", test_cse);
     return g_test_run();
 }
