@@ -19,6 +19,7 @@
 typedef struct StdioChardev {
     Chardev parent;
     ChrFdWatch in;
+    bool owner; /* this instance holds stdio */
 } StdioChardev;
 
 static bool stdio_in_use;
@@ -105,6 +106,7 @@ static bool stdio_open(Chardev *chr, Opts *opts, Error **errp)
         return false;
     }
     stdio_in_use = true;
+    s->owner = true;
     if (isatty(0)) {
         stdio_set_raw(opts_get_bool(opts, "signal", true));
     }
@@ -127,7 +129,12 @@ static void stdio_update_read(Chardev *chr)
 
 static void stdio_close(Chardev *chr)
 {
-    chr_fd_watch_stop(&((StdioChardev *)chr)->in);
+    StdioChardev *s = (StdioChardev *)chr;
+
+    if (!s->owner) {
+        return; /* a second stdio that failed to open */
+    }
+    chr_fd_watch_stop(&s->in);
     chardev_stdio_restore();
     stdio_in_use = false;
 }

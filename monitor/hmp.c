@@ -343,11 +343,13 @@ static void hmp_consume(MonitorHMP *mon, const uint8_t *buf, int len)
         hmp_key(mon, buf[i]);
         if (mon->executed) {
             mon->executed = false;
-            if (i + 1 < len) {
-                g_byte_array_append(mon->pending, buf + i + 1, len - i - 1);
-                if (!mon->resume_idle) {
-                    mon->resume_idle = g_idle_add(hmp_resume, mon);
-                }
+            /*
+             * Take nothing more until the main loop went round once (also
+             * behind a mux, which hands bytes over one at a time).
+             */
+            g_byte_array_append(mon->pending, buf + i + 1, len - i - 1);
+            if (!mon->resume_idle) {
+                mon->resume_idle = g_idle_add(hmp_resume, mon);
             }
             return;
         }
@@ -363,7 +365,7 @@ static gboolean hmp_resume(gpointer opaque)
     mon->pending = g_byte_array_new();
     hmp_consume(mon, todo->data, todo->len);
     g_byte_array_unref(todo);
-    if (!mon->pending->len) {
+    if (!mon->resume_idle) {
         chr_fe_accept_input(&mon->fe);
     }
     return G_SOURCE_REMOVE;
@@ -373,7 +375,7 @@ static int hmp_can_receive(void *opaque)
 {
     MonitorHMP *mon = opaque;
 
-    return mon->pending->len ? 0 : HMP_LINE_MAX;
+    return mon->resume_idle ? 0 : HMP_LINE_MAX;
 }
 
 static void hmp_receive(void *opaque, const uint8_t *buf, int len)

@@ -464,11 +464,13 @@ static void qmp_consume(MonitorQMP *mon, const uint8_t *buf, int len)
         qmp_feed(mon, buf[i]);
         if (mon->dispatched) {
             mon->dispatched = false;
-            if (i + 1 < len) {
-                g_byte_array_append(mon->pending, buf + i + 1, len - i - 1);
-                if (!mon->resume_idle) {
-                    mon->resume_idle = g_idle_add(qmp_resume, mon);
-                }
+            /*
+             * Take nothing more until the main loop went round once (also
+             * behind a mux, which hands bytes over one at a time).
+             */
+            g_byte_array_append(mon->pending, buf + i + 1, len - i - 1);
+            if (!mon->resume_idle) {
+                mon->resume_idle = g_idle_add(qmp_resume, mon);
             }
             return;
         }
@@ -484,7 +486,7 @@ static gboolean qmp_resume(gpointer opaque)
     mon->pending = g_byte_array_new();
     qmp_consume(mon, todo->data, todo->len);
     g_byte_array_unref(todo);
-    if (!mon->pending->len) {
+    if (!mon->resume_idle) {
         chr_fe_accept_input(&mon->fe);
     }
     return G_SOURCE_REMOVE;
@@ -494,7 +496,7 @@ static int qmp_can_receive(void *opaque)
 {
     MonitorQMP *mon = opaque;
 
-    return mon->pending->len ? 0 : 4096;
+    return mon->resume_idle ? 0 : 4096;
 }
 
 static void qmp_receive(void *opaque, const uint8_t *buf, int len)

@@ -395,6 +395,8 @@ def test_mux_two_monitors_ctrl_a_c(tmp_path):
      "'reconnect' option is incompatible with socket in server listen mode"),
     (["-chardev", "file,id=x,path=/nonexistent/dir/f"],
      "Could not open '/nonexistent/dir/f': No such file or directory"),
+    (["-chardev", "stdio,id=a", "-chardev", "stdio,id=b"],
+     "-chardev stdio,id=b: cannot use stdio by multiple character devices"),
     (["-serial", "bogus:thing"], "'bogus:thing' is not a valid char driver"),
     (["-monitor", "tcp:nocolon"], "lacks a port"),
 ])

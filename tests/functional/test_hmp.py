@@ -62,6 +62,15 @@ def test_nographic_prompt_status_stop_cont_quit(nographic):
     assert p.exitstatus == 0
 
 
+def test_pasted_lines_run_in_order(nographic):
+    """Several lines in one write (a paste) run one after the other."""
+    p = nographic
+    p.send("stop\rinfo status\rcont\rinfo status\r")
+    p.expect("VM status: paused")
+    p.expect("VM status: running")
+    p.expect(r"\n" + PROMPT)
+
+
 def test_prelaunch_status():
     p = spawn("-M", "none", "-nographic", "-S")
     p.expect(PROMPT)
