@@ -439,6 +439,10 @@ int main(int argc, char **argv)
         }
         optind += takes_arg ? 2 : 1;
     }
+    if (!strcmp(cpu_model_name, "help")) {
+        cpu_x86_list_models();
+        exit(0);
+    }
     if (optind >= argc) {
         usage(1);
     }

@@ -72,6 +72,9 @@ void strace_print_call(int64_t num, uint64_t a1, uint64_t a2, uint64_t a3,
         if (i + 1 == pa && a[i]) {
             n += snprintf(buf + n, sizeof(buf) - n, "%s\"%.200s\"",
                           i ? "," : "", (const char *)a[i]);
+        } else if (a[i] < 0x10000) {
+            n += snprintf(buf + n, sizeof(buf) - n, "%s%llu", i ? "," : "",
+                          (unsigned long long)a[i]);
         } else {
             n += snprintf(buf + n, sizeof(buf) - n, "%s0x%llx", i ? "," : "",
                           (unsigned long long)a[i]);

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/futex.h>
+#include <glib.h>
 
 #include "linux-user/user.h"
 #include "util/log.h"
@@ -110,6 +111,51 @@ static int memfd_with(const void *data, size_t len)
 }
 
 /*
+ * /proc/self/maps as the guest sees it: the host's lines for ranges the
+ * guest mapped (the emulator's own code, heap and code buffer are not
+ * guest pages), with the guest stack and break named as Linux names them.
+ */
+static int open_self_maps(int flags)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    GString *out = g_string_new(NULL);
+    int fd;
+
+    if (!f) {
+        g_string_free(out, true);
+        return -errno;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long lo, hi;
+        int name_at = 0;
+        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi,
+                   &name_at) < 2) {
+            continue;
+        }
+        if (!(page_get_flags(lo) & PAGE_VALID)) {
+            continue;
+        }
+        line[strcspn(line, "\n")] = 0;
+        if (lo <= exec_info->start_stack && exec_info->start_stack < hi) {
+            g_string_append_printf(out, "%.*s[stack]\n", name_at, line);
+        } else if (lo >= exec_info->start_brk && hi <= brk_mapped_end &&
+                   line[name_at] == 0) {
+            g_string_append_printf(out, "%.*s[heap]\n", name_at, line);
+        } else {
+            g_string_append_printf(out, "%s\n", line);
+        }
+    }
+    fclose(f);
+    fd = memfd_with(out->str, out->len);
+    g_string_free(out, true);
+    if (fd >= 0 && (flags & O_CLOEXEC) == 0) {
+        fcntl(fd, F_SETFD, 0);
+    }
+    return fd;
+}
+
+/*
  * open/openat of emulated /proc/self files.  Returns the fd, -errno, or
  * INT64_MIN when PATH is not special.
  */
@@ -118,6 +164,9 @@ static int64_t open_special(const char *path, int flags, int mode)
     if (is_proc_self(path, "exe")) {
         int fd = open(exec_info->exe_path, flags, mode);
         return fd < 0 ? -errno : fd;
+    }
+    if (is_proc_self(path, "maps")) {
+        return open_self_maps(flags);
     }
     if (is_proc_self(path, "auxv")) {
         int fd = memfd_with((void *)exec_info->saved_auxv,

@@ -42,7 +42,11 @@ void helper_unimp(CPUX86State *env, uint64_t pc, uint32_t len)
         unsigned i;
         qemu_log("qemu-x86_64: unimplemented or undefined opcode at "
                  "0x%llx:", (unsigned long long)pc);
-        for (i = 0; i < len && i < 16; i++) {
+        /* the decoded bytes, and what follows up to 15 (same page) */
+        for (i = 0; i < 15; i++) {
+            if (i >= len && ((pc + i) & 0xfff) == 0) {
+                break;
+            }
             qemu_log(" %02x", cpu_ldub_data(env, pc + i));
         }
         qemu_log("\n");

@@ -273,3 +273,67 @@ def test_tiny_nolibc(qemu, tmp_path):
                     os.path.join(GUESTS, "tiny.S")], check=True)
     rc, out, _ = check_same(qemu, [str(exe)])
     assert rc == 42 and out == b"hello from tiny\n"
+
+
+# ---- emulator behaviour ------------------------------------------------------
+
+def test_proc_self(qemu):
+    """/proc/self/exe, /proc/self/maps and /proc/self/auxv show the guest."""
+    py = "/usr/bin/python3"
+    prog = ("import os, struct\n"
+            "print(os.readlink('/proc/self/exe'))\n"
+            "maps = open('/proc/self/maps').read()\n"
+            "print('python3' in maps, '[stack]' in maps, 'qemu' in maps)\n"
+            "a = open('/proc/self/auxv', 'rb').read()\n"
+            "d = dict(struct.iter_unpack('QQ', a))\n"
+            "print(d[6], d[4], d[3] != 0, d.get(0, 0))\n")
+    rc, out, err = check_same(qemu, [py, "-c", prog])
+    assert out.splitlines()[1] == b"True True False"
+
+
+def test_execve_stays_emulated(qemu):
+    """A guest's execve of an ELF program runs it under the emulator too."""
+    sh = "/bin/busybox"
+    rc, out, err = run([qemu, "-strace", sh, "sh", "-c",
+                        "exec /bin/busybox echo from-child"])
+    assert rc == 0 and out == b"from-child\n"
+    # the exec'd program's own syscalls appear in the -strace log
+    assert err.count(b" execve(") >= 1
+    assert b'write(1,' in err.split(b" execve(")[-1]
+
+
+def test_undefined_opcode_sigill(qemu, tmp_path):
+    """An unimplemented opcode (VEX: vzeroupper) is #UD -> SIGILL, logged."""
+    gcc = host_tool("gcc")
+    src = tmp_path / "vex.S"
+    src.write_text(".globl _start\n_start:\n vzeroupper\n"
+                   " mov $60, %eax\n xor %edi, %edi\n syscall\n")
+    exe = tmp_path / "vex"
+    subprocess.run([gcc, "-static", "-nostdlib", "-o", str(exe), str(src)],
+                   check=True)
+    log = tmp_path / "log"
+    rc, out, err = run([qemu, "-d", "unimp", "-D", str(log), str(exe)])
+    assert rc == -4
+    assert b"c5 f8 77" in log.read_bytes()
+
+
+def test_cpu_models(qemu):
+    rc, out, _ = run([qemu, "-cpu", "help"])
+    assert rc == 0 and b"max" in out and b"qemu64" in out
+    rc, out, _ = run([qemu, "-cpu", "nosuch", "/bin/true"])
+    assert rc == 1
+
+
+def test_binfmt_conf_export(repo_dir, tmp_path):
+    script = os.path.join(repo_dir, "scripts", "qemu-binfmt-conf.sh")
+    rc, out, err = run(["/bin/sh", script, "--systemd", "ALL", "--exportdir",
+                        str(tmp_path), "--qemu-path", "/opt/quasar",
+                        "--persistent", "yes"])
+    assert rc == 0, err
+    files = sorted(os.listdir(tmp_path))
+    host = os.uname().machine
+    assert f"qemu-{host}.conf" not in files
+    assert "qemu-aarch64.conf" in files or host == "aarch64"
+    text = (tmp_path / "qemu-aarch64.conf").read_text()
+    assert text.startswith(":qemu-aarch64:M::\\x7fELF\\x02")
+    assert text.rstrip().endswith(":/opt/quasar/qemu-aarch64:F")
