@@ -371,7 +371,7 @@ static int qcow2_map_run(BlockDriverState *bs, uint64_t guest, uint64_t max,
 }
 
 int qcow2_read(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
-               uint8_t *buf)
+               uint8_t *buf, bool unlock_io)
 {
     BDRVQcow2State *s = bs->opaque;
     while (bytes) {
@@ -384,14 +384,27 @@ int qcow2_read(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         switch (t) {
         case QCOW2_CLUSTER_UNALLOCATED:
         case QCOW2_CLUSTER_UNALLOCATED_ALLOC:
+            /* Data I/O runs outside the metadata lock (see qcow2.h). */
+            if (unlock_io) {
+                g_mutex_unlock(&s->lock);
+            }
             ret = bdrv_read_backing(bs, offset, n, buf);
+            if (unlock_io) {
+                g_mutex_lock(&s->lock);
+            }
             break;
         case QCOW2_CLUSTER_ZERO_PLAIN:
         case QCOW2_CLUSTER_ZERO_ALLOC:
             memset(buf, 0, n);
             break;
         case QCOW2_CLUSTER_NORMAL:
+            if (unlock_io) {
+                g_mutex_unlock(&s->lock);
+            }
             ret = bdrv_pread(bs->file, host, n, buf);
+            if (unlock_io) {
+                g_mutex_lock(&s->lock);
+            }
             break;
         case QCOW2_CLUSTER_COMPRESSED:
             ret = qcow2_read_compressed(bs, entry);
@@ -617,7 +630,7 @@ int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         uint64_t cstart = offset - in_off;
         if (n != cs) {
             uint64_t avail = MIN(cs, s->size - cstart);
-            ret = qcow2_read(bs, cstart, avail, cbuf);
+            ret = qcow2_read(bs, cstart, avail, cbuf, false);
             if (ret < 0) {
                 return ret;
             }

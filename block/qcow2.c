@@ -585,7 +585,7 @@ static int qcow2_pread(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
 {
     BDRVQcow2State *s = bs->opaque;
     g_mutex_lock(&s->lock);
-    int ret = qcow2_read(bs, offset, bytes, buf);
+    int ret = qcow2_read(bs, offset, bytes, buf, true);
     g_mutex_unlock(&s->lock);
     return ret;
 }

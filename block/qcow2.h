@@ -199,8 +199,14 @@ Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t entry,
                                   uint64_t bitmap);
 int qcow2_get_l2_entry(BlockDriverState *bs, uint64_t guest, uint64_t *entry,
                        uint64_t *bitmap);
+/*
+ * Reads guest bytes.  With unlock_io, s->lock is dropped around the data
+ * reads of plain clusters and of the backing file (the mapping was taken
+ * under the lock; a read racing with a discard of the same range may see
+ * either content, as on real disks).  Allocating writes keep the lock.
+ */
 int qcow2_read(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
-               uint8_t *buf);
+               uint8_t *buf, bool unlock_io);
 int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                 const uint8_t *buf);
 int qcow2_zero_or_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes,

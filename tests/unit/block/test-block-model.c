@@ -198,6 +198,75 @@ static const ModelCase cases[] = {
      true, false},
 };
 
+/*
+ * Four threads, each owning a disjoint slice of one qcow2 image (small
+ * clusters, so they share L2 tables and refcount blocks), write, zero and
+ * read concurrently; afterwards every slice holds its thread's model and
+ * check() is clean.
+ */
+typedef struct ThreadCtx {
+    BlockDriverState *bs;
+    uint64_t start, len;
+    uint8_t *model;
+    int seed;
+} ThreadCtx;
+
+static gpointer thread_fn(gpointer opaque)
+{
+    ThreadCtx *t = opaque;
+    GRand *r = g_rand_new_with_seed(t->seed);
+    uint8_t *buf = g_malloc(64 * 1024);
+    for (int i = 0; i < 300; i++) {
+        uint64_t len = g_rand_int_range(r, 1, 40000);
+        uint64_t off = g_rand_int_range(r, 0, t->len - 1);
+        len = MIN(len, t->len - off);
+        if (g_rand_int_range(r, 0, 4)) {
+            memset(buf, g_rand_int(r), len);
+            g_assert_cmpint(bdrv_pwrite(t->bs, t->start + off, len, buf, 0), ==,
+                            0);
+            memcpy(t->model + off, buf, len);
+        } else {
+            g_assert_cmpint(bdrv_pwrite_zeroes(t->bs, t->start + off, len,
+                                               BDRV_REQ_MAY_UNMAP),
+                            ==, 0);
+            memset(t->model + off, 0, len);
+        }
+        g_assert_cmpint(bdrv_pread(t->bs, t->start + off, len, buf), ==, 0);
+        g_assert_cmpmem(buf, len, t->model + off, len);
+    }
+    g_free(buf);
+    g_rand_free(r);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    g_autofree char *path = g_build_filename(tmpdir, "threads", NULL);
+    Error *err = NULL;
+    Opts *o = opts_parse("cluster_size=4k", NULL, NULL, &err);
+    opts_set(o, "size", "4M");
+    g_assert_true(bdrv_create("qcow2", path, o, &err));
+    opts_free(o);
+    BlockDriverState *bs = open_img(path, "qcow2");
+    ThreadCtx t[4];
+    GThread *th[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (ThreadCtx){bs, (uint64_t)i << 20, 1 << 20, g_malloc0(1 << 20),
+                           i + 1};
+        th[i] = g_thread_new("writer", thread_fn, &t[i]);
+    }
+    g_autofree uint8_t *buf = g_malloc(1 << 20);
+    for (int i = 0; i < 4; i++) {
+        g_thread_join(th[i]);
+        g_assert_cmpint(bdrv_pread(bs, t[i].start, 1 << 20, buf), ==, 0);
+        g_assert_cmpmem(buf, 1 << 20, t[i].model, 1 << 20);
+        g_free(t[i].model);
+    }
+    check_clean(bs);
+    bdrv_unref(bs);
+    g_unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -207,6 +276,7 @@ int main(int argc, char **argv)
         g_autofree char *p = g_strdup_printf("/block/model/%s", cases[i].name);
         g_test_add_data_func(p, &cases[i], run_case);
     }
+    g_test_add_func("/block/threads/qcow2", test_threads);
     int ret = g_test_run();
     g_rmdir(tmpdir);
     return ret;
