@@ -40,6 +40,8 @@ typedef struct MonitorHMP {
     bool executed;
 } MonitorHMP;
 
+static GPtrArray *hmp_monitors; /* of MonitorHMP *, for the process life */
+
 static void hmp_write(MonitorHMP *mon, const char *s)
 {
     g_autofree char *crlf = monitor_crlf(s);
@@ -437,6 +439,10 @@ bool monitor_init_hmp(Chardev *chr, bool use_readline, Error **errp)
     mon->use_readline = use_readline;
     mon->held = g_string_new(NULL);
     mon->pending = g_byte_array_new();
+    if (!hmp_monitors) {
+        hmp_monitors = g_ptr_array_new();
+    }
+    g_ptr_array_add(hmp_monitors, mon);
     chr_fe_set_handlers(&mon->fe, hmp_can_receive, hmp_receive, hmp_event, mon);
     return true;
 }
