@@ -23,8 +23,8 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-#define PAGE_DOWN(x) ((x) & TARGET_PAGE_MASK)
-#define PAGE_UP(x) (((x) + TARGET_PAGE_SIZE - 1) & TARGET_PAGE_MASK)
+#define PAGE_DOWN(x) ((x)&TARGET_PAGE_MASK)
+#define PAGE_UP(x)   (((x) + TARGET_PAGE_SIZE - 1) & TARGET_PAGE_MASK)
 
 char *interp_prefix;
 
@@ -102,20 +102,23 @@ static bool load_elf_image(const char *name, int fd, LoadedElf *le,
 
     if (!read_full(fd, eh, sizeof(*eh), 0) ||
         memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0) {
-        fprintf(stderr, "qemu-x86_64: %s: Invalid ELF image for this "
-                        "architecture\n", name);
+        fprintf(stderr,
+                "qemu-x86_64: %s: Invalid ELF image for this "
+                "architecture\n",
+                name);
         return false;
     }
     if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64 ||
         (eh->e_type != ET_EXEC && eh->e_type != ET_DYN) ||
         eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum > 256) {
-        fprintf(stderr, "qemu-x86_64: %s: Invalid ELF image for this "
-                        "architecture\n", name);
+        fprintf(stderr,
+                "qemu-x86_64: %s: Invalid ELF image for this "
+                "architecture\n",
+                name);
         return false;
     }
     le->ph = calloc(eh->e_phnum, sizeof(Elf64_Phdr));
-    if (!read_full(fd, le->ph, eh->e_phnum * sizeof(Elf64_Phdr),
-                   eh->e_phoff)) {
+    if (!read_full(fd, le->ph, eh->e_phnum * sizeof(Elf64_Phdr), eh->e_phoff)) {
         fprintf(stderr, "qemu-x86_64: %s: truncated ELF file\n", name);
         return false;
     }
@@ -163,9 +166,10 @@ static bool load_elf_image(const char *name, int fd, LoadedElf *le,
         base = mmap((void *)lo, hi - lo, PROT_NONE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
         if (base == MAP_FAILED || (uint64_t)base != lo) {
-            fprintf(stderr, "qemu-x86_64: %s: address range 0x%llx-0x%llx "
-                            "is not free\n", name, (unsigned long long)lo,
-                    (unsigned long long)hi);
+            fprintf(stderr,
+                    "qemu-x86_64: %s: address range 0x%llx-0x%llx "
+                    "is not free\n",
+                    name, (unsigned long long)lo, (unsigned long long)hi);
             return false;
         }
         le->bias = 0;
@@ -186,9 +190,8 @@ static bool load_elf_image(const char *name, int fd, LoadedElf *le,
         uint64_t off = p->p_offset - (vaddr - start);
 
         if (p->p_filesz) {
-            void *m = mmap((void *)start, file_end - start,
-                           prot | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
-                           off);
+            void *m = mmap((void *)start, file_end - start, prot | PROT_WRITE,
+                           MAP_PRIVATE | MAP_FIXED, fd, off);
             if (m == MAP_FAILED) {
                 fprintf(stderr, "qemu-x86_64: %s: mmap failed\n", name);
                 return false;
@@ -209,8 +212,7 @@ static bool load_elf_image(const char *name, int fd, LoadedElf *le,
                                PAGE_UP(mem_end) - zero_page_end, prot,
                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
                 if (m == MAP_FAILED) {
-                    fprintf(stderr, "qemu-x86_64: %s: bss mmap failed\n",
-                            name);
+                    fprintf(stderr, "qemu-x86_64: %s: bss mmap failed\n", name);
                     return false;
                 }
             }
@@ -251,8 +253,7 @@ static uint64_t find_phdr_addr(LoadedElf *le)
     return 0;
 }
 
-bool loader_exec(const char *path, char **argv, char **envp,
-                 ImageInfo *info)
+bool loader_exec(const char *path, char **argv, char **envp, ImageInfo *info)
 {
     LoadedElf main_elf = {0}, interp_elf = {0};
     int fd = open_guest_path(path, O_RDONLY | O_CLOEXEC);
@@ -313,9 +314,9 @@ bool loader_exec(const char *path, char **argv, char **envp,
     if (stack_size > 256ULL * 1024 * 1024) {
         stack_size = 256ULL * 1024 * 1024;
     }
-    void *stk = mmap(NULL, stack_size + TARGET_PAGE_SIZE,
-                     PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *stk =
+        mmap(NULL, stack_size + TARGET_PAGE_SIZE, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (stk == MAP_FAILED) {
         fprintf(stderr, "qemu-x86_64: cannot allocate the guest stack\n");
         return false;

@@ -92,8 +92,10 @@ static void handle_exception(CPUX86State *env, int trap)
         queue_sync_signal(env, SIGBUS, BUS_ADRALN, env->rip);
         break;
     default:
-        fprintf(stderr, "qemu-x86_64: unhandled CPU exception 0x%x at "
-                        "rip=0x%llx\n", trap, (unsigned long long)env->rip);
+        fprintf(stderr,
+                "qemu-x86_64: unhandled CPU exception 0x%x at "
+                "rip=0x%llx\n",
+                trap, (unsigned long long)env->rip);
         dump_core_and_abort(SIGILL);
     }
 }
@@ -109,8 +111,8 @@ void cpu_loop(CPUX86State *env)
         switch (trap) {
         case EXCP_SYSCALL:
             ret = do_syscall(env, env->regs[R_EAX], env->regs[R_EDI],
-                             env->regs[R_ESI], env->regs[R_EDX],
-                             env->regs[10], env->regs[8], env->regs[9]);
+                             env->regs[R_ESI], env->regs[R_EDX], env->regs[10],
+                             env->regs[8], env->regs[9]);
             if (ret == -QEMU_ERESTARTNOINTR) {
                 env->rip -= 2;
             } else if (ret == -QEMU_ERESTARTSYS) {
@@ -184,11 +186,10 @@ static void *guest_thread_start(void *opaque)
     pthread_mutex_unlock(&nt->lock);
     /* From here on nt belongs to the parent. */
     {
-        uint64_t m = ts->sigmask & ~((1ULL << (SIGSEGV - 1)) |
-                                     (1ULL << (SIGBUS - 1)) |
-                                     (1ULL << (SIGFPE - 1)) |
-                                     (1ULL << (SIGILL - 1)) |
-                                     (1ULL << (SIGTRAP - 1)));
+        uint64_t m =
+            ts->sigmask & ~((1ULL << (SIGSEGV - 1)) | (1ULL << (SIGBUS - 1)) |
+                            (1ULL << (SIGFPE - 1)) | (1ULL << (SIGILL - 1)) |
+                            (1ULL << (SIGTRAP - 1)));
         host_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&m, 0, 8, 0, 0);
     }
     cpu_loop(&cpu->env);
@@ -394,8 +395,8 @@ int main(int argc, char **argv)
         if (!strcmp(opt, "h") || !strcmp(opt, "help")) {
             usage(0);
         } else if (!strcmp(opt, "version")) {
-            printf("qemu-x86_64 version %s (Quasar %s)\n",
-                   QEMU_VERSION_COMPAT, QUASAR_VERSION);
+            printf("qemu-x86_64 version %s (Quasar %s)\n", QEMU_VERSION_COMPAT,
+                   QUASAR_VERSION);
             exit(0);
         } else if (!strcmp(opt, "strace")) {
             do_strace = true;

@@ -36,15 +36,15 @@ typedef struct KernelSigaction {
     uint64_t mask;
 } KernelSigaction;
 
-#define K_SA_RESTORER 0x04000000ULL
-#define K_SA_ONSTACK 0x08000000ULL
-#define K_SA_RESTART 0x10000000ULL
-#define K_SA_NODEFER 0x40000000ULL
+#define K_SA_RESTORER  0x04000000ULL
+#define K_SA_ONSTACK   0x08000000ULL
+#define K_SA_RESTART   0x10000000ULL
+#define K_SA_NODEFER   0x40000000ULL
 #define K_SA_RESETHAND 0x80000000ULL
-#define K_SA_SIGINFO 0x4ULL
-#define K_SS_ONSTACK 1
-#define K_SS_DISABLE 2
-#define K_MINSIGSTKSZ 2048
+#define K_SA_SIGINFO   0x4ULL
+#define K_SS_ONSTACK   1
+#define K_SS_DISABLE   2
+#define K_MINSIGSTKSZ  2048
 
 #define SIGBIT(s) (1ULL << ((s)-1))
 #define SYNC_SIGNALS                                                           \
@@ -131,8 +131,7 @@ void signal_init(void)
     for (sig = 1; sig <= TARGET_NSIG; sig++) {
         KernelSigaction k;
         memset(&guest_actions[sig], 0, sizeof(guest_actions[sig]));
-        if (host_syscall6(SYS_rt_sigaction, sig, 0, (long)&k, 8, 0, 0) ==
-            0) {
+        if (host_syscall6(SYS_rt_sigaction, sig, 0, (long)&k, 8, 0, 0) == 0) {
             if (k.handler == (uint64_t)SIG_IGN) {
                 guest_actions[sig].handler = (uint64_t)SIG_IGN;
             }
@@ -174,9 +173,8 @@ void dump_core_and_abort(int sig)
     fflush(stderr);
     host_set_action(sig, SIG_DFL);
     host_syscall6(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&m, 0, 8, 0, 0);
-    host_syscall6(SYS_tgkill, getpid(), host_syscall6(SYS_gettid, 0, 0, 0, 0,
-                                                      0, 0),
-                  sig, 0, 0, 0);
+    host_syscall6(SYS_tgkill, getpid(),
+                  host_syscall6(SYS_gettid, 0, 0, 0, 0, 0, 0), sig, 0, 0, 0);
     /* A stop signal or one the host ignores: kill for real. */
     host_syscall6(SYS_kill, getpid(), sig, 0, 0, 0, 0);
     _exit(128 + sig);
@@ -197,9 +195,9 @@ static void host_signal_handler(int sig, siginfo_t *info, void *puc)
             page_unprotect(h2g(info->si_addr), pc, &uc->uc_sigmask) == 1) {
             return; /* self-modifying code: retry the store */
         }
-        if (cpu && (cpu_restore_state(cpu, pc) ||
-                    (helper_retaddr && cpu_restore_state(cpu,
-                                                         helper_retaddr)))) {
+        if (cpu &&
+            (cpu_restore_state(cpu, pc) ||
+             (helper_retaddr && cpu_restore_state(cpu, helper_retaddr)))) {
             CPUX86State *env = cpu->env_ptr;
             uint64_t m = SIGBIT(sig);
             uint64_t addr = (uint64_t)info->si_addr;
@@ -208,8 +206,8 @@ static void host_signal_handler(int sig, siginfo_t *info, void *puc)
                 addr = env->rip;
             }
             env->exception_index = EXCP0E_PAGE;
-            env->error_code = (is_write ? 2 : 0) | 4 |
-                              (info->si_code == SEGV_ACCERR ? 1 : 0);
+            env->error_code =
+                (is_write ? 2 : 0) | 4 | (info->si_code == SEGV_ACCERR ? 1 : 0);
             env->cr2 = addr;
             queue_sync_signal(env, sig, info->si_code, addr);
             host_syscall6(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&m, 0, 8, 0,
@@ -307,7 +305,7 @@ int64_t do_sigaltstack(CPUX86State *env, uint64_t uss, uint64_t uoss)
     if (uoss) {
         uint64_t *o = (uint64_t *)uoss;
         o[0] = ts->ss_sp;
-        ((int32_t *)o)[2] = ts->ss_size == 0 ? K_SS_DISABLE
+        ((int32_t *)o)[2] = ts->ss_size == 0       ? K_SS_DISABLE
                             : on_sig_stack(ts, sp) ? K_SS_ONSTACK
                                                    : ts->ss_flags;
         ((int32_t *)o)[3] = 0;
@@ -375,7 +373,7 @@ static void setup_rt_frame(CPUX86State *env, int sig, KernelSigaction *ka,
     f->uc.uc_flags = 0;
     f->uc.uc_link = 0;
     f->uc.ss_sp = ts->ss_sp;
-    f->uc.ss_flags = ts->ss_size == 0 ? K_SS_DISABLE
+    f->uc.ss_flags = ts->ss_size == 0                     ? K_SS_DISABLE
                      : on_sig_stack(ts, env->regs[R_ESP]) ? K_SS_ONSTACK
                                                           : 0;
     f->uc.ss_size = ts->ss_size;
@@ -416,8 +414,7 @@ static void setup_rt_frame(CPUX86State *env, int sig, KernelSigaction *ka,
     env->rip = ka->handler;
     env->df = 1;
     /* The kernel clears DF, TF and RF for the handler. */
-    cpu_load_eflags(env, cpu_compute_eflags(env) & ~(DF_MASK | TF_MASK),
-                    ~0ULL);
+    cpu_load_eflags(env, cpu_compute_eflags(env) & ~(DF_MASK | TF_MASK), ~0ULL);
 }
 
 int64_t do_rt_sigreturn(CPUX86State *env)
@@ -466,8 +463,7 @@ int64_t do_rt_sigreturn(CPUX86State *env)
 /* Default action of a signal: true when it terminates the process. */
 static bool default_is_ignore(int sig)
 {
-    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH ||
-           sig == SIGCONT;
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
 }
 
 static void deliver_signal(CPUX86State *env, TaskState *ts, int sig,
@@ -481,8 +477,8 @@ static void deliver_signal(CPUX86State *env, TaskState *ts, int sig,
                 info->si_code);
     }
     if (ka->handler == (uint64_t)SIG_DFL ||
-        (sync && ((ts->sigmask & SIGBIT(sig)) ||
-                  ka->handler == (uint64_t)SIG_IGN))) {
+        (sync &&
+         ((ts->sigmask & SIGBIT(sig)) || ka->handler == (uint64_t)SIG_IGN))) {
         if (!sync && default_is_ignore(sig)) {
             return;
         }
@@ -527,8 +523,8 @@ void process_pending_signals(CPUX86State *env)
                 if (ts->sigmask & SIGBIT(sig)) {
                     /* Blocked meanwhile: hand it back to the kernel. */
                     ts->sigtab[sig].pending = false;
-                    host_syscall6(SYS_rt_tgsigqueueinfo, getpid(), ts->tid,
-                                  sig, (long)&ts->sigtab[sig].info, 0, 0);
+                    host_syscall6(SYS_rt_tgsigqueueinfo, getpid(), ts->tid, sig,
+                                  (long)&ts->sigtab[sig].info, 0, 0);
                     continue;
                 }
                 ts->sigtab[sig].pending = false;

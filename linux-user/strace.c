@@ -15,8 +15,8 @@
 
 const char *strace_syscall_name(int64_t num)
 {
-    if (num >= 0 && num < (int64_t)(sizeof(syscall_names) /
-                                     sizeof(syscall_names[0])) &&
+    if (num >= 0 &&
+        num < (int64_t)(sizeof(syscall_names) / sizeof(syscall_names[0])) &&
         syscall_names[num]) {
         return syscall_names[num];
     }
@@ -100,8 +100,7 @@ void strace_print_ret(int64_t num, int64_t ret)
         n = snprintf(buf, sizeof(buf), " = -1 errno=%d (%s)\n", (int)-ret,
                      strerror(-ret));
     } else if (num == SYS_mmap || num == SYS_brk || num == SYS_mremap) {
-        n = snprintf(buf, sizeof(buf), " = 0x%llx\n",
-                     (unsigned long long)ret);
+        n = snprintf(buf, sizeof(buf), " = 0x%llx\n", (unsigned long long)ret);
     } else {
         n = snprintf(buf, sizeof(buf), " = %lld\n", (long long)ret);
     }

@@ -52,8 +52,7 @@ static int64_t do_brk(uint64_t new_brk)
     if (new_brk <= brk_mapped_end) {
         if (new_brk < target_brk) {
             /* Shrinking: the kernel zeroes pages freed and re-grown. */
-            uint64_t keep = (new_brk + TARGET_PAGE_SIZE - 1) &
-                            TARGET_PAGE_MASK;
+            uint64_t keep = (new_brk + TARGET_PAGE_SIZE - 1) & TARGET_PAGE_MASK;
             if (keep < brk_mapped_end) {
                 munmap((void *)keep, brk_mapped_end - keep);
                 user_set_page_prot(keep, brk_mapped_end - keep, -1);
@@ -129,8 +128,8 @@ static int open_self_maps(int flags)
     while (fgets(line, sizeof(line), f)) {
         unsigned long long lo, hi;
         int name_at = 0;
-        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi,
-                   &name_at) < 2) {
+        if (sscanf(line, "%llx-%llx %*s %*s %*s %*s %n", &lo, &hi, &name_at) <
+            2) {
             continue;
         }
         if (!(page_get_flags(lo) & PAGE_VALID)) {
@@ -169,8 +168,7 @@ static int64_t open_special(const char *path, int flags, int mode)
         return open_self_maps(flags);
     }
     if (is_proc_self(path, "auxv")) {
-        int fd = memfd_with((void *)exec_info->saved_auxv,
-                            exec_info->auxv_len);
+        int fd = memfd_with((void *)exec_info->saved_auxv, exec_info->auxv_len);
         if (fd >= 0 && (flags & O_CLOEXEC) == 0) {
             fcntl(fd, F_SETFD, 0);
         }
@@ -179,8 +177,8 @@ static int64_t open_special(const char *path, int flags, int mode)
     return INT64_MIN;
 }
 
-static int64_t do_readlink(int dirfd, const char *path, char *buf,
-                           size_t len, bool at)
+static int64_t do_readlink(int dirfd, const char *path, char *buf, size_t len,
+                           bool at)
 {
     if (is_proc_self(path, "exe")) {
         size_t n = strlen(exec_info->exe_path);
@@ -191,8 +189,8 @@ static int64_t do_readlink(int dirfd, const char *path, char *buf,
         return n;
     }
     if (at) {
-        return host_syscall6(SYS_readlinkat, dirfd, (long)path, (long)buf,
-                             len, 0, 0);
+        return host_syscall6(SYS_readlinkat, dirfd, (long)path, (long)buf, len,
+                             0, 0);
     }
     return host_syscall6(SYS_readlink, (long)path, (long)buf, len, 0, 0, 0);
 }
@@ -221,8 +219,8 @@ static bool file_is_elf(int dirfd, const char *path)
  * interpreter is then itself exec'd through this path if it is ELF... on
  * the host, natively.
  */
-static int64_t do_execve(int dirfd, const char *path, char **argv,
-                         char **envp, int flags, bool at)
+static int64_t do_execve(int dirfd, const char *path, char **argv, char **envp,
+                         int flags, bool at)
 {
     if (path && path[0] && file_is_elf(dirfd, path)) {
         int argc = 0, i, n = 0;
@@ -266,8 +264,8 @@ static int64_t do_execve(int dirfd, const char *path, char **argv,
             return -e;
         }
         qemu_log_flush();
-        long r = host_syscall6(SYS_execve, (long)"/proc/self/exe",
-                               (long)nargv, (long)envp, 0, 0, 0);
+        long r = host_syscall6(SYS_execve, (long)"/proc/self/exe", (long)nargv,
+                               (long)envp, 0, 0, 0);
         free(nargv);
         return r;
     }
@@ -426,10 +424,10 @@ static int64_t do_syscall1(CPUX86State *env, int64_t num, uint64_t a1,
         ret = host_syscall6(num, a1, a2, a3, a4, a5, 0);
         if (ret >= 0) {
             int f = page_get_flags(a1);
-            int prot = ((f & PAGE_READ) ? PROT_READ : 0) |
-                       ((f & PAGE_WRITE) || (f & PAGE_WRITE_ORG) ? PROT_WRITE
-                                                                 : 0) |
-                       ((f & PAGE_EXEC) ? PROT_EXEC : 0);
+            int prot =
+                ((f & PAGE_READ) ? PROT_READ : 0) |
+                ((f & PAGE_WRITE) || (f & PAGE_WRITE_ORG) ? PROT_WRITE : 0) |
+                ((f & PAGE_EXEC) ? PROT_EXEC : 0);
             if ((uint64_t)ret != a1) {
                 user_set_page_prot(a1, a2, -1);
             } else if (a3 < a2) {
@@ -460,8 +458,8 @@ static int64_t do_syscall1(CPUX86State *env, int64_t num, uint64_t a1,
     case SYS_rseq:
         return -ENOSYS; /* the host's glibc owns this thread's rseq area */
     case SYS_execve:
-        return do_execve(AT_FDCWD, (const char *)a1, (char **)a2,
-                         (char **)a3, 0, false);
+        return do_execve(AT_FDCWD, (const char *)a1, (char **)a2, (char **)a3,
+                         0, false);
     case SYS_execveat:
         return do_execve(a1, (const char *)a2, (char **)a3, (char **)a4, a5,
                          true);

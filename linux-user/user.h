@@ -62,7 +62,7 @@ typedef struct TaskState {
 } TaskState;
 
 extern ImageInfo *exec_info;
-extern char *interp_prefix;  /* -L / QEMU_LD_PREFIX */
+extern char *interp_prefix; /* -L / QEMU_LD_PREFIX */
 extern bool do_strace;
 extern const char *cpu_model_name;
 extern char **qemu_argv_saved; /* for execve of guest binaries */
@@ -73,8 +73,7 @@ extern int qemu_argc_saved;
  * Loads PATH (and its PT_INTERP) and builds the initial stack with argv,
  * envp and auxv.  Returns false with a message on stderr on failure.
  */
-bool loader_exec(const char *path, char **argv, char **envp,
-                 ImageInfo *info);
+bool loader_exec(const char *path, char **argv, char **envp, ImageInfo *info);
 /* Opens a guest path, trying the -L prefix first. Returns an fd or -1. */
 int open_guest_path(const char *path, int flags);
 /* Returns a malloc'd path under the -L prefix if it exists, else NULL. */
@@ -85,8 +84,8 @@ char *prefixed_path(const char *path);
 int64_t do_syscall(CPUX86State *env, int64_t num, uint64_t a1, uint64_t a2,
                    uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6);
 void syscall_init(void);
-#define QEMU_ERESTARTSYS 512 /* as the kernel's ERESTARTSYS */
-#define QEMU_ESIGRETURN 513  /* rt_sigreturn: registers already set */
+#define QEMU_ERESTARTSYS    512 /* as the kernel's ERESTARTSYS */
+#define QEMU_ESIGRETURN     513 /* rt_sigreturn: registers already set */
 #define QEMU_ERESTARTNOINTR 514 /* restart whatever the handler flags */
 
 /* strace.c */
@@ -137,8 +136,8 @@ static inline long host_syscall6(long n, long a1, long a2, long a3, long a4,
     register long r9 __asm__("r9") = a6;
     __asm__ volatile("syscall"
                      : "=a"(ret)
-                     : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10),
-                       "r"(r8), "r"(r9)
+                     : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8),
+                       "r"(r9)
                      : "rcx", "r11", "memory");
     return ret;
 }

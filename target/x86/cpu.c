@@ -19,36 +19,36 @@
 bool x86_one_insn_per_tb;
 
 /* CPUID.1:EDX */
-#define CPUID_FP87 (1u << 0)
-#define CPUID_TSC (1u << 4)
-#define CPUID_CX8 (1u << 8)
-#define CPUID_CMOV (1u << 15)
+#define CPUID_FP87    (1u << 0)
+#define CPUID_TSC     (1u << 4)
+#define CPUID_CX8     (1u << 8)
+#define CPUID_CMOV    (1u << 15)
 #define CPUID_CLFLUSH (1u << 19)
-#define CPUID_MMX (1u << 23)
-#define CPUID_FXSR (1u << 24)
-#define CPUID_SSE (1u << 25)
-#define CPUID_SSE2 (1u << 26)
+#define CPUID_MMX     (1u << 23)
+#define CPUID_FXSR    (1u << 24)
+#define CPUID_SSE     (1u << 25)
+#define CPUID_SSE2    (1u << 26)
 /* CPUID.1:ECX */
-#define CPUID_EXT_SSE3 (1u << 0)
+#define CPUID_EXT_SSE3      (1u << 0)
 #define CPUID_EXT_PCLMULQDQ (1u << 1)
-#define CPUID_EXT_SSSE3 (1u << 9)
-#define CPUID_EXT_CX16 (1u << 13)
-#define CPUID_EXT_SSE41 (1u << 19)
-#define CPUID_EXT_SSE42 (1u << 20)
-#define CPUID_EXT_MOVBE (1u << 22)
-#define CPUID_EXT_POPCNT (1u << 23)
-#define CPUID_EXT_AES (1u << 25)
+#define CPUID_EXT_SSSE3     (1u << 9)
+#define CPUID_EXT_CX16      (1u << 13)
+#define CPUID_EXT_SSE41     (1u << 19)
+#define CPUID_EXT_SSE42     (1u << 20)
+#define CPUID_EXT_MOVBE     (1u << 22)
+#define CPUID_EXT_POPCNT    (1u << 23)
+#define CPUID_EXT_AES       (1u << 25)
 /* CPUID.7.0:EBX */
 #define CPUID_7_BMI1 (1u << 3)
 #define CPUID_7_BMI2 (1u << 8)
 #define CPUID_7_ERMS (1u << 9)
 /* CPUID.80000001:ECX/EDX */
-#define CPUID_8_LAHF (1u << 0)
-#define CPUID_8_ABM (1u << 5)
+#define CPUID_8_LAHF    (1u << 0)
+#define CPUID_8_ABM     (1u << 5)
 #define CPUID_8_SYSCALL (1u << 11)
-#define CPUID_8_NX (1u << 20)
-#define CPUID_8_RDTSCP (1u << 27)
-#define CPUID_8_LM (1u << 29)
+#define CPUID_8_NX      (1u << 20)
+#define CPUID_8_RDTSCP  (1u << 27)
+#define CPUID_8_LM      (1u << 29)
 
 typedef struct X86CPUModel {
     const char *name;
@@ -56,6 +56,7 @@ typedef struct X86CPUModel {
     uint32_t feat1_edx, feat1_ecx, feat7_ebx, ext_ecx, ext_edx;
 } X86CPUModel;
 
+/* clang-format off */
 static const X86CPUModel x86_models[] = {
     {"max", "all features Quasar implements",
      CPUID_FP87 | CPUID_TSC | CPUID_CX8 | CPUID_CMOV | CPUID_CLFLUSH |
@@ -71,6 +72,7 @@ static const X86CPUModel x86_models[] = {
      CPUID_EXT_SSE3 | CPUID_EXT_CX16, 0, CPUID_8_LAHF,
      CPUID_8_SYSCALL | CPUID_8_NX | CPUID_8_LM},
 };
+/* clang-format on */
 
 static const X86CPUModel *cur_model = &x86_models[0];
 
@@ -112,8 +114,8 @@ static void set_str(uint32_t *r, const char *s)
     memcpy(r, s, 4);
 }
 
-void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub,
-                   uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
+void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub, uint32_t *eax,
+                   uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
 {
     *eax = *ebx = *ecx = *edx = 0;
     switch (leaf) {
@@ -124,7 +126,7 @@ void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub,
         set_str(ecx, "ntel");
         break;
     case 1:
-        *eax = 0x000906ed; /* family 6 model 158 */
+        *eax = 0x000906ed;           /* family 6 model 158 */
         *ebx = (8 << 8) | (1 << 16); /* clflush 64 bytes, 1 logical cpu */
         *ecx = cur_model->feat1_ecx;
         *edx = cur_model->feat1_edx;
@@ -321,8 +323,8 @@ static void x86_record_sigsegv(CPUState *cs, uint64_t addr,
     CPUX86State *env = cs->env_ptr;
 
     env->cr2 = addr;
-    env->error_code = (access_type == MMU_DATA_STORE ? 2 : 0) | 4 |
-                      (maperr ? 0 : 1);
+    env->error_code =
+        (access_type == MMU_DATA_STORE ? 2 : 0) | 4 | (maperr ? 0 : 1);
     cs->exception_index = EXCP0E_PAGE;
 }
 
@@ -335,8 +337,8 @@ static void x86_dump_state(CPUState *cs, FILE *f)
     int i;
 
     for (i = 0; i < 16; i++) {
-        fprintf(f, "%-3s=%016llx%s", names[i],
-                (unsigned long long)env->regs[i], (i & 3) == 3 ? "\n" : " ");
+        fprintf(f, "%-3s=%016llx%s", names[i], (unsigned long long)env->regs[i],
+                (i & 3) == 3 ? "\n" : " ");
     }
     fprintf(f, "RIP=%016llx RFL=%08llx CC_OP=%u FS=%016llx GS=%016llx\n",
             (unsigned long long)env->rip,

@@ -40,18 +40,18 @@ enum {
 };
 
 /* EFLAGS bits. */
-#define CC_C   0x0001u
-#define CC_P   0x0004u
-#define CC_A   0x0010u
-#define CC_Z   0x0040u
-#define CC_S   0x0080u
-#define CC_O   0x0800u
+#define CC_C    0x0001u
+#define CC_P    0x0004u
+#define CC_A    0x0010u
+#define CC_Z    0x0040u
+#define CC_S    0x0080u
+#define CC_O    0x0800u
 #define TF_MASK 0x0100u
 #define IF_MASK 0x0200u
 #define DF_MASK 0x0400u
 #define AC_MASK 0x40000u
 #define ID_MASK 0x200000u
-#define CC_ALL (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O)
+#define CC_ALL  (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O)
 
 /*
  * Lazy flags.  Each operation that sets flags stores its result in cc_dst,
@@ -231,8 +231,7 @@ void cpu_x86_fxrstor(CPUX86State *env, const void *src512);
 
 /* CPUID as this model advertises it (cpuid.c). */
 void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
-                   uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
-                   uint32_t *edx);
+                   uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
 /* -cpu NAME: returns false for an unknown model; "help" lists them. */
 bool cpu_x86_select_model(const char *name);
 void cpu_x86_list_models(void);

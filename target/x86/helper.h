@@ -19,9 +19,9 @@
         .args = {__VA_ARGS__},                                                 \
     }
 #define HI_VOID TCG_CALL_VOID
-#define HI_I32 TCG_CALL_I32
-#define HI_I64 TCG_CALL_I64
-#define HI_PTR TCG_CALL_PTR
+#define HI_I32  TCG_CALL_I32
+#define HI_I64  TCG_CALL_I64
+#define HI_PTR  TCG_CALL_PTR
 
 #define DECL_HELPER(NAME) extern const TCGHelperInfo helper_info_##NAME
 
@@ -113,8 +113,8 @@ DECL_HELPER(ldmxcsr);
  * memory operand size in bytes, bit 8 load, bit 9 store, bit 10 the insn
  * sets EFLAGS (FCOMI), bit 11 it reads EFLAGS (FCMOV).
  */
-#define X87_LOAD 0x100
-#define X87_STORE 0x200
+#define X87_LOAD     0x100
+#define X87_STORE    0x200
 #define X87_SETFLAGS 0x400
 #define X87_GETFLAGS 0x800
 void helper_x87(CPUX86State *env, void *fn, uint64_t addr, uint32_t desc);

@@ -35,8 +35,7 @@ void *x86_host_thunk(const uint8_t *code, size_t len)
     if (!thunks) {
         thunks = g_hash_table_new_full(bytes_hash, bytes_equal,
                                        (GDestroyNotify)g_bytes_unref, NULL);
-        arena = mmap(NULL, THUNK_ARENA_SIZE,
-                     PROT_READ | PROT_WRITE | PROT_EXEC,
+        arena = mmap(NULL, THUNK_ARENA_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         g_assert(arena != MAP_FAILED);
         arena_ptr = arena;

@@ -23,12 +23,10 @@ void helper_raise_exception(CPUX86State *env, uint32_t excp)
     cs->exception_index = excp;
     cpu_loop_exit(cs);
 }
-DEF_HELPER_INFO(raise_exception, 0, HI_VOID, 2, HI_PTR,
-                HI_I32);
+DEF_HELPER_INFO(raise_exception, 0, HI_VOID, 2, HI_PTR, HI_I32);
 
-static void __attribute__((noreturn)) raise_exception_ra(CPUX86State *env,
-                                                         int excp,
-                                                         uintptr_t ra)
+static void __attribute__((noreturn))
+raise_exception_ra(CPUX86State *env, int excp, uintptr_t ra)
 {
     CPUState *cs = x86_env_cpu(env);
 
@@ -41,7 +39,8 @@ void helper_unimp(CPUX86State *env, uint64_t pc, uint32_t len)
     if (qemu_loglevel_mask(LOG_UNIMP)) {
         unsigned i;
         qemu_log("qemu-x86_64: unimplemented or undefined opcode at "
-                 "0x%llx:", (unsigned long long)pc);
+                 "0x%llx:",
+                 (unsigned long long)pc);
         /* the decoded bytes, and what follows up to 15 (same page) */
         for (i = 0; i < 15; i++) {
             if (i >= len && ((pc + i) & 0xfff) == 0) {
@@ -376,8 +375,7 @@ static void set_zf(CPUX86State *env, bool z)
 
 void helper_cmpxchg8b(CPUX86State *env, uint64_t addr)
 {
-    uint64_t cmp = (uint32_t)env->regs[R_EAX] |
-                   (env->regs[R_EDX] << 32);
+    uint64_t cmp = (uint32_t)env->regs[R_EAX] | (env->regs[R_EDX] << 32);
     uint64_t nv = (uint32_t)env->regs[R_EBX] | (env->regs[R_ECX] << 32);
     uint64_t old = cpu_atomic_cmpxchgq_le(env, addr, cmp, nv, GETPC());
 

@@ -18,8 +18,8 @@ typedef struct Pair {
     uint64_t a, d;
 } Pair;
 typedef Pair (*SSEStri)(__m128i d, __m128i s, uint64_t rax, uint64_t rdx);
-typedef __m128i (*SSEStrm)(__m128i d, __m128i s, uint64_t *flags,
-                           uint64_t rax, uint64_t rdx);
+typedef __m128i (*SSEStrm)(__m128i d, __m128i s, uint64_t *flags, uint64_t rax,
+                           uint64_t rdx);
 
 /* Host MXCSR := guest's (all exceptions as the guest masks them). */
 static inline unsigned mxcsr_enter(CPUX86State *env)
@@ -60,8 +60,8 @@ void helper_sse_blendv(CPUX86State *env, void *fn, void *d, void *s)
     __m128i r = ((SSEFn3)fn)(ld128(d), ld128(s), ld128(&env->xmm[0]));
     st128(d, r);
 }
-DEF_HELPER_INFO(sse_blendv, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
-                HI_PTR, HI_PTR);
+DEF_HELPER_INFO(sse_blendv, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
+                HI_PTR);
 
 uint64_t helper_sse_to_gpr(CPUX86State *env, void *fn, void *s)
 {
@@ -70,8 +70,7 @@ uint64_t helper_sse_to_gpr(CPUX86State *env, void *fn, void *s)
     mxcsr_leave(env, old);
     return r;
 }
-DEF_HELPER_INFO(sse_to_gpr, TCG_CALL_NO_RWG, HI_I64, 3, HI_PTR, HI_PTR,
-                HI_PTR);
+DEF_HELPER_INFO(sse_to_gpr, TCG_CALL_NO_RWG, HI_I64, 3, HI_PTR, HI_PTR, HI_PTR);
 
 void helper_sse_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v)
 {
@@ -101,8 +100,8 @@ void helper_sse_pcmpstr(CPUX86State *env, void *fn, void *d, void *s,
     uint64_t flags;
 
     if (mask_form) {
-        __m128i r = ((SSEStrm)fn)(ld128(d), ld128(s), &flags,
-                                  env->regs[R_EAX], env->regs[R_EDX]);
+        __m128i r = ((SSEStrm)fn)(ld128(d), ld128(s), &flags, env->regs[R_EAX],
+                                  env->regs[R_EDX]);
         st128(&env->xmm[0], r);
     } else {
         Pair p = ((SSEStri)fn)(ld128(d), ld128(s), env->regs[R_EAX],

@@ -29,19 +29,19 @@
 #include "util/log.h"
 
 /* Prefixes (DisasContext.prefix). */
-#define PREFIX_REPZ 0x01
+#define PREFIX_REPZ  0x01
 #define PREFIX_REPNZ 0x02
-#define PREFIX_LOCK 0x04
-#define PREFIX_DATA 0x08
-#define PREFIX_ADR 0x10
+#define PREFIX_LOCK  0x04
+#define PREFIX_DATA  0x08
+#define PREFIX_ADR   0x10
 
 /* How a translation ends (DisasContext.is_jmp). */
 enum {
-    DISAS_NEXT,      /* keep going */
-    DISAS_JUMP,      /* rip set dynamically: look up the next TB */
-    DISAS_NORETURN,  /* exception raised, code after is dead */
-    DISAS_EOB_NEXT,  /* end the TB, continue at s->pc (state changed) */
-    DISAS_TOO_MANY,  /* max insns / page end: chain to s->pc */
+    DISAS_NEXT,     /* keep going */
+    DISAS_JUMP,     /* rip set dynamically: look up the next TB */
+    DISAS_NORETURN, /* exception raised, code after is dead */
+    DISAS_EOB_NEXT, /* end the TB, continue at s->pc (state changed) */
+    DISAS_TOO_MANY, /* max insns / page end: chain to s->pc */
 };
 
 typedef struct DisasContext {
@@ -53,8 +53,8 @@ typedef struct DisasContext {
     int override_seg; /* -1, R_FS or R_GS */
     bool rex_present;
     int rex_w, rex_r, rex_x, rex_b;
-    MemOp dflag; /* operand size: MO_16/MO_32/MO_64 */
-    MemOp aflag; /* address size: MO_32/MO_64 */
+    MemOp dflag;    /* operand size: MO_16/MO_32/MO_64 */
+    MemOp aflag;    /* address size: MO_32/MO_64 */
     int rip_offset; /* bytes of immediate after the displacement */
     CCOp cc_op;
     bool cc_op_dirty;
@@ -102,16 +102,16 @@ void x86_translate_init(void)
         cpu_seg_base[i] = tcg_global_mem_new_i64(
             tcg_env, offsetof(CPUX86State, segs_base[i]), seg_names[i]);
     }
-    cpu_cc_dst = tcg_global_mem_new_i64(tcg_env,
-                                        offsetof(CPUX86State, cc_dst), "cc_dst");
-    cpu_cc_src = tcg_global_mem_new_i64(tcg_env,
-                                        offsetof(CPUX86State, cc_src), "cc_src");
+    cpu_cc_dst = tcg_global_mem_new_i64(tcg_env, offsetof(CPUX86State, cc_dst),
+                                        "cc_dst");
+    cpu_cc_src = tcg_global_mem_new_i64(tcg_env, offsetof(CPUX86State, cc_src),
+                                        "cc_src");
     cpu_cc_src2 = tcg_global_mem_new_i64(
         tcg_env, offsetof(CPUX86State, cc_src2), "cc_src2");
-    cpu_cc_op = tcg_global_mem_new_i32(tcg_env, offsetof(CPUX86State, cc_op),
-                                       "cc_op");
-    cpu_rip = tcg_global_mem_new_i64(tcg_env, offsetof(CPUX86State, rip),
-                                     "rip");
+    cpu_cc_op =
+        tcg_global_mem_new_i32(tcg_env, offsetof(CPUX86State, cc_op), "cc_op");
+    cpu_rip =
+        tcg_global_mem_new_i64(tcg_env, offsetof(CPUX86State, rip), "rip");
     cpu_df = tcg_global_mem_new_i32(tcg_env, offsetof(CPUX86State, df), "df");
 }
 
@@ -383,8 +383,8 @@ static void gen_compute_eflags_into(DisasContext *s, TCGv_i64 t)
         tcg_gen_mov_i64(t, cpu_cc_src);
         return;
     }
-    TCGv_i32 op = s->cc_op == CC_OP_DYNAMIC ? cpu_cc_op
-                                            : tcg_constant_i32(s->cc_op);
+    TCGv_i32 op =
+        s->cc_op == CC_OP_DYNAMIC ? cpu_cc_op : tcg_constant_i32(s->cc_op);
     tcg_gen_call4(&helper_info_cc_compute_all, tcgv_i64_temp(t),
                   tcgv_i64_temp(cpu_cc_dst), tcgv_i64_temp(cpu_cc_src),
                   tcgv_i64_temp(cpu_cc_src2), tcgv_i32_temp(op));
@@ -622,7 +622,8 @@ static void gen_jcc(DisasContext *s, int b, uint64_t taken)
     s->is_jmp = DISAS_NORETURN;
 }
 
-/* ---- stack ---------------------------------------------------------------- */
+/* ---- stack ----------------------------------------------------------------
+ */
 
 /* PUSH/POP size: 64 by default, 16 with 66h. */
 static MemOp stack_ot(DisasContext *s)
@@ -696,10 +697,10 @@ typedef enum X86Spec {
 
 /* Row attributes */
 enum {
-    XF_BYTE = 1,  /* operand size is 8 (b forms) */
-    XF_D64 = 2,   /* operand size defaults to 64 in long mode */
-    XF_LOCK = 4,  /* LOCK is allowed (memory destination) */
-    XF_F64 = 8,   /* operand size is always 64 */
+    XF_BYTE = 1, /* operand size is 8 (b forms) */
+    XF_D64 = 2,  /* operand size defaults to 64 in long mode */
+    XF_LOCK = 4, /* LOCK is allowed (memory destination) */
+    XF_F64 = 8,  /* operand size is always 64 */
 };
 
 typedef struct X86Op {
@@ -710,9 +711,18 @@ typedef struct X86Op {
     const struct X86Op *group; /* 8-entry ModRM.reg table */
 } X86Op;
 
-#define OP(g, sp, fl, a) {(g), (sp), (fl), (a), NULL}
-#define GRP(t, sp, fl) {NULL, (sp), (fl), 0, (t)}
-#define UD {NULL, X_None, 0, 0, NULL}
+#define OP(g, sp, fl, a)                                                       \
+    {                                                                          \
+        (g), (sp), (fl), (a), NULL                                             \
+    }
+#define GRP(t, sp, fl)                                                         \
+    {                                                                          \
+        NULL, (sp), (fl), 0, (t)                                               \
+    }
+#define UD                                                                     \
+    {                                                                          \
+        NULL, X_None, 0, 0, NULL                                               \
+    }
 
 static bool spec_is_byte(X86Spec sp)
 {
@@ -852,7 +862,8 @@ static void decode_operands(DisasContext *s, X86Spec sp, X86Operands *o)
 #include "target/x86/translate-sse.c.inc"
 #include "target/x86/translate-x87.c.inc"
 
-/* ---- one instruction ------------------------------------------------------ */
+/* ---- one instruction ------------------------------------------------------
+ */
 
 static void disas_insn(DisasContext *s)
 {
@@ -969,7 +980,8 @@ static void disas_insn(DisasContext *s)
         } else {
             o.ot = s->dflag;
         }
-        if ((s->prefix & PREFIX_LOCK) && !((row->flags | sub->flags) & XF_LOCK)) {
+        if ((s->prefix & PREFIX_LOCK) &&
+            !((row->flags | sub->flags) & XF_LOCK)) {
             gen_illegal_opcode(s);
             return;
         }
@@ -1011,7 +1023,8 @@ static void disas_insn(DisasContext *s)
     row->gen(s, &o);
 }
 
-/* ---- the TB loop ------------------------------------------------------------ */
+/* ---- the TB loop ------------------------------------------------------------
+ */
 
 void x86_translate_code(CPUState *cs, TranslationBlock *tb, int max_insns)
 {

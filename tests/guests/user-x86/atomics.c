@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #define NTHREADS 8
-#define ITERS 20000
+#define ITERS    20000
 
 static volatile uint64_t c_add, c_xadd, c_inc, c_cas, c_or, c_xchg_sum;
 static volatile uint32_t c_dec32 = NTHREADS * ITERS;
@@ -25,21 +25,24 @@ static void *worker(void *arg)
     for (int i = 0; i < ITERS; i++) {
         __asm__ volatile("lock addq $3, %0" : "+m"(c_add) : : "cc");
         uint64_t one = 1;
-        __asm__ volatile("lock xaddq %0, %1" : "+r"(one), "+m"(c_xadd)
-                         : : "cc");
+        __asm__ volatile("lock xaddq %0, %1"
+                         : "+r"(one), "+m"(c_xadd)
+                         :
+                         : "cc");
         __asm__ volatile("lock incq %0" : "+m"(c_inc) : : "cc");
         __asm__ volatile("lock decl %0" : "+m"(c_dec32) : : "cc");
         __asm__ volatile("lock addw $1, %0" : "+m"(c_add16) : : "cc");
         __asm__ volatile("lock addb $1, %0" : "+m"(c_add8) : : "cc");
-        __asm__ volatile("lock orq %1, %0" : "+m"(c_or)
-                         : "r"(1ULL << (i % 64)) : "cc");
+        __asm__ volatile("lock orq %1, %0"
+                         : "+m"(c_or)
+                         : "r"(1ULL << (i % 64))
+                         : "cc");
         /* CAS loop increment */
         uint64_t old = c_cas, nv;
         do {
             nv = old + 2;
-        } while (!__atomic_compare_exchange_n(&c_cas, &old, nv, 0,
-                                              __ATOMIC_SEQ_CST,
-                                              __ATOMIC_SEQ_CST));
+        } while (!__atomic_compare_exchange_n(
+            &c_cas, &old, nv, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
         /* CMPXCHG16B increment of both halves */
         unsigned __int128 o16 = c_cas16, n16;
         do {
@@ -57,7 +60,8 @@ static void *worker(void *arg)
                 uint64_t nxt = cur + 0x100000001ULL;
                 __asm__ volatile("lock cmpxchg8b %1\n\tsetz %0"
                                  : "=q"(ok), "+m"(c_cas8b), "+a"(lo), "+d"(hi)
-                                 : "b"((uint32_t)nxt), "c"((uint32_t)(nxt >> 32))
+                                 : "b"((uint32_t)nxt),
+                                   "c"((uint32_t)(nxt >> 32))
                                  : "cc");
             } while (!ok);
         }
@@ -71,8 +75,10 @@ static void *worker(void *arg)
         __asm__ volatile("movq $0, %0" : "=m"(spin) : : "memory");
         /* BTS on this thread's word */
         unsigned char was;
-        __asm__ volatile("lock btsq %2, %0\n\tsetc %1" : "+m"(bits[id]),
-                         "=q"(was) : "r"((uint64_t)(i % 64)) : "cc");
+        __asm__ volatile("lock btsq %2, %0\n\tsetc %1"
+                         : "+m"(bits[id]), "=q"(was)
+                         : "r"((uint64_t)(i % 64))
+                         : "cc");
         mine += was;
     }
     return (void *)mine;

@@ -6,9 +6,18 @@
 #include <immintrin.h>
 
 static const uint64_t vals[] = {
-    0, 1, 0x80, 0x8000, 0x12345678, 0x80000000, 0xffffffff,
-    0x100000000ULL, 0x8000000000000000ULL, 0xffffffffffffffffULL,
-    0x0123456789abcdefULL, 0xf0f0f0f00f0f0f0fULL,
+    0,
+    1,
+    0x80,
+    0x8000,
+    0x12345678,
+    0x80000000,
+    0xffffffff,
+    0x100000000ULL,
+    0x8000000000000000ULL,
+    0xffffffffffffffffULL,
+    0x0123456789abcdefULL,
+    0xf0f0f0f00f0f0f0fULL,
 };
 #define NV (sizeof(vals) / sizeof(vals[0]))
 
@@ -25,28 +34,39 @@ int main(void)
                (unsigned long long)v, __builtin_popcountll(v),
                (unsigned long long)_lzcnt_u64(v),
                (unsigned long long)_tzcnt_u64(v), _lzcnt_u32((uint32_t)v),
-               _tzcnt_u32((uint32_t)v), (unsigned long long)__builtin_bswap64(v),
+               _tzcnt_u32((uint32_t)v),
+               (unsigned long long)__builtin_bswap64(v),
                __builtin_bswap32((uint32_t)v));
         r = 0x5555;
-        __asm__("bsfq %2, %0\n\tpushfq\n\tpopq %1" : "+r"(r), "=r"(f)
-                : "r"(v) : "cc");
+        __asm__("bsfq %2, %0\n\tpushfq\n\tpopq %1"
+                : "+r"(r), "=r"(f)
+                : "r"(v)
+                : "cc");
         printf("  bsf %llx zf %lu", (unsigned long long)r, (f >> 6) & 1);
         r = 0x5555;
-        __asm__("bsrq %2, %0\n\tpushfq\n\tpopq %1" : "+r"(r), "=r"(f)
-                : "r"(v) : "cc");
+        __asm__("bsrq %2, %0\n\tpushfq\n\tpopq %1"
+                : "+r"(r), "=r"(f)
+                : "r"(v)
+                : "cc");
         printf(" bsr %llx zf %lu\n", (unsigned long long)r, (f >> 6) & 1);
         for (j = 0; j < 70; j += 9) {
             uint64_t x = v;
             unsigned char c;
-            __asm__("btsq %2, %0\n\tsetc %1" : "+r"(x), "=q"(c) : "r"((uint64_t)j)
+            __asm__("btsq %2, %0\n\tsetc %1"
+                    : "+r"(x), "=q"(c)
+                    : "r"((uint64_t)j)
                     : "cc");
             printf("  bts %u %llx %u", j, (unsigned long long)x, c);
             x = v;
-            __asm__("btrq %2, %0\n\tsetc %1" : "+r"(x), "=q"(c) : "r"((uint64_t)j)
+            __asm__("btrq %2, %0\n\tsetc %1"
+                    : "+r"(x), "=q"(c)
+                    : "r"((uint64_t)j)
                     : "cc");
             printf(" btr %llx %u", (unsigned long long)x, c);
             x = v;
-            __asm__("btcq %2, %0\n\tsetc %1" : "+r"(x), "=q"(c) : "r"((uint64_t)j)
+            __asm__("btcq %2, %0\n\tsetc %1"
+                    : "+r"(x), "=q"(c)
+                    : "r"((uint64_t)j)
                     : "cc");
             printf(" btc %llx %u", (unsigned long long)x, c);
             x = v;
@@ -57,16 +77,20 @@ int main(void)
             __asm__("shrdq %%cl, %q2, %0" : "+r"(x) : "d"(o5), "c"(j) : "cc");
             printf(" shrd %llx", (unsigned long long)x);
             uint32_t y = (uint32_t)v;
-            __asm__("shldl %%cl, %k2, %0" : "+r"(y) : "d"((uint32_t)o3),
-                    "c"(j) : "cc");
+            __asm__("shldl %%cl, %k2, %0"
+                    : "+r"(y)
+                    : "d"((uint32_t)o3), "c"(j)
+                    : "cc");
             printf(" shld32 %x\n", y);
         }
         /* bt on memory with a register offset beyond the operand */
         {
             uint64_t arr[4] = {v, ~v, v ^ 0x55, 0};
             unsigned char c;
-            __asm__("btsq %2, %0\n\tsetc %1" : "+m"(arr), "=q"(c)
-                    : "r"((uint64_t)(i * 17 % 200)) : "cc");
+            __asm__("btsq %2, %0\n\tsetc %1"
+                    : "+m"(arr), "=q"(c)
+                    : "r"((uint64_t)(i * 17 % 200))
+                    : "cc");
             printf("  btsmem %llx %llx %llx %llx %u\n",
                    (unsigned long long)arr[0], (unsigned long long)arr[1],
                    (unsigned long long)arr[2], (unsigned long long)arr[3], c);
@@ -97,9 +121,8 @@ int main(void)
         unsigned a, b, c, d;
         __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
         /* the bits glibc and compilers test; the model must not lie */
-        printf("sse2 %u ssse3 %u sse41 %u sse42 %u popcnt %u\n",
-               (d >> 26) & 1, (c >> 9) & 1, (c >> 19) & 1, (c >> 20) & 1,
-               (c >> 23) & 1);
+        printf("sse2 %u ssse3 %u sse41 %u sse42 %u popcnt %u\n", (d >> 26) & 1,
+               (c >> 9) & 1, (c >> 19) & 1, (c >> 20) & 1, (c >> 23) & 1);
     }
     return 0;
 }

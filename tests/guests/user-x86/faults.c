@@ -12,7 +12,10 @@ static void child(int how)
     switch (how) {
     case 0:
         __asm__ volatile("xor %%ecx, %%ecx\n\tmov $1, %%eax\n\tcdq\n\t"
-                         "idiv %%ecx" : : : "rax", "rcx", "rdx", "cc");
+                         "idiv %%ecx"
+                         :
+                         :
+                         : "rax", "rcx", "rdx", "cc");
         break;
     case 1:
         abort();

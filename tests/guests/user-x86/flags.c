@@ -17,8 +17,8 @@
                          : "+" reg(r), "=r"(f)                                 \
                          : reg(b)                                              \
                          : "cc");                                              \
-        printf(#name " %llx %llx -> %llx %03lx\n", (unsigned long long)a,     \
-               (unsigned long long)b, (unsigned long long)r, f & FLAGMASK);   \
+        printf(#name " %llx %llx -> %llx %03lx\n", (unsigned long long)a,      \
+               (unsigned long long)b, (unsigned long long)r, f &FLAGMASK);     \
     }
 
 #define ALL_SIZES(op)                                                          \
@@ -47,9 +47,9 @@ ALL_SIZES(imul)
                          : "+" reg(r), "=r"(f)                                 \
                          : reg(b), "r"(c)                                      \
                          : "cc");                                              \
-        printf(#name " %d %llx %llx -> %llx %03lx\n", c,                      \
-               (unsigned long long)a, (unsigned long long)b,                  \
-               (unsigned long long)r, f & FLAGMASK);                          \
+        printf(#name " %d %llx %llx -> %llx %03lx\n", c,                       \
+               (unsigned long long)a, (unsigned long long)b,                   \
+               (unsigned long long)r, f &FLAGMASK);                            \
     }
 OPC(adcb, "adcb", uint8_t, "q")
 OPC(adcq, "adcq", uint64_t, "r")
@@ -69,13 +69,13 @@ OPC(sbbq, "sbbq", uint64_t, "r")
                          : "c"(c)                                              \
                          : "cc", "rax");                                       \
         if (c != 1) {                                                          \
-            f &= ~0x800UL; /* OF undefined for counts other than 1 */         \
+            f &= ~0x800UL; /* OF undefined for counts other than 1 */          \
         }                                                                      \
         if (c != 0) {                                                          \
             f &= ~0x10UL; /* AF undefined */                                   \
         }                                                                      \
-        printf(#name " %llx %u -> %llx %03lx\n", (unsigned long long)a, c,    \
-               (unsigned long long)r, f & FLAGMASK);                          \
+        printf(#name " %llx %u -> %llx %03lx\n", (unsigned long long)a, c,     \
+               (unsigned long long)r, f &FLAGMASK);                            \
     }
 SH(shlb, "shlb", uint8_t, "q")
 SH(shrw, "shrw", uint16_t, "r")
@@ -97,13 +97,13 @@ SH(rclq, "rclq", uint64_t, "r")
     {                                                                          \
         unsigned long f;                                                       \
         type r = a;                                                            \
-        __asm__ volatile("xor %%eax, %%eax\n\tstc\n\t" insn                 \
-                         " %0\n\tpushfq\n\tpopq %1"                           \
+        __asm__ volatile("xor %%eax, %%eax\n\tstc\n\t" insn                    \
+                         " %0\n\tpushfq\n\tpopq %1"                            \
                          : "+" reg(r), "=r"(f)                                 \
                          :                                                     \
                          : "cc", "rax");                                       \
-        printf(#name " %llx -> %llx %03lx\n", (unsigned long long)a,          \
-               (unsigned long long)r, f & FLAGMASK);                          \
+        printf(#name " %llx -> %llx %03lx\n", (unsigned long long)a,           \
+               (unsigned long long)r, f &FLAGMASK);                            \
     }
 OP1(incb, "incb", uint8_t, "q")
 OP1(incl, "incl", uint32_t, "r")
@@ -114,9 +114,23 @@ OP1(negq, "negq", uint64_t, "r")
 OP1(notl, "notl", uint32_t, "r")
 
 static const uint64_t vals[] = {
-    0, 1, 2, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff,
-    0x80000000, 0xffffffff, 0x7fffffffffffffffULL, 0x8000000000000000ULL,
-    0xffffffffffffffffULL, 0x123456789abcdef0ULL, 0xfedcba9876543210ULL,
+    0,
+    1,
+    2,
+    0x7f,
+    0x80,
+    0xff,
+    0x7fff,
+    0x8000,
+    0xffff,
+    0x7fffffff,
+    0x80000000,
+    0xffffffff,
+    0x7fffffffffffffffULL,
+    0x8000000000000000ULL,
+    0xffffffffffffffffULL,
+    0x123456789abcdef0ULL,
+    0xfedcba9876543210ULL,
 };
 #define NV (sizeof(vals) / sizeof(vals[0]))
 

@@ -114,14 +114,18 @@ int main(void)
     got = 0;
     __asm__ volatile("mov $0x1234, %%rax\n"
                      "segv_here: mov (%%rax), %%eax"
-                     : : : "rax", "memory");
+                     :
+                     :
+                     : "rax", "memory");
     printf("SIGSEGV got=%d addr=%lx code=%d pc-ok=%d alt=%d\n", got,
            (unsigned long)fault_addr, fault_code,
            fault_pc == (uintptr_t)segv_here, on_alt);
     got = 0;
     __asm__ volatile("xor %%ecx, %%ecx\n\tmov $5, %%eax\n\tcdq\n"
                      "div_here: idiv %%ecx"
-                     : : : "rax", "rcx", "rdx", "cc");
+                     :
+                     :
+                     : "rax", "rcx", "rdx", "cc");
     printf("SIGFPE got=%d code=%d addr-ok=%d alt=%d\n", got, fault_code,
            fault_addr == (uintptr_t)div_here, on_alt);
     got = 0;

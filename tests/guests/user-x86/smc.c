@@ -55,10 +55,10 @@ int main(void)
     {
         int fd = memfd_create("smc", 0);
         if (fd >= 0 && ftruncate(fd, 4096) == 0) {
-            unsigned char *x = mmap(NULL, 4096, PROT_READ | PROT_EXEC,
-                                    MAP_SHARED, fd, 0);
-            unsigned char *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-                                    MAP_SHARED, fd, 0);
+            unsigned char *x =
+                mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+            unsigned char *w =
+                mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
             emit(w, 5);
             printf("alias first %d\n", ((fn_t)x)());
             munmap(x, 4096);

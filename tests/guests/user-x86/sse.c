@@ -22,8 +22,9 @@ static void px(const char *n, __m128i v)
 
 int main(void)
 {
-    static const double dv[] = {0.0, -0.0, 1.5, -2.5, 1e308, -1e-310,
-                                2147483647.5, -2147483648.5, 9.3e18, 0.1};
+    static const double dv[] = {0.0,    -0.0,    1.5,          -2.5,
+                                1e308,  -1e-310, 2147483647.5, -2147483648.5,
+                                9.3e18, 0.1};
     const double qnan = __builtin_nan("0x1234"), snan = __builtin_nans("0x5");
     static const unsigned mx[] = {0x0000, 0x2000, 0x4000, 0x6000};
     unsigned i, j, m;
@@ -57,14 +58,30 @@ int main(void)
         for (j = 0; j < 8; j++) {
             __m128d c;
             switch (j) {
-            case 0: c = _mm_cmpeq_pd(a, b); break;
-            case 1: c = _mm_cmplt_pd(a, b); break;
-            case 2: c = _mm_cmple_pd(a, b); break;
-            case 3: c = _mm_cmpunord_pd(a, b); break;
-            case 4: c = _mm_cmpneq_pd(a, b); break;
-            case 5: c = _mm_cmpnlt_pd(a, b); break;
-            case 6: c = _mm_cmpnle_pd(a, b); break;
-            default: c = _mm_cmpord_pd(a, b); break;
+            case 0:
+                c = _mm_cmpeq_pd(a, b);
+                break;
+            case 1:
+                c = _mm_cmplt_pd(a, b);
+                break;
+            case 2:
+                c = _mm_cmple_pd(a, b);
+                break;
+            case 3:
+                c = _mm_cmpunord_pd(a, b);
+                break;
+            case 4:
+                c = _mm_cmpneq_pd(a, b);
+                break;
+            case 5:
+                c = _mm_cmpnlt_pd(a, b);
+                break;
+            case 6:
+                c = _mm_cmpnle_pd(a, b);
+                break;
+            default:
+                c = _mm_cmpord_pd(a, b);
+                break;
             }
             PD("cmp", c);
         }
@@ -76,8 +93,8 @@ int main(void)
     {
         __m128i a = _mm_set_epi32(0x80000000, 0x7fffffff, 0x12345678, -5);
         __m128i b = _mm_set_epi32(3, -3, 0x0f0f0f0f, 0x10203040);
-        __m128i c = _mm_set_epi8(15, 0x80, 13, 12, 0x8b, 10, 9, 8, 7, 6, 5,
-                                 4, 3, 2, 1, 0);
+        __m128i c = _mm_set_epi8(15, 0x80, 13, 12, 0x8b, 10, 9, 8, 7, 6, 5, 4,
+                                 3, 2, 1, 0);
         px("paddsw", _mm_adds_epi16(a, b));
         px("psubusb", _mm_subs_epu8(a, b));
         px("pmulhw", _mm_mulhi_epi16(a, b));
@@ -118,12 +135,12 @@ int main(void)
                _mm_extract_epi8(a, 13), (long long)_mm_extract_epi64(a, 1),
                _mm_extract_epi16(b, 5));
         px("pinsr", _mm_insert_epi64(_mm_insert_epi8(a, 0x77, 9), 42, 0));
-        PS("insertps", _mm_insert_ps(_mm_castsi128_ps(a),
-                                     _mm_castsi128_ps(b), 0x5c));
-        PS("dpps", _mm_dp_ps(_mm_set_ps(1, 2, 3, 4), _mm_set_ps(5, 6, 7, 8),
-                             0xf3));
-        PS("shufps", _mm_shuffle_ps(_mm_castsi128_ps(a),
-                                    _mm_castsi128_ps(b), 0xb1));
+        PS("insertps",
+           _mm_insert_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), 0x5c));
+        PS("dpps",
+           _mm_dp_ps(_mm_set_ps(1, 2, 3, 4), _mm_set_ps(5, 6, 7, 8), 0xf3));
+        PS("shufps",
+           _mm_shuffle_ps(_mm_castsi128_ps(a), _mm_castsi128_ps(b), 0xb1));
         PS("haddps", _mm_hadd_ps(_mm_set_ps(1, 2, 3, 4),
                                  _mm_set_ps(0.5f, 1e30f, -1e30f, 3)));
         PS("rcp", _mm_rcp_ps(_mm_set_ps(1, 3, 7, 1e-3f)));
@@ -131,22 +148,23 @@ int main(void)
     {
         const char *hay = "the quick brown fox jumps over";
         __m128i h = _mm_loadu_si128((const __m128i *)hay);
-        __m128i n = _mm_setr_epi8('o', 'x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                  0, 0, 0);
-        printf("pcmpistri %d %d %d\n",
-               _mm_cmpistri(n, h, _SIDD_CMP_EQUAL_ANY),
+        __m128i n =
+            _mm_setr_epi8('o', 'x', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        printf("pcmpistri %d %d %d\n", _mm_cmpistri(n, h, _SIDD_CMP_EQUAL_ANY),
                _mm_cmpistri(n, h, _SIDD_CMP_EQUAL_ORDERED),
                _mm_cmpistrc(n, h, _SIDD_CMP_EQUAL_ANY));
         printf("pcmpestri %d\n",
-               _mm_cmpestri(n, 2, h, 16, _SIDD_CMP_EQUAL_ANY |
-                                              _SIDD_MOST_SIGNIFICANT));
-        px("pcmpistrm", _mm_cmpistrm(n, h, _SIDD_CMP_EQUAL_ANY |
-                                               _SIDD_UNIT_MASK));
+               _mm_cmpestri(n, 2, h, 16,
+                            _SIDD_CMP_EQUAL_ANY | _SIDD_MOST_SIGNIFICANT));
+        px("pcmpistrm",
+           _mm_cmpistrm(n, h, _SIDD_CMP_EQUAL_ANY | _SIDD_UNIT_MASK));
         printf("crc32 %x\n", _mm_crc32_u64(0xffffffff, 0x123456789abcdefULL));
     }
     {
-        __m128i a = _mm_set_epi64x(0x0123456789abcdefULL, 0xfedcba9876543210ULL);
-        __m128i k = _mm_set_epi64x(0x0f1e2d3c4b5a6978ULL, 0x8796a5b4c3d2e1f0ULL);
+        __m128i a =
+            _mm_set_epi64x(0x0123456789abcdefULL, 0xfedcba9876543210ULL);
+        __m128i k =
+            _mm_set_epi64x(0x0f1e2d3c4b5a6978ULL, 0x8796a5b4c3d2e1f0ULL);
         px("pclmul00", _mm_clmulepi64_si128(a, k, 0x00));
         px("pclmul11", _mm_clmulepi64_si128(a, k, 0x11));
         px("aesenc", _mm_aesenc_si128(a, k));

@@ -28,15 +28,19 @@ int main(void)
     }
     /* forward rep movsb overlapping (byte-by-byte semantics) */
     si = (uint64_t)buf, di = (uint64_t)buf + 3, cx = 100;
-    __asm__ volatile("cld\n\trep movsb" : "+S"(si), "+D"(di), "+c"(cx)
-                     : : "memory");
+    __asm__ volatile("cld\n\trep movsb"
+                     : "+S"(si), "+D"(di), "+c"(cx)
+                     :
+                     : "memory");
     printf("movsb si+%lld di+%lld cx %llu\n", (long long)(si - (uint64_t)buf),
            (long long)(di - (uint64_t)buf), (unsigned long long)cx);
     dump("movsb-overlap", buf, sizeof(buf));
     /* backward rep movsq */
     si = (uint64_t)(buf + 200), di = (uint64_t)(buf + 256), cx = 20;
-    __asm__ volatile("std\n\trep movsq\n\tcld" : "+S"(si), "+D"(di), "+c"(cx)
-                     : : "memory");
+    __asm__ volatile("std\n\trep movsq\n\tcld"
+                     : "+S"(si), "+D"(di), "+c"(cx)
+                     :
+                     : "memory");
     printf("movsq-back si %lld di %lld\n", (long long)(si - (uint64_t)buf),
            (long long)(di - (uint64_t)buf));
     dump("movsq-back", buf, sizeof(buf));
@@ -61,7 +65,8 @@ int main(void)
         si = (uint64_t)a, di = (uint64_t)b, cx = sizeof(a);
         __asm__ volatile("repe cmpsb\n\tpushfq\n\tpopq %3"
                          : "+S"(si), "+D"(di), "+c"(cx), "=r"(f)
-                         : : "memory", "cc");
+                         :
+                         : "memory", "cc");
         printf("repe cmpsb at %lld cx %llu flags %03lx\n",
                (long long)(si - (uint64_t)a), (unsigned long long)cx,
                f & 0x8d5);
@@ -69,14 +74,16 @@ int main(void)
         di = (uint64_t)a, cx = ~0ULL;
         __asm__ volatile("repne scasb\n\tpushfq\n\tpopq %2"
                          : "+D"(di), "+c"(cx), "=r"(f)
-                         : "a"(0) : "memory", "cc");
+                         : "a"(0)
+                         : "memory", "cc");
         printf("repne scasb len %llu flags %03lx\n",
                (unsigned long long)(~cx - 1), f & 0x8d5);
         /* backward scasw */
         di = (uint64_t)(a + 20), cx = 10;
         __asm__ volatile("std\n\trepne scasw\n\tpushfq\n\tpopq %2\n\tcld"
                          : "+D"(di), "+c"(cx), "=r"(f)
-                         : "a"(0x6c6c) : "memory", "cc");
+                         : "a"(0x6c6c)
+                         : "memory", "cc");
         printf("repne scasw back di %lld cx %llu flags %03lx\n",
                (long long)(di - (uint64_t)a), (unsigned long long)cx,
                f & 0x8d5);
@@ -84,7 +91,8 @@ int main(void)
         si = (uint64_t)a, di = (uint64_t)b, cx = 0;
         __asm__ volatile("xor %%eax, %%eax\n\trepe cmpsq\n\tpushfq\n\tpopq %3"
                          : "+S"(si), "+D"(di), "+c"(cx), "=r"(f)
-                         : : "memory", "cc", "rax");
+                         :
+                         : "memory", "cc", "rax");
         printf("cmpsq rcx=0 flags %03lx si %lld\n", f & 0x8d5,
                (long long)(si - (uint64_t)a));
     }
@@ -94,8 +102,10 @@ int main(void)
         uint64_t c64 = 0xffffffff00000004ULL;
         di = (uint64_t)low;
         if (di < 0x100000000ULL) {
-            __asm__ volatile("addr32 rep stosb" : "+D"(di), "+c"(c64)
-                             : "a"(0x5a) : "memory");
+            __asm__ volatile("addr32 rep stosb"
+                             : "+D"(di), "+c"(c64)
+                             : "a"(0x5a)
+                             : "memory");
             printf("addr32 rep stos rcx %llx\n", (unsigned long long)c64);
         }
         dump("low", low, sizeof(low));

@@ -55,8 +55,18 @@ static long double frndint(long double x)
 int main(void)
 {
     static const long double vals[] = {
-        0.0L, -0.0L, 1.0L, -1.5L, 3.14159265358979323846264L, 1e-4000L,
-        1e4000L, 0.3L, 2.5L, -2.5L, 1.0L / 3.0L, 123456789.987654321L,
+        0.0L,
+        -0.0L,
+        1.0L,
+        -1.5L,
+        3.14159265358979323846264L,
+        1e-4000L,
+        1e4000L,
+        0.3L,
+        2.5L,
+        -2.5L,
+        1.0L / 3.0L,
+        123456789.987654321L,
     };
     static const int modes[] = {FE_TONEAREST, FE_DOWNWARD, FE_UPWARD,
                                 FE_TOWARDZERO};
@@ -90,7 +100,9 @@ int main(void)
             show("mul", x * y);
             show("div", x / (y == 0 ? 7 : y));
             __asm__("fucomi %%st(1), %%st\n\tsetc %0\n\tsetz %1\n\tsetp %2"
-                    : "=q"(cf), "=q"(zf), "=q"(pf) : "t"(x), "u"(y) : "cc");
+                    : "=q"(cf), "=q"(zf), "=q"(pf)
+                    : "t"(x), "u"(y)
+                    : "cc");
             __asm__("fcom %%st(1)\n\tfnstsw %%ax" : "=a"(sw) : "t"(x), "u"(y));
             printf("  cmp c=%u z=%u p=%u sw=%04x\n", cf, zf, pf, sw & 0x4500);
         }
@@ -128,7 +140,9 @@ int main(void)
     {
         long double a = 1.0L, b = 2.0L, r;
         __asm__("fcomi %%st(1), %%st\n\tfcmovb %%st(1), %%st"
-                : "=t"(r) : "0"(a), "u"(b) : "cc");
+                : "=t"(r)
+                : "0"(a), "u"(b)
+                : "cc");
         show("fcmovb", r);
     }
     {
