@@ -4,7 +4,8 @@
  * Interface:
  *   PCI     01.0, 8086:7000, class 0601, multi-function
  *   config  0x60-0x63 PIRQRC[A:D] (bit 7 disables, bits 3:0 ISA IRQ)
- *   ports   0xcf9 reset control register (RCR)
+ *   ports   0xcf9 reset control register (RCR), byte accesses only,
+ *           decoded by the host bridge and forwarded here
  *   bus     "isa.0" with the board's 16 ISA lines
  *   irq     PCI INTA-D of every slot, swizzled to PIRQA-D
  *           ((slot + pin - 1) mod 4 with slot 1 = PIRQA), then routed to
@@ -15,6 +16,7 @@
  * ELCR, timers) are modelled elsewhere or by the in-kernel irqchip.
  */
 #include "hw/isa/piix3.h"
+#include "hw/pci-host/i440fx.h"
 #include "system/runstate.h"
 #include "util/log.h"
 
@@ -30,7 +32,6 @@ typedef struct PIIX3State {
     void *isa_irqs; /* qemu_irq[16] */
     bool pirq_at_reset;
     /* State. */
-    MemoryRegion rcr_io;
     uint8_t rcr;
     int pirq_level[PIIX_NUM_PIRQS];
     qemu_irq isa[ISA_NUM_IRQS];
@@ -150,10 +151,8 @@ static bool piix3_realize(DeviceState *dev, Error **errp)
     }
     isa_bus_new(dev, s->isa);
     pci_bus_irqs(d->bus, piix3_set_irq, piix3_map_irq, s, PIIX_NUM_PIRQS);
-    memory_region_init_io(&s->rcr_io, dev, &rcr_ops, s, "piix3-reset-control",
-                          1);
-    /* Above the host bridge's 32-bit-only CONFIG_ADDRESS at 0xcf8. */
-    memory_region_add_subregion_overlap(get_system_io(), 0xcf9, &s->rcr_io, 1);
+    /* 0xcf9 is inside the host bridge's CONFIG_ADDRESS decode. */
+    i440fx_set_reset_control(&rcr_ops, s);
     piix3_reset(dev);
     return true;
 }

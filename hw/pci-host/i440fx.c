@@ -30,7 +30,12 @@ typedef struct I440FXHostState {
     MemoryRegion conf_addr, conf_data;
     uint32_t config_reg;
     PCIBus *bus;
+    /* Byte accesses to 0xcf9 belong to the south bridge's RCR. */
+    const MemoryRegionOps *rcr_ops;
+    void *rcr_opaque;
 } I440FXHostState;
+
+static I440FXHostState *i440fx_host;
 DECLARE_DEVICE_CAST(I440FXHostState, I440FX_HOST, "i440FX-pcihost")
 
 typedef struct I440FXState {
@@ -47,24 +52,51 @@ DECLARE_DEVICE_CAST(I440FXState, I440FX, "i440FX")
 
 /* ---- Host: configuration mechanism #1 ---- */
 
+/*
+ * CONFIG_ADDRESS decodes only 32-bit accesses at 0xcf8; a byte access at
+ * 0xcf9 is the PIIX3 reset control register; anything else reads all
+ * ones and is ignored (PCI 3.0, 3.2.2.3.2).
+ */
 static uint64_t conf_addr_read(void *opaque, hwaddr addr, unsigned size)
 {
-    return I440FX_HOST(opaque)->config_reg;
+    I440FXHostState *s = opaque;
+
+    if (addr == 0 && size == 4) {
+        return s->config_reg;
+    }
+    if (addr == 1 && size == 1 && s->rcr_ops) {
+        return s->rcr_ops->read(s->rcr_opaque, 0, 1);
+    }
+    return ~0ull;
 }
 
 static void conf_addr_write(void *opaque, hwaddr addr, uint64_t val,
                             unsigned size)
 {
-    I440FX_HOST(opaque)->config_reg = val & ~3u;
+    I440FXHostState *s = opaque;
+
+    if (addr == 0 && size == 4) {
+        s->config_reg = val & ~3u;
+    } else if (addr == 1 && size == 1 && s->rcr_ops) {
+        s->rcr_ops->write(s->rcr_opaque, 0, val, 1);
+    }
 }
 
 static const MemoryRegionOps conf_addr_ops = {
     .read = conf_addr_read,
     .write = conf_addr_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {.min_access_size = 4, .max_access_size = 4},
-    .impl = {.min_access_size = 4, .max_access_size = 4},
+    .valid = {.min_access_size = 1, .max_access_size = 4},
+    .impl = {.min_access_size = 1, .max_access_size = 4},
 };
+
+void i440fx_set_reset_control(const MemoryRegionOps *ops, void *opaque)
+{
+    if (i440fx_host) {
+        i440fx_host->rcr_ops = ops;
+        i440fx_host->rcr_opaque = opaque;
+    }
+}
 
 static uint64_t conf_data_read(void *opaque, hwaddr addr, unsigned size)
 {
@@ -248,6 +280,7 @@ PCIBus *i440fx_init(MemoryRegion *system_memory, MemoryRegion *system_io,
         return NULL;
     }
     h = I440FX_HOST(host);
+    i440fx_host = h;
     h->bus = pci_root_bus_new(host, "pci.0", system_memory, system_io);
     dev = device_new("i440FX", errp);
     if (!dev) {

@@ -16,4 +16,10 @@
 PCIBus *i440fx_init(MemoryRegion *system_memory, MemoryRegion *system_io,
                     MemoryRegion *ram, bool pam_ram_at_reset, Error **errp);
 
+/*
+ * The south bridge's reset control register shares 0xcf8-0xcfb with
+ * CONFIG_ADDRESS: byte accesses at 0xcf9 go to ops (offset 0).
+ */
+void i440fx_set_reset_control(const MemoryRegionOps *ops, void *opaque);
+
 #endif

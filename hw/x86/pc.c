@@ -1,0 +1,446 @@
+/*
+ * The "pc" machine (pc-i440fx-7.2): i440FX host bridge, PIIX3 ISA bridge,
+ * PIIX4 power management, ISA platform devices, fw_cfg, ACPI.
+ *
+ * Guest-physical layout, as QEMU's i440FX machine:
+ *   0 .. below_4g           RAM (below_4g = RAM size, or 3 GiB when RAM
+ *                           is 3.5 GiB or more); 0xc0000-0xfffff shadowed
+ *                           under PAM control, 0xa0000-0xbffff unmapped
+ *   below_4g .. 0xfebfffff  PCI memory hole (BARs)
+ *   0xfec00000              IOAPIC, 0xfed00000 HPET, 0xfee00000 LAPICs
+ *   4 GiB - bios size       -bios image; its last 128 KiB also at 0xe0000
+ *   4 GiB ..                the rest of RAM
+ * Interrupts: ISA IRQ n is GSI n (PIC and IOAPIC); PCI INTx go through
+ * PIIX3's PIRQ routing.  Under KVM the PIC, IOAPIC, LAPICs and PIT are
+ * the kernel's.
+ *
+ * Boot: with -kernel (and no -bios) the machine loads the kernel itself
+ * and sets the boot CPU's entry state, builds the ACPI tables in RAM
+ * below below_4g with the RSDP in the BIOS area, and programs at reset
+ * what firmware would (PAM to RAM, PIRQ routing, the PM I/O base, LAPIC
+ * LINT0/LINT1).  Otherwise it maps the firmware (-bios, default
+ * bios-256k.bin) and starts at the reset vector.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "accel/kvm/kvm.h"
+#include "chardev/char.h"
+#include "hw/acpi/piix4-pm.h"
+#include "hw/core/machine.h"
+#include "hw/isa/piix3.h"
+#include "hw/nvram/fw_cfg.h"
+#include "hw/pci-host/i440fx.h"
+#include "hw/rtc/mc146818rtc.h"
+#include "hw/x86/acpi-build.h"
+#include "hw/x86/x86-boot.h"
+#include "hw/x86/x86-cpu.h"
+#include "system/memory.h"
+#include "system/runstate.h"
+#include "system/system.h"
+#include "util/cutils.h"
+
+#define PC_GSI_COUNT      24
+#define PC_ACPI_SIZE      (128 * KiB)
+#define PC_RSDP_ADDR      0xf5a00
+#define KVM_RESERVED_ADDR 0xfeffc000ull
+#define KVM_RESERVED_SIZE 0x4000
+#define BIOS_DEFAULT      "bios-256k.bin"
+#define ISA_BIOS_MAX      (128 * KiB)
+
+typedef struct PCMachine {
+    MachineState *ms;
+    uint64_t below_4g, above_4g;
+    MemoryRegion ram_below_4g, ram_above_4g;
+    MemoryRegion bios, isa_bios;
+    qemu_irq *gsi;
+    int gsi_level[PC_GSI_COUNT];
+    PCIBus *pci_bus;
+    ISADevice *rtc;
+    FWCfgState *fw_cfg;
+    bool direct_boot;
+    unsigned serial_mask;
+    E820Entry *fw_e820; /* "etc/e820" for firmware */
+    unsigned fw_e820_count;
+} PCMachine;
+
+static PCMachine pcms;
+
+/* ---- Interrupts ---- */
+
+static void pc_gsi_set(void *opaque, int n, int level)
+{
+    PCMachine *pc = opaque;
+
+    pc->gsi_level[n] = level;
+    if (kvm_irqchip_in_kernel()) {
+        kvm_set_irq(n, level);
+    }
+}
+
+static void pc_msi_sink(uint64_t addr, uint32_t data)
+{
+    if (kvm_irqchip_in_kernel()) {
+        kvm_send_msi(addr, data);
+    }
+}
+
+/* ---- Memory ---- */
+
+static void pc_memory_init(PCMachine *pc)
+{
+    MachineState *ms = pc->ms;
+    MemoryRegion *sysmem = get_system_memory();
+
+    if (ms->ram_size >= 0xe0000000ull) {
+        pc->below_4g = 0xc0000000ull; /* gigabyte-aligned split */
+    } else {
+        pc->below_4g = ms->ram_size;
+    }
+    pc->above_4g = ms->ram_size - pc->below_4g;
+    memory_region_init_alias(&pc->ram_below_4g, NULL, "ram-below-4g", ms->ram,
+                             0, pc->below_4g);
+    memory_region_add_subregion(sysmem, 0, &pc->ram_below_4g);
+    if (pc->above_4g) {
+        memory_region_init_alias(&pc->ram_above_4g, NULL, "ram-above-4g",
+                                 ms->ram, pc->below_4g, pc->above_4g);
+        memory_region_add_subregion(sysmem, 4 * GiB, &pc->ram_above_4g);
+    }
+}
+
+static char *pc_find_firmware(const char *name)
+{
+    static const char *const dirs[] = {"/usr/share/seabios", "/usr/share/qemu",
+                                       "/usr/local/share/qemu"};
+
+    if (strchr(name, '/') || g_file_test(name, G_FILE_TEST_EXISTS)) {
+        return g_file_test(name, G_FILE_TEST_EXISTS) ? g_strdup(name) : NULL;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(dirs); i++) {
+        char *p = g_build_filename(dirs[i], name, NULL);
+        if (g_file_test(p, G_FILE_TEST_EXISTS)) {
+            return p;
+        }
+        g_free(p);
+    }
+    return NULL;
+}
+
+static bool pc_firmware_init(PCMachine *pc, const char *name, Error **errp)
+{
+    g_autofree char *path = pc_find_firmware(name);
+    gchar *data;
+    gsize size;
+    uint64_t isa_size;
+    MemoryRegion *sysmem = get_system_memory();
+
+    if (!path || !g_file_get_contents(path, &data, &size, NULL)) {
+        error_setg(errp, "could not load PC BIOS '%s'", name);
+        return false;
+    }
+    if (size == 0 || size % (64 * KiB) || size > 16 * MiB) {
+        g_free(data);
+        error_setg(errp,
+                   "-bios %s: size %zu is not a multiple of 64 KiB up "
+                   "to 16 MiB",
+                   name, (size_t)size);
+        return false;
+    }
+    if (!memory_region_init_rom(&pc->bios, NULL, "pc.bios", size, errp)) {
+        g_free(data);
+        return false;
+    }
+    memcpy(memory_region_get_ram_ptr(&pc->bios), data, size);
+    g_free(data);
+    memory_region_add_subregion(sysmem, 4 * GiB - size, &pc->bios);
+    isa_size = MIN(size, ISA_BIOS_MAX);
+    memory_region_init_alias(&pc->isa_bios, NULL, "isa-bios", &pc->bios,
+                             size - isa_size, isa_size);
+    memory_region_set_readonly(&pc->isa_bios, true);
+    memory_region_add_subregion_overlap(sysmem, 1 * MiB - isa_size,
+                                        &pc->isa_bios, 1);
+    return true;
+}
+
+/* ---- CMOS and fw_cfg ---- */
+
+static void cmos_set16(ISADevice *rtc, unsigned lo, unsigned v)
+{
+    mc146818rtc_set_cmos(rtc, lo, v);
+    mc146818rtc_set_cmos(rtc, lo + 1, v >> 8);
+}
+
+static unsigned boot_device_code(char c)
+{
+    switch (c) {
+    case 'a':
+    case 'b':
+        return 1; /* floppy */
+    case 'c':
+        return 2; /* hard disk */
+    case 'd':
+        return 3; /* CD-ROM */
+    case 'n':
+        return 4; /* network */
+    default:
+        return 0;
+    }
+}
+
+static void pc_cmos_init(PCMachine *pc)
+{
+    ISADevice *rtc = pc->rtc;
+    uint64_t ext_kb, high;
+    const char *order = "cad";
+    unsigned b[3] = {0};
+
+    cmos_set16(rtc, CMOS_BASE_MEM_LO, 640);
+    ext_kb = pc->below_4g > MiB ? (pc->below_4g - MiB) / KiB : 0;
+    ext_kb = MIN(ext_kb, 0xffff);
+    cmos_set16(rtc, CMOS_EXT_MEM_LO, ext_kb);
+    cmos_set16(rtc, CMOS_EXT_MEM2_LO, ext_kb);
+    high = pc->below_4g > 16 * MiB ? (pc->below_4g - 16 * MiB) / (64 * KiB) : 0;
+    cmos_set16(rtc, CMOS_MEM_16M_LO, MIN(high, 0xffff));
+    high = pc->above_4g / (64 * KiB);
+    mc146818rtc_set_cmos(rtc, CMOS_MEM_4G_LO, high);
+    mc146818rtc_set_cmos(rtc, CMOS_MEM_4G_MID, high >> 8);
+    mc146818rtc_set_cmos(rtc, CMOS_MEM_4G_HI, high >> 16);
+    mc146818rtc_set_cmos(rtc, CMOS_NB_CPUS_M1, pc->ms->smp_cpus - 1);
+    mc146818rtc_set_cmos(rtc, 0x14, 0x06); /* equipment: FPU, display */
+    if (pc->ms->boot_order) {
+        Opts *o = opts_parse(pc->ms->boot_order, "order", NULL, NULL);
+        const char *v = o ? opts_get(o, "order") : NULL;
+        if (v) {
+            order = g_strdup(v);
+        }
+        opts_free(o);
+    }
+    for (int i = 0; i < 3 && order[i]; i++) {
+        b[i] = boot_device_code(order[i]);
+    }
+    mc146818rtc_set_cmos(rtc, CMOS_BOOT_ORDER_1, (b[1] << 4) | b[0]);
+    mc146818rtc_set_cmos(rtc, CMOS_BOOT_ORDER_2, b[2] << 4);
+}
+
+static void e820_add(GArray *a, uint64_t addr, uint64_t size, uint32_t type)
+{
+    E820Entry e = {.addr = addr, .size = size, .type = type};
+
+    if (size) {
+        g_array_append_val(a, e);
+    }
+}
+
+static void pc_fw_cfg_init(PCMachine *pc, Error **errp)
+{
+    MachineState *ms = pc->ms;
+    GArray *e820 = g_array_new(false, false, sizeof(E820Entry));
+    static uint8_t uuid[16];
+    static uint32_t boot_fail_wait = 0xffffffff;
+
+    pc->fw_cfg = fw_cfg_init_io(FW_CFG_IO_BASE, true, errp);
+    if (!pc->fw_cfg) {
+        return;
+    }
+    fw_cfg_add_i64(pc->fw_cfg, FW_CFG_RAM_SIZE, ms->ram_size);
+    fw_cfg_add_i16(pc->fw_cfg, FW_CFG_NB_CPUS, ms->smp_cpus);
+    fw_cfg_add_i16(pc->fw_cfg, FW_CFG_MAX_CPUS, ms->smp_max_cpus);
+    fw_cfg_add_i16(pc->fw_cfg, FW_CFG_NOGRAPHIC, 0);
+    fw_cfg_add_i16(pc->fw_cfg, FW_CFG_BOOT_MENU, 0);
+    fw_cfg_add_bytes(pc->fw_cfg, FW_CFG_UUID, uuid, sizeof(uuid));
+    fw_cfg_add_i32(pc->fw_cfg, FW_CFG_IRQ0_OVERRIDE, 1);
+    e820_add(e820, 0, pc->below_4g, E820_RAM);
+    if (pc->above_4g) {
+        e820_add(e820, 4 * GiB, pc->above_4g, E820_RAM);
+    }
+    if (kvm_enabled()) {
+        e820_add(e820, KVM_RESERVED_ADDR, KVM_RESERVED_SIZE, E820_RESERVED);
+    }
+    pc->fw_e820_count = e820->len;
+    pc->fw_e820 = (E820Entry *)g_array_free(e820, false);
+    fw_cfg_add_file(pc->fw_cfg, "etc/e820", pc->fw_e820,
+                    pc->fw_e820_count * sizeof(E820Entry));
+    fw_cfg_add_file(pc->fw_cfg, "etc/boot-fail-wait", &boot_fail_wait, 4);
+    fw_cfg_add_file(pc->fw_cfg, "bootorder", "", 1);
+}
+
+/* ---- Direct boot ---- */
+
+static bool pc_direct_boot(PCMachine *pc, Error **errp)
+{
+    MachineState *ms = pc->ms;
+    uint64_t acpi_base = (pc->below_4g - PC_ACPI_SIZE) & ~0xfffull;
+    GArray *e820 = g_array_new(false, false, sizeof(E820Entry));
+    PCAcpiConfig acfg = {0};
+    GByteArray *tables, *rsdp;
+    uint32_t *ids = g_new0(uint32_t, ms->smp_cpus);
+    X86BootInfo bi = {0};
+    X86CPU *bsp = x86_cpu_get(0);
+    bool ok;
+
+    if (pc->below_4g < 8 * MiB) {
+        error_setg(errp, "-m: at least 8 MiB of RAM are needed for -kernel");
+        return false;
+    }
+    for (unsigned i = 0; i < ms->smp_cpus; i++) {
+        ids[i] = x86_cpu_get(i)->apic_id;
+    }
+    acfg.ncpus = ms->smp_cpus;
+    acfg.apic_ids = ids;
+    acfg.below_4g = pc->below_4g;
+    acfg.hpet = device_type_find("hpet") != NULL;
+    acfg.serial_mask = pc->serial_mask;
+    pc_acpi_build(&acfg, acpi_base, &tables, &rsdp);
+    g_free(ids);
+    if (tables->len > PC_ACPI_SIZE) {
+        error_setg(errp, "ACPI tables too large");
+        return false;
+    }
+    x86_rom_add(acpi_base, g_byte_array_free(tables, false), PC_ACPI_SIZE);
+    x86_rom_add(PC_RSDP_ADDR, g_byte_array_free(rsdp, false), 36);
+
+    e820_add(e820, 0, 0x9fc00, E820_RAM);
+    e820_add(e820, 0x9fc00, 0x400, E820_RESERVED);
+    e820_add(e820, 0xf0000, 0x10000, E820_RESERVED);
+    e820_add(e820, 1 * MiB, acpi_base - 1 * MiB, E820_RAM);
+    e820_add(e820, acpi_base, pc->below_4g - acpi_base, E820_RESERVED);
+    if (kvm_enabled()) {
+        e820_add(e820, KVM_RESERVED_ADDR, KVM_RESERVED_SIZE, E820_RESERVED);
+    }
+    if (pc->above_4g) {
+        e820_add(e820, 4 * GiB, pc->above_4g, E820_RAM);
+    }
+
+    bi.kernel_filename = ms->kernel_filename;
+    bi.cmdline = ms->kernel_cmdline ? ms->kernel_cmdline : "";
+    bi.initrd_filename = ms->initrd_filename;
+    bi.low_ram_end = acpi_base;
+    bi.e820 = (E820Entry *)e820->data;
+    bi.e820_count = e820->len;
+    ok = x86_load_kernel(&bi, errp);
+    g_array_free(e820, true);
+    if (!ok) {
+        return false;
+    }
+    bsp->boot_state = bi.entry;
+    bsp->has_boot_state = true;
+    bsp->bios_lapic_setup = true;
+    return true;
+}
+
+/* ---- Machine ---- */
+
+static void pc_init(MachineState *ms, Error **errp)
+{
+    PCMachine *pc = &pcms;
+    MemoryRegion *sysmem = get_system_memory();
+    PCIDevice *piix3;
+
+    pc->ms = ms;
+    pc->direct_boot = ms->kernel_filename && !ms->firmware;
+    if (ms->smp_cpus > ms->mc->max_cpus) {
+        error_setg(errp,
+                   "Invalid SMP CPUs %u. The max CPUs supported by "
+                   "machine '%s' is %u",
+                   ms->smp_cpus, ms->mc->name, ms->mc->max_cpus);
+        return;
+    }
+    {
+        g_autofree char *model =
+            g_strndup(ms->cpu_type, strcspn(ms->cpu_type, ","));
+        static const char *const models[] = {"qemu64", "kvm64", "host", "max"};
+        bool known = false;
+        for (size_t i = 0; i < G_N_ELEMENTS(models); i++) {
+            known |= !strcmp(model, models[i]);
+        }
+        if (!known) {
+            error_setg(errp, "unable to find CPU model '%s'", model);
+            return;
+        }
+        if (!strcmp(model, "host") && !kvm_enabled()) {
+            error_setg(errp, "CPU model 'host' requires KVM");
+            return;
+        }
+    }
+    for (unsigned i = 0; i < ms->smp_cpus; i++) {
+        x86_cpu_new(i, i, ms->cpu_type);
+    }
+
+    pc_memory_init(pc);
+    if (!pc->direct_boot &&
+        !pc_firmware_init(pc, ms->firmware ? ms->firmware : BIOS_DEFAULT,
+                          errp)) {
+        return;
+    }
+
+    pc->gsi = qemu_allocate_irqs(pc_gsi_set, pc, PC_GSI_COUNT);
+    pci_set_msi_sink(pc_msi_sink);
+    pc->pci_bus =
+        i440fx_init(sysmem, get_system_io(), ms->ram, pc->direct_boot, errp);
+    if (!pc->pci_bus) {
+        return;
+    }
+    piix3 = piix3_init(pc->pci_bus, pc->gsi, pc->direct_boot, errp);
+    if (!piix3) {
+        return;
+    }
+    if (device_type_find("piix3-ide") &&
+        !pci_create_simple(pc->pci_bus, PCI_DEVFN(1, 1), "piix3-ide", errp)) {
+        return;
+    }
+    if (!piix4_pm_init(pc->pci_bus, PCI_DEVFN(1, 3), pc->gsi[PIIX4_PM_SCI_IRQ],
+                       pc->direct_boot, errp)) {
+        return;
+    }
+
+    pc->rtc = isa_create_simple("mc146818rtc", errp);
+    if (!pc->rtc || !isa_create_simple("i8042", errp) ||
+        !isa_create_simple("ioport80", errp)) {
+        return;
+    }
+    if (device_type_find("hpet")) {
+        DeviceState *hpet = device_new("hpet", errp);
+        if (!hpet || !device_prop_set_ptr(hpet, "irqs", pc->gsi, errp) ||
+            !device_realize(hpet, sysbus_get_default(), errp)) {
+            return;
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        Chardev *chr = serial_hd(i);
+        DeviceState *dev;
+        if (!chr) {
+            continue;
+        }
+        dev = device_new("isa-serial", errp);
+        if (!dev || !device_prop_set_uint(dev, "index", i, errp) ||
+            !device_prop_set_chr(dev, "chardev", chr, errp) ||
+            !device_realize(dev, NULL, errp)) {
+            return;
+        }
+        pc->serial_mask |= 1u << i;
+    }
+
+    pc_cmos_init(pc);
+    pc_fw_cfg_init(pc, errp);
+    if (!pc->fw_cfg) {
+        return;
+    }
+    if (pc->direct_boot && !pc_direct_boot(pc, errp)) {
+        return;
+    }
+    qemu_register_reset(x86_rom_reset, NULL);
+}
+
+static const MachineClass pc_machine = {
+    .name = "pc-i440fx-7.2",
+    .alias = "pc",
+    .desc = "Standard PC (i440FX + PIIX, 1996)",
+    .arch = "x86_64",
+    .is_default = true,
+    .init = pc_init,
+    .default_ram_size = 128 * MiB,
+    .max_cpus = 255,
+    .default_cpu_type = "qemu64",
+};
+MACHINE_REGISTER(pc_machine)
