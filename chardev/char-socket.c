@@ -18,6 +18,7 @@
 #include "chardev/char-internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -28,6 +29,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <glib-unix.h>
+#include "util/cutils.h"
 
 /* Telnet (RFC 854) command bytes. */
 #define TN_IAC   255
@@ -46,7 +48,8 @@ typedef struct SocketChardev {
     bool is_unix, is_server, telnet, nodelay, abstract, tight;
     int family; /* AF_UNSPEC, or AF_INET/AF_INET6 for ipv4=on/ipv6=on */
     char *path, *host, *port;
-    char *addr; /* "unix:PATH,server=on", "tcp:HOST:PORT,server=on" */
+    int passed_fd; /* fd=N from a management tool, or -1 */
+    char *addr;    /* "unix:PATH,server=on", "tcp:HOST:PORT,server=on" */
     int listen_fd, fd;
     guint listen_tag;
     uint64_t reconnect;
@@ -207,6 +210,17 @@ static bool socket_listen(SocketChardev *s, Error **errp)
 {
     int fd = -1, one = 1, err = 0;
 
+    if (s->passed_fd >= 0) {
+        /* Bound by whoever passed it; listening is harmless to repeat. */
+        if (listen(s->passed_fd, 1) < 0) {
+            error_setg_errno(errp, errno, "Failed to listen on fd %d",
+                             s->passed_fd);
+            return false;
+        }
+        s->listen_fd = s->passed_fd;
+        return true;
+    }
+
     if (s->is_unix) {
         struct sockaddr_un un;
         socklen_t len;
@@ -362,6 +376,23 @@ static bool socket_parse(SocketChardev *s, Opts *opts, Error **errp)
     const char *host = opts_get(opts, "host");
     const char *port = opts_get(opts, "port");
 
+    const char *fd = opts_get(opts, "fd");
+    uint64_t n;
+
+    s->passed_fd = -1;
+    if (fd) {
+        if (path || host || !parse_uint64(fd, &n) || n > INT_MAX ||
+            fcntl(n, F_GETFD) < 0) {
+            error_setg(errp, "Unable to parse FD number %s", fd);
+            return false;
+        }
+        s->passed_fd = n;
+        s->is_server = opts_get_bool(opts, "server", false);
+        s->is_unix = true; /* no TCP_NODELAY, no peer address */
+        s->addr = g_strdup_printf("fd:%d%s", s->passed_fd,
+                                  s->is_server ? ",server=on" : "");
+        return true;
+    }
     if (path && host) {
         error_setg(errp, "chardev: socket: 'path' and 'host' are "
                          "mutually exclusive");
@@ -445,6 +476,10 @@ static bool socket_open(Chardev *chr, Opts *opts, Error **errp)
         }
         return true;
     }
+    if (s->passed_fd >= 0) {
+        socket_connected(s, s->passed_fd);
+        return true;
+    }
     fd = socket_connect(s, s->reconnect ? NULL : errp);
     if (fd < 0) {
         if (!s->reconnect) {
@@ -497,7 +532,7 @@ static void socket_close(Chardev *chr)
     }
     if (s->listen_fd >= 0) {
         close(s->listen_fd);
-        if (s->is_unix && !s->abstract) {
+        if (s->path && !s->abstract) {
             unlink(s->path);
         }
     }
@@ -518,6 +553,7 @@ static const OptDesc socket_opts[] = {
     {"nodelay", OPT_BOOL, "TCP_NODELAY"},
     {"ipv4", OPT_BOOL, "IPv4 only"},
     {"ipv6", OPT_BOOL, "IPv6 only"},
+    {"fd", OPT_STRING, "an already open socket passed by the caller"},
     {"abstract", OPT_BOOL, "unix: abstract namespace"},
     {"tight", OPT_BOOL, "unix abstract: exact address length"},
     {NULL}};

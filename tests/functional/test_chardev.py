@@ -256,6 +256,34 @@ def test_socket_unix_server_client_and_nowait_spelling(tmp_path):
         stop(p)
 
 
+def test_socket_passed_fds(tmp_path):
+    """fd=N as libvirt passes them: a listening socket and a connected one."""
+    path = str(tmp_path / "passed.sock")
+    lsn = socket.socket(socket.AF_UNIX)
+    lsn.bind(path)
+    lsn.listen(1)
+    mine, theirs = socket.socketpair()
+    p = qemu("-chardev", f"socket,id=l,fd={lsn.fileno()},server=on,wait=off",
+             "-mon", "chardev=l,mode=control",
+             "-chardev", f"socket,id=c,fd={theirs.fileno()}",
+             "-mon", "chardev=c,mode=control",
+             pass_fds=(lsn.fileno(), theirs.fileno()))
+    try:
+        lsn.close()
+        theirs.close()
+        mine.settimeout(10)
+        qmp_greet(mine)
+        s = connect_unix(path)
+        qmp_greet(s)
+        names = {c["label"]: c["filename"]
+                 for c in qmp_cmd(s, "query-chardev")["return"]}
+        assert names["l"].endswith(",server=on")
+        qmp_cmd(mine, "quit")
+        assert p.wait(timeout=10) == 0
+    finally:
+        stop(p)
+
+
 def test_socket_server_wait_blocks_until_client(tmp_path):
     path = str(tmp_path / "w.sock")
     p = qemu("-qmp", f"unix:{path},server=on")
@@ -397,6 +425,7 @@ def test_mux_two_monitors_ctrl_a_c(tmp_path):
      "Could not open '/nonexistent/dir/f': No such file or directory"),
     (["-chardev", "stdio,id=a", "-chardev", "stdio,id=b"],
      "-chardev stdio,id=b: cannot use stdio by multiple character devices"),
+    (["-chardev", "socket,id=x,fd=999"], "Unable to parse FD number 999"),
     (["-serial", "bogus:thing"], "'bogus:thing' is not a valid char driver"),
     (["-monitor", "tcp:nocolon"], "lacks a port"),
 ])
