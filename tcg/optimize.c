@@ -21,6 +21,9 @@ typedef struct TempOptInfo {
     uint64_t val;
     uint64_t z_mask;  /* bits that may be nonzero */
     uint32_t version; /* bumped at every redefinition (for CSE) */
+    /* the op that defined it in this EBB, and its inputs' versions then */
+    TCGOp *def_op;
+    uint32_t def_in_ver[2];
 } TempOptInfo;
 
 typedef struct OptContext {
@@ -36,6 +39,7 @@ static TempOptInfo *ti(OptContext *ctx, TCGTemp *ts)
     if (i->gen != ctx->gen) {
         i->gen = ctx->gen;
         i->version = 0;
+        i->def_op = NULL;
         i->prev_copy = i->next_copy = ts;
         if (ts->kind == TEMP_CONST) {
             i->is_const = true;
@@ -79,6 +83,7 @@ static void reset_temp(OptContext *ctx, TCGTemp *ts)
     i->val = ts->val;
     i->z_mask = tcg_type_mask(ts->base_type);
     i->version++;
+    i->def_op = NULL;
 }
 
 static void reset_all(OptContext *ctx)
@@ -649,9 +654,71 @@ static bool fold_exts(OptContext *ctx, TCGOp *op)
     return true;
 }
 
+/*
+ * The op defining t if it still describes t's value (neither t nor the
+ * op's first two inputs were redefined since), else NULL.
+ */
+static TCGOp *live_def(OptContext *ctx, TCGTemp *t, TCGOpcode opc)
+{
+    TempOptInfo *i = ti(ctx, t);
+    TCGOp *d = i->def_op;
+    if (!d || d->opc != opc) {
+        return NULL;
+    }
+    int ni = tcg_op_defs[opc].nb_iargs;
+    for (int k = 0; k < ni && k < 2; k++) {
+        if (ti(ctx, arg_temp(d->args[1 + k]))->version != i->def_in_ver[k]) {
+            return NULL;
+        }
+    }
+    return d;
+}
+
+/*
+ * ext32u(rot(deposit(x, x, 32, 32), n)) is a 32-bit rotate of x: how
+ * frontends that work in i64 express "ror r32, n".  Rewrite it as
+ * extrl + rotr_i32 + extu (the deposit and rotate die if unused).
+ */
+static bool fold_rot32_pattern(OptContext *ctx, TCGOp *op)
+{
+    TCGTemp *e = arg_temp(op->args[1]);
+    TCGOp *rot = live_def(ctx, e, INDEX_op_rotr);
+    if (!rot) {
+        rot = live_def(ctx, e, INDEX_op_rotl);
+    }
+    if (!rot || rot->type != TCG_TYPE_I64 ||
+        !temp_is_const(arg_temp(rot->args[2]))) {
+        return false;
+    }
+    TCGOp *dep = live_def(ctx, arg_temp(rot->args[1]), INDEX_op_deposit);
+    if (!dep || dep->type != TCG_TYPE_I64 || dep->args[1] != dep->args[2] ||
+        dep->args[3] != 32 || dep->args[4] != 32) {
+        return false;
+    }
+    int n = arg_temp(rot->args[2])->val & 31;
+    TCGTemp *x = arg_temp(dep->args[1]);
+    TCGTemp *t = tcg_temp_new_internal(TCG_TYPE_I32, TEMP_EBB);
+    TCGOp *o1 =
+        tcg_op_insert_before(op, INDEX_op_extrl_i64_i32, TCG_TYPE_I64, 2);
+    o1->args[0] = temp_arg(t);
+    o1->args[1] = temp_arg(x);
+    TCGOp *o2 = tcg_op_insert_before(op, rot->opc, TCG_TYPE_I32, 3);
+    o2->args[0] = temp_arg(t);
+    o2->args[1] = temp_arg(t);
+    o2->args[2] = temp_arg(tcg_constant_internal(TCG_TYPE_I32, n));
+    reset_temp(ctx, t);
+    op->opc = INDEX_op_extu_i32_i64;
+    op->args[1] = temp_arg(t);
+    finish_outputs(ctx, op, 1, 0xffffffffu);
+    return true;
+}
+
 static bool fold_extu(OptContext *ctx, TCGOp *op)
 {
     if (fold_const1(ctx, op)) {
+        return true;
+    }
+    if (op->opc == INDEX_op_ext32u && fold_rot32_pattern(ctx, op)) {
         return true;
     }
     uint64_t m;
@@ -1123,6 +1190,12 @@ void tcg_optimize(TCGContext *s)
             }
         }
 
+        TCGOp *before = op->prev;
+        uint32_t in_ver[2] = {0, 0};
+        for (int i = 0; i < ni && i < 2; i++) {
+            in_ver[i] = ti(&ctx, arg_temp(op->args[no + i]))->version;
+        }
+
         bool done = false;
         switch (opc) {
         case INDEX_op_add:
@@ -1239,6 +1312,15 @@ void tcg_optimize(TCGContext *s)
         if (cse) {
             /* the output now holds the value (even if folded to a mov) */
             cse_record(&ctx, &key, cse_out);
+        }
+        /* remember the defining op (if it survived, unchanged in kind) */
+        bool alive = before ? before->next == op : s->first_op == op;
+        if (alive && op->opc == opc && no == 1 && opc != INDEX_op_call &&
+            opc != INDEX_op_mov) {
+            TempOptInfo *oi = ti(&ctx, arg_temp(op->args[0]));
+            oi->def_op = op;
+            oi->def_in_ver[0] = in_ver[0];
+            oi->def_in_ver[1] = in_ver[1];
         }
         if (def->flags & TCG_OPF_BB_END && opc != INDEX_op_brcond) {
             /* after br/exit: unreachable until the next label */

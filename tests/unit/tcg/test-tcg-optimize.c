@@ -364,6 +364,34 @@ static void test_cse(void)
     g_assert_cmphex(E->r[2], ==, 6);
 }
 
+/* ext32u(rotr(deposit(x, x, 32, 32), n)) becomes a 32-bit rotate */
+static void test_rot32_pattern(void)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        ir_start();
+        TCGv_i64 d = tcg_temp_new_i64(), e = tcg_temp_new_i64();
+        tcg_gen_deposit_i64(d, g_r[0], g_r[0], 32, 32);
+        tcg_gen_rotri_i64(e, d, 6);
+        tcg_gen_ext32u_i64(g_r[1], e);
+        tcg_gen_deposit_i64(d, g_r[0], g_r[0], 32, 32);
+        tcg_gen_rotli_i64(e, d, 7);
+        tcg_gen_ext32u_i64(g_r[2], e);
+        if (pass == 0) {
+            tcg_optimize(tcg_ctx);
+            tcg_liveness_analysis(tcg_ctx);
+            g_assert_cmpint(count_ops(INDEX_op_deposit), ==, 0);
+            g_assert_cmpint(count_ops(INDEX_op_rotr), ==, 1);
+            g_assert_cmpint(count_ops(INDEX_op_rotl), ==, 1);
+        } else {
+            E->r[0] = 0xdeadbeef87654321ull;
+            run_ir();
+            uint32_t x = 0x87654321u;
+            g_assert_cmphex(E->r[1], ==, (x >> 6) | (x << 26));
+            g_assert_cmphex(E->r[2], ==, (x << 7) | (x >> 25));
+        }
+    }
+}
+
 /* add $c feeding a guest load/store becomes its displacement */
 static void test_guest_addr_fold(void)
 {
@@ -422,5 +450,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/optimize/wide-folds", test_wide_folds);
     g_test_add_func("/tcg/optimize/guest-addr-fold", test_guest_addr_fold);
     g_test_add_func("/tcg/optimize/cse", test_cse);
+    g_test_add_func("/tcg/optimize/rot32-pattern", test_rot32_pattern);
     return g_test_run();
 }
