@@ -300,6 +300,7 @@ static void piix4_pm_reset(DeviceState *dev)
         c[PIIX4_PMREGMISC] = 1;
         pci_set_long(c + PIIX4_SMBBA, PIIX4_SMB_IO_BASE | 1);
         c[PIIX4_SMBHSTCFG] = 0x09;
+        c[PCI_INTERRUPT_LINE] = PIIX4_PM_SCI_IRQ; /* as firmware sets it */
     }
     c[PCI_INTERRUPT_PIN] = 1; /* INTA# for the SMBus, as on hardware */
     s->pm1_sts = s->pm1_en = 0;

@@ -489,6 +489,11 @@ static bool pci_device_realize(DeviceState *dev, Error **errp)
         if (k->subsystem_vendor_id) {
             pci_set_word(c + PCI_SUBSYSTEM_VENDOR_ID, k->subsystem_vendor_id);
             pci_set_word(c + PCI_SUBSYSTEM_ID, k->subsystem_id);
+        } else {
+            /* QEMU's default subsystem ids (Red Hat, QEMU). */
+            pci_set_word(c + PCI_SUBSYSTEM_VENDOR_ID,
+                         PCI_SUBVENDOR_ID_REDHAT_QUMRANET);
+            pci_set_word(c + PCI_SUBSYSTEM_ID, 0x1100);
         }
     }
     if (d->multifunction) {

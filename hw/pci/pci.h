@@ -125,7 +125,7 @@ typedef struct PCIDeviceClass {
     uint8_t revision;
     uint8_t class_prog;           /* programming interface byte */
     uint16_t class_id;            /* base class << 8 | sub class */
-    uint16_t subsystem_vendor_id; /* 0: none written */
+    uint16_t subsystem_vendor_id; /* 0: QEMU's default 1af4:1100 */
     uint16_t subsystem_id;
     /* Optional; the defaults are pci_default_read/write_config(). */
     uint32_t (*config_read)(PCIDevice *d, uint32_t addr, int len);

@@ -174,8 +174,35 @@ def test_acpi_tables_and_poweroff(emulator):
     assert rc == 0
 
 
-def test_triple_fault_no_reboot(emulator):
-    rc, out = run_guest(emulator, "triple")
-    assert "triple: loading an empty IDT and faulting" in out
+@pytest.mark.parametrize("method,line", [
+    ("triple", "triple: loading an empty IDT and faulting"),
+    ("kbd", "triple: resetting through the 8042"),
+    ("cf9", "triple: resetting through port 0xcf9"),
+])
+def test_guest_reset_with_no_reboot_exits(emulator, method, line):
+    rc, out = run_guest(emulator, "triple", ["-append", method])
+    assert line in out
     assert "still alive" not in out
     assert rc == 0
+
+
+def test_guest_reset_reboots(emulator):
+    """Without -no-reboot a triple fault resets and the kernel runs again."""
+    kernel = build_guest("triple", GUEST_DIR)
+    p = subprocess.Popen([emulator, "-accel", "kvm", "-display", "none",
+                          "-serial", "stdio", "-kernel", kernel],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    seen = b""
+    watchdog = threading.Timer(60, p.kill)
+    watchdog.start()
+    try:
+        while seen.count(b"faulting") < 3:
+            line = p.stdout.readline()
+            if not line:
+                break
+            seen += line
+    finally:
+        watchdog.cancel()
+        p.kill()
+        p.wait()
+    assert seen.count(b"triple: loading an empty IDT and faulting") >= 3
