@@ -386,11 +386,11 @@ int qcow2_read(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         case QCOW2_CLUSTER_UNALLOCATED_ALLOC:
             /* Data I/O runs outside the metadata lock (see qcow2.h). */
             if (unlock_io) {
-                g_mutex_unlock(&s->lock);
+                pthread_mutex_unlock(&s->lock);
             }
             ret = bdrv_read_backing(bs, offset, n, buf);
             if (unlock_io) {
-                g_mutex_lock(&s->lock);
+                pthread_mutex_lock(&s->lock);
             }
             break;
         case QCOW2_CLUSTER_ZERO_PLAIN:
@@ -399,11 +399,11 @@ int qcow2_read(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
             break;
         case QCOW2_CLUSTER_NORMAL:
             if (unlock_io) {
-                g_mutex_unlock(&s->lock);
+                pthread_mutex_unlock(&s->lock);
             }
             ret = bdrv_pread(bs->file, host, n, buf);
             if (unlock_io) {
-                g_mutex_lock(&s->lock);
+                pthread_mutex_lock(&s->lock);
             }
             break;
         case QCOW2_CLUSTER_COMPRESSED:

@@ -425,9 +425,9 @@ fail:
 int qcow2_snapshot_create(BlockDriverState *bs, const char *name, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = qcow2_snapshot_create_locked(bs, name, errp);
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }
 
@@ -522,9 +522,9 @@ fail:
 int qcow2_snapshot_goto(BlockDriverState *bs, const char *name, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = qcow2_snapshot_goto_locked(bs, name, errp);
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }
 
@@ -582,8 +582,8 @@ fail:
 int qcow2_snapshot_delete(BlockDriverState *bs, const char *name, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = qcow2_snapshot_delete_locked(bs, name, errp);
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }

@@ -300,7 +300,7 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
     int64_t file_len = bdrv_getlength(bs->file);
     int ret;
 
-    g_mutex_init(&s->lock);
+    pthread_mutex_init(&s->lock, NULL);
     s->read_only = !(flags & BDRV_O_RDWR);
     s->ignore_corrupt = flags & BDRV_O_CHECK;
     s->cluster_cache_offset = -1;
@@ -577,16 +577,16 @@ static void qcow2_close(BlockDriverState *bs)
         qcow2_flush_caches(bs);
     }
     qcow2_free_state(s);
-    g_mutex_clear(&s->lock);
+    pthread_mutex_destroy(&s->lock);
 }
 
 static int qcow2_pread(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                        void *buf)
 {
     BDRVQcow2State *s = bs->opaque;
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = qcow2_read(bs, offset, bytes, buf, true);
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }
 
@@ -594,9 +594,9 @@ static int qcow2_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                         const void *buf, int flags)
 {
     BDRVQcow2State *s = bs->opaque;
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = qcow2_write(bs, offset, bytes, buf);
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }
 
@@ -614,7 +614,7 @@ static int qcow2_pwrite_zeroes(BlockDriverState *bs, uint64_t offset,
     if (astart >= aend) {
         return -ENOTSUP; /* no whole cluster: caller writes buffers */
     }
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     g_autofree uint8_t *z = NULL;
     if (offset < astart || aend < end) {
         z = g_malloc0(cs);
@@ -636,7 +636,7 @@ static int qcow2_pwrite_zeroes(BlockDriverState *bs, uint64_t offset,
     if (ret == 0 && aend < end) {
         ret = qcow2_write(bs, aend, end - aend, z);
     }
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }
 
@@ -654,9 +654,9 @@ static int qcow2_pwrite_precompressed(BlockDriverState *bs, uint64_t offset,
     if (offset & (s->cluster_size - 1)) {
         return -EINVAL;
     }
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = qcow2_write_compressed_data(bs, offset, cdata, clen);
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }
 
@@ -685,7 +685,7 @@ static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
         /* Compress outside the lock: concurrent writers compress in
          * parallel. */
         int len = qcow2_compress(s, p, out, cs - 1);
-        g_mutex_lock(&s->lock);
+        pthread_mutex_lock(&s->lock);
         if (len == -ENOMEM) {
             ret = qcow2_write(bs, offset + o, MIN(cs, s->size - offset - o),
                               p); /* incompressible */
@@ -694,7 +694,7 @@ static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
         } else {
             ret = qcow2_write_compressed_data(bs, offset + o, out, len);
         }
-        g_mutex_unlock(&s->lock);
+        pthread_mutex_unlock(&s->lock);
     }
     return ret;
 }
@@ -710,9 +710,9 @@ static int qcow2_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes)
     if (astart >= aend) {
         return 0;
     }
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = qcow2_zero_or_discard(bs, astart, aend - astart, true, 0);
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }
 
@@ -722,9 +722,9 @@ static int qcow2_flush(BlockDriverState *bs)
     if (s->corrupt) {
         return 0;
     }
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = qcow2_flush_caches(bs);
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }
 
@@ -758,14 +758,14 @@ static int qcow2_block_status(BlockDriverState *bs, uint64_t offset,
                               BlockDriverState **file)
 {
     BDRVQcow2State *s = bs->opaque;
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = qcow2_status(bs, offset, bytes, pnum, map);
-    g_mutex_unlock(&s->lock);
-    *file = bs->file;
     if (ret >= 0 && (ret & BDRV_BLOCK_DATA) &&
         (ret & BDRV_BLOCK_OFFSET_VALID) && qcow2_detect_metadata_prealloc(bs)) {
         ret |= BDRV_BLOCK_RECURSE;
     }
+    pthread_mutex_unlock(&s->lock);
+    *file = bs->file;
     return ret;
 }
 
@@ -779,7 +779,7 @@ static int qcow2_truncate(BlockDriverState *bs, uint64_t size, bool exact,
         error_setg(errp, "The new size must be a multiple of 512");
         return -EINVAL;
     }
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     if (size < s->size) {
         if (s->nb_snapshots) {
             error_setg(errp, "Can't resize an image which has snapshots");
@@ -820,7 +820,7 @@ static int qcow2_truncate(BlockDriverState *bs, uint64_t size, bool exact,
         error_setg_errno(errp, -ret, "Failed to update the image size");
     }
 out:
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }
 
@@ -866,7 +866,7 @@ static int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res,
                        BdrvCheckMode fix)
 {
     BDRVQcow2State *s = bs->opaque;
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = qcow2_check_refcounts(bs, res, fix);
     if (ret == 0 && fix && !s->read_only &&
         (s->incompat & QCOW2_INCOMPAT_DIRTY) && !res->corruptions &&
@@ -874,7 +874,7 @@ static int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res,
         s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
         ret = qcow2_update_header(bs);
     }
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }
 
@@ -898,9 +898,9 @@ static int qcow2_change_backing_file(BlockDriverState *bs, const char *file,
     g_strlcpy(bs->backing_file, file ? file : "", sizeof(bs->backing_file));
     g_strlcpy(bs->backing_format, (file && fmt) ? fmt : "",
               sizeof(bs->backing_format));
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = qcow2_update_header(bs);
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     if (ret < 0) {
         memcpy(bs->backing_file, old_file, sizeof(old_file));
         memcpy(bs->backing_format, old_fmt, sizeof(old_fmt));
@@ -914,7 +914,7 @@ static int qcow2_make_empty(BlockDriverState *bs, Error **errp)
     BDRVQcow2State *s = bs->opaque;
     uint64_t cs = s->cluster_size;
     uint64_t size = (s->size + cs - 1) & ~(cs - 1);
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int ret = 0;
     for (uint64_t o = 0; o < size && ret == 0; o += cs) {
         uint64_t e, bm;
@@ -930,7 +930,7 @@ static int qcow2_make_empty(BlockDriverState *bs, Error **errp)
     if (ret == 0) {
         ret = qcow2_flush_caches(bs);
     }
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     if (ret < 0) {
         error_setg_errno(errp, -ret, "Could not empty the image");
     }
@@ -1210,7 +1210,7 @@ static int qcow2_amend(BlockDriverState *bs, Opts *opts, bool force,
     if (!qcow2_parse_create_opts(opts, &p, true, errp)) {
         return -EINVAL;
     }
-    g_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->lock);
     int version = opts_has(opts, "compat") ? p.version : (int)s->version;
     bool lazy = opts_has(opts, "lazy_refcounts")
                     ? p.lazy
@@ -1279,14 +1279,14 @@ static int qcow2_amend(BlockDriverState *bs, Opts *opts, bool force,
         ret = qcow2_update_header(bs);
     }
     if (ret == 0 && opts_has(opts, "size") && p.size != s->size) {
-        g_mutex_unlock(&s->lock);
+        pthread_mutex_unlock(&s->lock);
         return qcow2_truncate(bs, p.size, true, PREALLOC_MODE_OFF, errp);
     }
     if (ret < 0 && errp && !*errp) {
         error_setg_errno(errp, -ret, "Could not update the image header");
     }
 out:
-    g_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
     return ret;
 }
 

@@ -11,6 +11,7 @@
 #ifndef BLOCK_QCOW2_H
 #define BLOCK_QCOW2_H
 
+#include <pthread.h>
 #include "block/block_int.h"
 
 #define QCOW_MAGIC               0x514649fbu
@@ -94,7 +95,7 @@ typedef struct Qcow2UnknownExt {
 } Qcow2UnknownExt;
 
 typedef struct BDRVQcow2State {
-    GMutex lock;
+    pthread_mutex_t lock; /* pthread, so that TSan sees it */
     int cluster_bits;
     uint64_t cluster_size;
     int l2_bits;      /* log2 of entries per L2 table */
