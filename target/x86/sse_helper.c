@@ -21,18 +21,36 @@ typedef Pair (*SSEStri)(__m128i d, __m128i s, uint64_t rax, uint64_t rdx);
 typedef __m128i (*SSEStrm)(__m128i d, __m128i s, uint64_t *flags, uint64_t rax,
                            uint64_t rdx);
 
-/* Host MXCSR := guest's (all exceptions as the guest masks them). */
+/*
+ * Host MXCSR := guest's control bits.  The common case (guest control
+ * = the default 0x1f80, which is also the host's) avoids LDMXCSR: the
+ * host's sticky flags are kept as long as they are a subset of the
+ * guest's, and ORed into the guest's after each operation.
+ */
+#define MXCSR_DEFAULT 0x1f80u
+
 static inline unsigned mxcsr_enter(CPUX86State *env)
 {
     unsigned old = _mm_getcsr();
-    _mm_setcsr(env->mxcsr & ~0x3fu);
+    unsigned ctl = env->mxcsr & ~0x3fu;
+
+    if (ctl == MXCSR_DEFAULT && (old & ~0x3fu) == MXCSR_DEFAULT) {
+        if ((old & 0x3f & ~env->mxcsr) != 0) {
+            /* the guest cleared flags since: clear the host's too */
+            _mm_setcsr(MXCSR_DEFAULT | (env->mxcsr & 0x3f));
+        }
+        return ~0u;
+    }
+    _mm_setcsr(ctl);
     return old;
 }
 
 static inline void mxcsr_leave(CPUX86State *env, unsigned old)
 {
     env->mxcsr |= _mm_getcsr() & 0x3f;
-    _mm_setcsr(old);
+    if (old != ~0u) {
+        _mm_setcsr(old);
+    }
 }
 
 static inline __m128i ld128(const void *p)
