@@ -998,7 +998,15 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
         check_inc(bs, &cs, off, s->cluster_size);
     }
 
-    /* Compare with the stored refcounts. */
+    /*
+     * Compare with the stored refcounts.  A repair may need new refcount
+     * blocks: allocate them past every referenced cluster, since the
+     * stored refcounts cannot be trusted to find free ones.
+     */
+    if (fix) {
+        s->free_cluster_index = MAX(s->free_cluster_index, cs.nb);
+        s->alloc_end = MAX(s->alloc_end, cs.nb);
+    }
     uint64_t highest = 0;
     uint64_t limit =
         MAX(cs.nb, s->refcount_table_size << s->refcount_block_bits);

@@ -720,3 +720,20 @@ def test_convert_compressed_sparse_source(tools, tmp_path, extra):
     run(REF, "compare", src, out)
     j = json.loads(run(REF, "check", "--output=json", out).stdout)
     assert j.get("compressed-clusters", 0) > 0
+
+
+def test_check_repairs_missing_refcount_block(tools, tmp_path):
+    q = tools
+    img = tmp_path / "rb.qcow2"
+    run(REF, "create", "-q", "-f", "qcow2", img, "1G")
+    ref_io(str(img), "write -P 1 0 256k")
+    with open(img, "r+b") as f:  # drop the only refcount block
+        f.seek(0x10000)
+        f.write(struct.pack(">Q", 0))
+    pq, pr = run(q, "check", img, ok=False), run(REF, "check", img, ok=False)
+    assert pq.returncode == pr.returncode == 2
+    assert pq.stdout == pr.stdout
+    p = run(q, "check", "-r", "all", img, ok=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    ref_check_clean(img)
+    ref_io(str(img), "read -P 1 0 256k")
