@@ -36,9 +36,10 @@ def emulator(request):
     return quasar_bin("qemu-system-x86_64")
 
 
-def run_guest(binary, guest, args=(), timeout=60, aout=False, send=None):
+def run_guest(binary, guest, args=(), timeout=60, aout=False, send=None,
+              linux=False):
     """Boots a guest; send=(marker, bytes) types bytes once marker shows."""
-    kernel = build_guest(guest, GUEST_DIR, aout=aout)
+    kernel = build_guest(guest, GUEST_DIR, aout=aout, linux=linux)
     cmd = [binary, "-accel", "kvm", "-display", "none", "-serial", "stdio",
            "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4",
            "-kernel", kernel] + list(args)
@@ -206,3 +207,34 @@ def test_guest_reset_reboots(emulator):
         p.kill()
         p.wait()
     assert seen.count(b"triple: loading an empty IDT and faulting") >= 3
+
+
+def test_linux_boot_protocol(tmp_path):
+    """-kernel bzImage: boot_params, command line, initrd and e820 as the
+    32-bit boot protocol hands them over (Quasar only: QEMU enters the
+    real-mode setup code through its firmware, which this guest lacks)."""
+    need_kvm()
+    binary = quasar_bin("qemu-system-x86_64")
+    initrd = tmp_path / "initrd.img"
+    initrd.write_bytes(b"INITRD-MARKER" + bytes(70000))
+    rc, out = run_guest(binary, "linux", ["-m", "256", "-initrd", str(initrd),
+                                          "-append", "console=ttyS0 x=1"],
+                        linux=True)
+    assert "linux: boot_params at 10000, CS 10 DS 18" in out
+    assert "loader b0" in out
+    assert "linux: cmdline 'console=ttyS0 x=1'" in out
+    assert re.search(r"linux: initrd at \w+, 70013 bytes, 'INITRD-MARKER", out)
+    assert "linux: initrd is inside e820 RAM" in out
+    assert "linux: e820 0000000000100000 " in out
+    assert rc == PASS
+
+
+def test_bad_kernel_is_an_error(tmp_path):
+    need_kvm()
+    binary = quasar_bin("qemu-system-x86_64")
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(bytes(4096))
+    p = subprocess.run([binary, "-accel", "kvm", "-display", "none",
+                        "-kernel", str(junk)], capture_output=True, timeout=30)
+    assert p.returncode == 1
+    assert b"not a Linux bzImage nor a multiboot kernel" in p.stderr

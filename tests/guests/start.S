@@ -12,6 +12,16 @@
 #endif
 #define TRAMPOLINE 0x8000
 
+#ifdef LINUX_BOOT
+    /*
+     * Linux boot protocol: the 32-bit entry (code32_start) is the first
+     * byte of the protected-mode image, with ESI = boot_params.
+     */
+    .section .linuxentry, "ax"
+    .code32
+    jmp _start_linux
+#endif
+
     .section .multiboot, "a"
     .align 4
 mb_header:
@@ -49,6 +59,26 @@ _start:
 2:  cli
     hlt
     jmp 2b
+
+#ifdef LINUX_BOOT
+    .globl _start_linux
+_start_linux:
+    cli
+    cld
+    mov %esi, linux_boot_params
+    mov %cs, %eax
+    mov %eax, linux_entry_cs
+    mov %ds, %eax
+    mov %eax, linux_entry_ds
+    mov $_load_end, %edi    /* the loader does not clear .bss */
+    mov $_bss_end, %ecx
+    sub %edi, %ecx
+    xor %eax, %eax
+    rep stosb
+    xor %eax, %eax
+    xor %ebx, %ebx
+    jmp _start
+#endif
 
 /* Application processors arrive here in protected mode. */
     .globl ap_entry32
@@ -147,6 +177,13 @@ gdt_desc:
     .long gdt
     .globl ap_next_index
 ap_next_index:
+    .long 0
+    .globl linux_boot_params, linux_entry_cs, linux_entry_ds
+linux_boot_params:
+    .long 0
+linux_entry_cs:
+    .long 0
+linux_entry_ds:
     .long 0
 
     .bss
