@@ -412,7 +412,8 @@ static void gen_compute_c(DisasContext *s, TCGv_i64 t)
         ot = cc_op_size(s->cc_op);
         {
             TCGv_i64 a = tcg_temp_new_i64(), b = tcg_temp_new_i64();
-            gen_ext(ot, a, cpu_cc_src2, false);
+            tcg_gen_add_i64(a, cpu_cc_dst, cpu_cc_src);
+            gen_ext(ot, a, a, false);
             gen_ext(ot, b, cpu_cc_src, false);
             tcg_gen_setcond_i64(TCG_COND_LTU, t, a, b);
         }
@@ -471,13 +472,15 @@ static CCPrepare gen_prepare_cc(DisasContext *s, int b)
         switch (jcc) {
         case JB:
         case JBE:
-            gen_ext(ot, t, cpu_cc_src2, false);
+            tcg_gen_add_i64(t, cpu_cc_dst, cpu_cc_src);
+            gen_ext(ot, t, t, false);
             gen_ext(ot, u, cpu_cc_src, false);
             cc = (CCPrepare){jcc == JB ? TCG_COND_LTU : TCG_COND_LEU, t, u};
             goto done;
         case JL:
         case JLE:
-            gen_ext(ot, t, cpu_cc_src2, true);
+            tcg_gen_add_i64(t, cpu_cc_dst, cpu_cc_src);
+            gen_ext(ot, t, t, true);
             gen_ext(ot, u, cpu_cc_src, true);
             cc = (CCPrepare){jcc == JL ? TCG_COND_LT : TCG_COND_LE, t, u};
             goto done;
