@@ -290,7 +290,9 @@ void main_loop_init(void)
     }
     done = true;
     g_main_context_acquire(g_main_context_default());
-    exit_notifiers = g_array_new(false, false, sizeof(ExitNotifier));
+    if (!exit_notifiers) {
+        exit_notifiers = g_array_new(false, false, sizeof(ExitNotifier));
+    }
     atexit(run_exit_notifiers_atexit);
     bql_lock();
 }
