@@ -31,6 +31,8 @@ typedef struct MuxChardev {
     int count;
     int focus; /* index into fes, -1 before any front end attached */
     bool escape;
+    bool ready; /* the front ends were told whether the backend is open */
+    guint ready_idle;
     bool timestamps;
     bool line_start;      /* the next output byte starts a line */
     int64_t stamp_origin; /* g_get_monotonic_time() of the first stamp */
@@ -182,6 +184,9 @@ static void mux_event(void *opaque, ChardevEvent ev)
 {
     MuxChardev *d = opaque;
 
+    if (!d->ready && (ev == CHR_EVENT_OPENED || ev == CHR_EVENT_CLOSED)) {
+        return; /* mux_ready() tells the front ends */
+    }
     if (ev == CHR_EVENT_OPENED) {
         d->parent.be_open = true;
     } else if (ev == CHR_EVENT_CLOSED) {
@@ -293,6 +298,9 @@ static void mux_close(Chardev *chr)
 {
     MuxChardev *d = (MuxChardev *)chr;
 
+    if (d->ready_idle) {
+        g_source_remove(d->ready_idle);
+    }
     if (chr->mux_base && chr->mux_base->fe == &d->base_fe) {
         chr->mux_base->fe = NULL;
     }
@@ -311,6 +319,24 @@ static const ChardevDriver mux_driver = {
 };
 CHARDEV_DRIVER_REGISTER(mux_driver)
 
+/*
+ * Runs on the first main loop iteration, when the machine and every
+ * front end exist: only now do they hear OPENED, as in QEMU.  So with
+ * -nographic the serial port (attached last) has the focus and the
+ * monitor's banner waits, held, until Ctrl-a c.
+ */
+static gboolean mux_ready(gpointer opaque)
+{
+    MuxChardev *d = opaque;
+
+    d->ready = true;
+    d->ready_idle = 0;
+    if (d->parent.mux_base->be_open) {
+        mux_event(d, CHR_EVENT_OPENED);
+    }
+    return G_SOURCE_REMOVE;
+}
+
 Chardev *chardev_mux_new(const char *label, Chardev *base, Error **errp)
 {
     Chardev *chr = chardev_open_driver(&mux_driver, label, NULL, errp);
@@ -325,5 +351,6 @@ Chardev *chardev_mux_new(const char *label, Chardev *base, Error **errp)
     }
     chr_fe_set_handlers(&d->base_fe, mux_can_receive, mux_receive, mux_event,
                         d);
+    d->ready_idle = g_idle_add(mux_ready, d);
     return chr;
 }

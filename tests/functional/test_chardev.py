@@ -40,9 +40,18 @@ def wait_path(path, timeout=10):
 
 
 def connect_unix(path, timeout=10):
+    """Connects once the server listens (the path exists from bind() on)."""
     wait_path(path, timeout)
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
+    deadline = time.time() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(path)
+            break
+        except ConnectionRefusedError:
+            s.close()
+            assert time.time() < deadline
+            time.sleep(0.05)
     s.settimeout(timeout)
     return s
 

@@ -15,7 +15,7 @@ import time
 import pexpect
 import pytest
 
-from conftest import quasar_bin
+from conftest import BUILD, REPO, need_kvm, quasar_bin
 
 PROMPT = r"\(qemu\) "
 
@@ -270,11 +270,13 @@ def test_hmp_on_unix_socket(tmp_path):
         stderr=subprocess.PIPE)
     try:
         for _ in range(200):
-            if os.path.exists(path):
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect(path)
                 break
-            time.sleep(0.05)
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(path)
+            except OSError:  # not bound or not listening yet
+                s.close()
+                time.sleep(0.05)
         out = hmp_socket_read_until(s, b"(qemu) ")
         assert out.startswith("QEMU 7.2.0 monitor - type 'help' for more "
                               "information\r\n")
@@ -299,3 +301,38 @@ def test_hmp_on_unix_socket(tmp_path):
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+
+
+def test_nographic_serial_and_monitor_share_stdio():
+    """-nographic on a pc machine: the guest's COM1 has the keyboard, the
+    monitor's banner waits for Ctrl-a c, and Ctrl-a c goes back and forth
+    (QEMU's behaviour), with a real guest echoing what is typed."""
+    need_kvm()
+    import sys
+    sys.path.insert(0, os.path.join(REPO, "tests", "guests"))
+    from build import build_guest
+    kernel = build_guest("hello", os.path.join(BUILD, "tests-guests"))
+    p = spawn("-M", "pc", "-accel", "kvm", "-nographic", "-no-reboot",
+              "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4",
+              "-kernel", kernel, "-append", "echo", timeout=60)
+    p.expect("hello: echo ready")
+    assert "QEMU 7.2.0 monitor" not in p.before
+    p.send("abc\r")
+    p.expect("echo: abc")
+    p.send("\x01c")
+    p.expect("QEMU 7.2.0 monitor - type 'help' for more information")
+    p.expect(PROMPT)
+    assert command(p, "info status") == "VM status: running\r\r\n"
+    assert command(p, "info chardev") == (
+        "serial0-base: filename=stdio\r\r\nserial0: filename=mux\r\r\n")
+    # What is typed now goes to the monitor, not the guest.
+    assert command(p, "foo") == "unknown command: 'foo'\r\r\n"
+    p.send("\x01c")
+    p.send("def\r")
+    p.expect("echo: def")
+    assert "unknown command" not in p.before
+    p.send("quit\r")
+    p.expect("echo: quit")
+    p.expect(pexpect.EOF)
+    p.close()
+    assert p.exitstatus == 0x41  # isa-debug-exit: the guest passed
