@@ -554,12 +554,20 @@ static void parse_args(int argc, char **argv)
                 opt_fail_err("device", arg, err);
             }
             drv = opts_get(o, "driver");
-            if (drv && opts_has(o, "help")) {
+            if (!drv) {
+                opt_fail("device", arg, "Parameter 'driver' is missing");
+            }
+            if (opts_has(o, "help")) {
                 GString *out = g_string_new(NULL);
                 if (!device_print_props(out, drv, &err)) {
                     opt_fail_err("device", arg, err);
                 }
                 print_and_exit(out);
+            }
+            /* Unknown models are reported before any machine is built. */
+            if (!device_type_find(drv)) {
+                opt_fail("device", arg, "'%s' is not a valid device model "
+                                        "name", drv);
             }
             g_ptr_array_add(cfg.devices, o);
             g_ptr_array_add(cfg.device_args, g_strdup(arg));
