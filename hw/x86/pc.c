@@ -297,7 +297,10 @@ static bool pc_direct_boot(PCMachine *pc, Error **errp)
         error_setg(errp, "ACPI tables too large");
         return false;
     }
-    x86_rom_add(acpi_base, g_byte_array_free(tables, false), PC_ACPI_SIZE);
+    {
+        size_t len = tables->len;
+        x86_rom_add(acpi_base, g_byte_array_free(tables, false), len);
+    }
     x86_rom_add(PC_RSDP_ADDR, g_byte_array_free(rsdp, false), 36);
 
     e820_add(e820, 0, 0x9fc00, E820_RAM);
