@@ -18,6 +18,7 @@ build: deps $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
 
 check: build
+	@scripts/setup-deps.sh --tests
 	@scripts/run-tests.sh
 
 run: build

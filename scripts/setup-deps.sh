@@ -1,13 +1,20 @@
 #!/bin/sh
-# Installs the Debian packages that building and testing Quasar need, when
-# they are missing.  A fast no-op when everything is there.  Run as root (or
-# with sudo available); on other systems it prints what to install.
+# Installs the Debian packages that building (and, with --tests, testing)
+# Quasar need, when they are missing.  A fast no-op when everything is
+# there.  Run as root (or with sudo available).
+#   scripts/setup-deps.sh           build + `make run` (guest kernel, busybox)
+#   scripts/setup-deps.sh --tests   also the test runners and the reference
+#                                   tools the tests compare against
+#                                   (Debian's qemu-img, qemu-system-x86_64)
 set -eu
 
 PKGS="build-essential meson ninja-build pkg-config libglib2.0-dev
 libpixman-1-dev zlib1g-dev libfdt-dev libsdl2-dev libslirp-dev
-libcapstone-dev libjansson-dev libzstd-dev python3 python3-pytest
-python3-pytest-timeout python3-pexpect qemu-utils busybox-static cpio"
+libcapstone-dev libjansson-dev libzstd-dev python3 busybox-static cpio"
+if [ "${1:-}" = "--tests" ]; then
+    PKGS="$PKGS python3-pytest python3-pytest-timeout python3-pexpect
+qemu-utils qemu-system-x86 perl xz-utils gzip"
+fi
 
 missing=""
 for p in $PKGS; do
