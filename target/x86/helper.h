@@ -100,6 +100,12 @@ void helper_sse_flags(CPUX86State *env, void *fn, void *d, void *s);
 void helper_sse_pcmpstr(CPUX86State *env, void *fn, void *d, void *s,
                         uint32_t mask_form);
 void helper_ldmxcsr(CPUX86State *env, uint32_t val);
+void helper_mmx_call(CPUX86State *env, void *fn, void *d, void *s);
+void helper_mmx_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v);
+uint64_t helper_mmx_to_gpr(CPUX86State *env, void *fn, void *s);
+DECL_HELPER(mmx_call);
+DECL_HELPER(mmx_from_gpr);
+DECL_HELPER(mmx_to_gpr);
 DECL_HELPER(sse_call);
 DECL_HELPER(sse_blendv);
 DECL_HELPER(sse_to_gpr);

@@ -133,6 +133,41 @@ void helper_sse_pcmpstr(CPUX86State *env, void *fn, void *d, void *s,
 DEF_HELPER_INFO(sse_pcmpstr, 0, HI_VOID, 5, HI_PTR, HI_PTR, HI_PTR, HI_PTR,
                 HI_I32);
 
+/* MMX: d and s are 8-byte registers (FPReg.mant) or xmm_t0. */
+static void mmx_enter(CPUX86State *env)
+{
+    env->fpstt = 0;
+    memset(env->fptags, 0, sizeof(env->fptags));
+}
+
+void helper_mmx_call(CPUX86State *env, void *fn, void *d, void *s)
+{
+    __m128i r = ((SSEFn)fn)(_mm_loadl_epi64(d), _mm_loadl_epi64(s));
+    _mm_storel_epi64(d, r);
+    ((FPReg *)d)->sexp = 0xffff;
+    mmx_enter(env);
+}
+DEF_HELPER_INFO(mmx_call, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
+                HI_PTR);
+
+void helper_mmx_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v)
+{
+    __m128i r = ((SSEFromGpr)fn)(_mm_loadl_epi64(d), v);
+    _mm_storel_epi64(d, r);
+    ((FPReg *)d)->sexp = 0xffff;
+    mmx_enter(env);
+}
+DEF_HELPER_INFO(mmx_from_gpr, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
+                HI_PTR, HI_I64);
+
+uint64_t helper_mmx_to_gpr(CPUX86State *env, void *fn, void *s)
+{
+    mmx_enter(env);
+    return ((SSEToGpr)fn)(_mm_setzero_si128(), _mm_loadl_epi64(s));
+}
+DEF_HELPER_INFO(mmx_to_gpr, TCG_CALL_NO_RWG, HI_I64, 3, HI_PTR, HI_PTR,
+                HI_PTR);
+
 void helper_ldmxcsr(CPUX86State *env, uint32_t val)
 {
     env->mxcsr = val & 0xffff;

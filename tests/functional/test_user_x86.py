@@ -241,6 +241,7 @@ GUEST_PROGRAMS = {
     "signals.c": ["-O1"],
     "smc.c": ["-O1"],
     "faults.c": ["-O1"],
+    "mmx.c": ["-O1", "-mssse3"],
 }
 
 
