@@ -118,8 +118,8 @@ uint64_t helper_cc_compute_all(uint64_t dst, uint64_t src, uint64_t src2,
             f |= CC_O;
         }
         return f;
-    case 10: /* BMILG */
-        return szp(d, bits) | (src ? CC_C : 0);
+    case 10: /* BMILG: PF and AF come out clear on Intel */
+        return (szp(d, bits) & ~CC_P) | (src ? CC_C : 0);
     default:
         return 0;
     }

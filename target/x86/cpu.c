@@ -3,11 +3,10 @@
  * and the CPUID model.
  *
  * CPUID advertises exactly what the translator implements (SDM vol. 2A,
- * CPUID): x87, SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, PCLMULQDQ, AES,
- * POPCNT, CX8, CX16, CMOV, FXSR, MOVBE, LZCNT, RDTSCP.  Not
- * advertised: MMX instructions are not translated (the bit stays for
- * x86-64 ABI baseline checks), no VEX (AVX, BMI1/2), no XSAVE, no
- * FSGSBASE: glibc's ifunc selection then picks only SSE2..SSE4.2 code.
+ * CPUID): x87, MMX, SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, PCLMULQDQ,
+ * AES, POPCNT, CX8, CX16, CMOV, FXSR, MOVBE, LZCNT, BMI1, BMI2, RDTSCP.
+ * Not advertised: AVX (VEX is decoded for BMI only), XSAVE, FSGSBASE,
+ * ERMS: glibc's ifunc selection then picks only SSE2..SSE4.2 code.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,7 +63,7 @@ static const X86CPUModel x86_models[] = {
      CPUID_EXT_SSE3 | CPUID_EXT_PCLMULQDQ | CPUID_EXT_SSSE3 |
          CPUID_EXT_CX16 | CPUID_EXT_SSE41 | CPUID_EXT_SSE42 |
          CPUID_EXT_MOVBE | CPUID_EXT_POPCNT | CPUID_EXT_AES,
-     0, CPUID_8_LAHF | CPUID_8_ABM,
+     CPUID_7_BMI1 | CPUID_7_BMI2, CPUID_8_LAHF | CPUID_8_ABM,
      CPUID_8_SYSCALL | CPUID_8_NX | CPUID_8_RDTSCP | CPUID_8_LM},
     {"qemu64", "x86-64 baseline (SSE2)",
      CPUID_FP87 | CPUID_TSC | CPUID_CX8 | CPUID_CMOV | CPUID_CLFLUSH |

@@ -165,8 +165,7 @@ uint64_t helper_mmx_to_gpr(CPUX86State *env, void *fn, void *s)
     mmx_enter(env);
     return ((SSEToGpr)fn)(_mm_setzero_si128(), _mm_loadl_epi64(s));
 }
-DEF_HELPER_INFO(mmx_to_gpr, TCG_CALL_NO_RWG, HI_I64, 3, HI_PTR, HI_PTR,
-                HI_PTR);
+DEF_HELPER_INFO(mmx_to_gpr, TCG_CALL_NO_RWG, HI_I64, 3, HI_PTR, HI_PTR, HI_PTR);
 
 void helper_ldmxcsr(CPUX86State *env, uint32_t val)
 {

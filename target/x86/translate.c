@@ -864,6 +864,7 @@ static void decode_operands(DisasContext *s, X86Spec sp, X86Operands *o)
 #include "target/x86/translate-int.c.inc"
 #include "target/x86/translate-sse.c.inc"
 #include "target/x86/translate-x87.c.inc"
+#include "target/x86/translate-vex.c.inc"
 
 /* ---- one instruction ------------------------------------------------------
  */
@@ -957,6 +958,10 @@ static void disas_insn(DisasContext *s)
         s->b = b;
         if (b >= 0xd8 && b <= 0xdf) {
             gen_x87(s, b);
+            return;
+        }
+        if (b == 0xc4 || b == 0xc5) {
+            gen_vex(s, b);
             return;
         }
         row = &op_table1[b];

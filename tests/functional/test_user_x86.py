@@ -242,6 +242,7 @@ GUEST_PROGRAMS = {
     "smc.c": ["-O1"],
     "faults.c": ["-O1"],
     "mmx.c": ["-O1", "-mssse3"],
+    "bmi.c": ["-O2", "-mbmi", "-mbmi2"],
 }
 
 

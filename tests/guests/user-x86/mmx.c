@@ -59,7 +59,8 @@ int main(void)
     }
     /* x87 view while MMX is active: FNSAVE shows tags and registers */
     __asm__ volatile("movq %1, %%mm3\n\tfnsave %0\n\tfrstor %0"
-                     : "=m"(env) : "m"(b));
+                     : "=m"(env)
+                     : "m"(b));
     printf("fsw %02x%02x ftw %02x%02x st3 ", env[5], env[4], env[9], env[8]);
     for (int i = 0; i < 10; i++) {
         printf("%02x", env[28 + 3 * 10 + i]);
