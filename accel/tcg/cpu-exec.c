@@ -84,6 +84,11 @@ static void tcg_exec_init_once(void)
 void tcg_exec_init(size_t code_size)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
+    /* QUASAR_TB_SIZE_KB: code buffer size, to stress flushes in tests */
+    const char *kb = getenv("QUASAR_TB_SIZE_KB");
+    if (kb && atoi(kb) >= 64) {
+        code_size = (size_t)atoi(kb) * 1024;
+    }
     tcg_exec_code_size = code_size;
     pthread_once(&once, tcg_exec_init_once);
 }
