@@ -4,9 +4,10 @@
  *
  * CPUID advertises exactly what the translator implements (SDM vol. 2A,
  * CPUID): x87, MMX, SSE, SSE2, SSE3, SSSE3, SSE4.1, SSE4.2, PCLMULQDQ,
- * AES, POPCNT, CX8, CX16, CMOV, FXSR, MOVBE, LZCNT, BMI1, BMI2, RDTSCP.
- * Not advertised: AVX (VEX is decoded for BMI only), XSAVE, FSGSBASE,
- * ERMS: glibc's ifunc selection then picks only SSE2..SSE4.2 code.
+ * AES, POPCNT, CX8, CX16, CMOV, FXSR, XSAVE (x87+SSE, XGETBV), MOVBE,
+ * LZCNT, BMI1, BMI2, RDTSCP.  Not advertised: AVX (VEX is decoded for
+ * BMI only), XSAVEOPT/XSAVEC, FSGSBASE, ERMS: glibc's ifunc selection
+ * then picks only SSE2..SSE4.2 code.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ bool x86_one_insn_per_tb;
 #define CPUID_EXT_MOVBE     (1u << 22)
 #define CPUID_EXT_POPCNT    (1u << 23)
 #define CPUID_EXT_AES       (1u << 25)
+#define CPUID_EXT_XSAVE     (1u << 26)
+#define CPUID_EXT_OSXSAVE   (1u << 27)
 /* CPUID.7.0:EBX */
 #define CPUID_7_BMI1 (1u << 3)
 #define CPUID_7_BMI2 (1u << 8)
@@ -62,7 +65,8 @@ static const X86CPUModel x86_models[] = {
          CPUID_MMX | CPUID_FXSR | CPUID_SSE | CPUID_SSE2,
      CPUID_EXT_SSE3 | CPUID_EXT_PCLMULQDQ | CPUID_EXT_SSSE3 |
          CPUID_EXT_CX16 | CPUID_EXT_SSE41 | CPUID_EXT_SSE42 |
-         CPUID_EXT_MOVBE | CPUID_EXT_POPCNT | CPUID_EXT_AES,
+         CPUID_EXT_MOVBE | CPUID_EXT_POPCNT | CPUID_EXT_AES |
+         CPUID_EXT_XSAVE | CPUID_EXT_OSXSAVE,
      CPUID_7_BMI1 | CPUID_7_BMI2, CPUID_8_LAHF | CPUID_8_ABM,
      CPUID_8_SYSCALL | CPUID_8_NX | CPUID_8_RDTSCP | CPUID_8_LM},
     {"qemu64", "x86-64 baseline (SSE2)",
@@ -119,7 +123,7 @@ void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub, uint32_t *eax,
     *eax = *ebx = *ecx = *edx = 0;
     switch (leaf) {
     case 0:
-        *eax = 7;
+        *eax = 0xd;
         set_str(ebx, "Genu");
         set_str(edx, "ineI");
         set_str(ecx, "ntel");
@@ -152,6 +156,18 @@ void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub, uint32_t *eax,
     case 7:
         if (sub == 0) {
             *ebx = cur_model->feat7_ebx;
+        }
+        break;
+    case 0xd:
+        /* XSAVE: x87 and SSE only (XCR0 = 3), standard format, 576 bytes */
+        if (cur_model->feat1_ecx & CPUID_EXT_XSAVE) {
+            if (sub == 0) {
+                *eax = 3;
+                *ebx = 576;
+                *ecx = 576;
+            } else if (sub == 1) {
+                *eax = 0; /* no XSAVEOPT/XSAVEC/XGETBV1/XSAVES */
+            }
         }
         break;
     case 0x80000000:

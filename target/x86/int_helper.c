@@ -492,17 +492,89 @@ void helper_fxrstor(CPUX86State *env, uint64_t addr)
 DEF_HELPER_INFO(fxrstor, 0, HI_VOID, 2, HI_PTR, HI_I64);
 
 /*
- * XSAVE is not advertised (no OSXSAVE), so glibc uses FXSAVE; these are
- * here for programs that probe it anyway: x87+SSE components only.
+ * XSAVE/XRSTOR, standard format (SDM vol. 1 ch. 13), for the components
+ * this CPU has: x87 (bit 0) and SSE (bit 1); XCR0 = 3.  XSTATE_BV of a
+ * saved component is always 1 (we do not track the init state).
  */
+#define XCR0_SUPPORTED 3ULL
+
+static void xsave_component_store(CPUX86State *env, uint64_t addr,
+                                  const uint8_t *img, unsigned from,
+                                  unsigned to, uintptr_t ra)
+{
+    unsigned i;
+
+    for (i = from; i < to; i += 8) {
+        uint64_t v;
+        memcpy(&v, img + i, 8);
+        cpu_stq_data_ra(env, addr + i, v, ra);
+    }
+}
+
 void helper_xsave(CPUX86State *env, uint64_t addr, uint64_t rfbm)
 {
-    helper_fxsave(env, addr);
+    uintptr_t ra = GETPC();
+    uint8_t img[512];
+    uint64_t bv;
+
+    if (addr & 63) {
+        raise_exception_ra(env, EXCP0D_GPF, ra);
+    }
+    rfbm &= XCR0_SUPPORTED;
+    cpu_x86_fxsave(env, img);
+    if (rfbm & 1) {
+        xsave_component_store(env, addr, img, 0, 24, ra);
+        xsave_component_store(env, addr, img, 32, 160, ra);
+    }
+    if (rfbm & 2) {
+        /* MXCSR and MXCSR_MASK go with SSE */
+        xsave_component_store(env, addr, img, 24, 32, ra);
+        xsave_component_store(env, addr, img, 160, 416, ra);
+    }
+    bv = cpu_ldq_data_ra(env, addr + 512, ra);
+    cpu_stq_data_ra(env, addr + 512, (bv & ~rfbm) | rfbm, ra);
 }
 DEF_HELPER_INFO(xsave, 0, HI_VOID, 3, HI_PTR, HI_I64, HI_I64);
 
 void helper_xrstor(CPUX86State *env, uint64_t addr, uint64_t rfbm)
 {
-    helper_fxrstor(env, addr);
+    uintptr_t ra = GETPC();
+    uint8_t img[512], cur[512];
+    uint64_t bv;
+    unsigned i;
+
+    if (addr & 63) {
+        raise_exception_ra(env, EXCP0D_GPF, ra);
+    }
+    rfbm &= XCR0_SUPPORTED;
+    bv = cpu_ldq_data_ra(env, addr + 512, ra);
+    if (bv & ~XCR0_SUPPORTED) {
+        raise_exception_ra(env, EXCP0D_GPF, ra);
+    }
+    for (i = 0; i < 512; i += 8) {
+        uint64_t v = cpu_ldq_data_ra(env, addr + i, ra);
+        memcpy(img + i, &v, 8);
+    }
+    cpu_x86_fxsave(env, cur);
+    if (rfbm & 1) {
+        if (!(bv & 1)) {
+            /* x87 init state: FCW 037F, empty stack, zero registers */
+            memset(img, 0, 24);
+            memset(img + 32, 0, 128);
+            *(uint16_t *)img = 0x37f;
+        }
+    } else {
+        memcpy(img, cur, 24);
+        memcpy(img + 32, cur + 32, 128);
+    }
+    if (rfbm & 2) {
+        if (!(bv & 2)) {
+            memset(img + 160, 0, 256);
+        }
+    } else {
+        memcpy(img + 24, cur + 24, 8);
+        memcpy(img + 160, cur + 160, 256);
+    }
+    cpu_x86_fxrstor(env, img);
 }
 DEF_HELPER_INFO(xrstor, 0, HI_VOID, 3, HI_PTR, HI_I64, HI_I64);

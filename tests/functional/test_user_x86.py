@@ -237,7 +237,7 @@ GUEST_PROGRAMS = {
     "strings.c": ["-O1"],
     "atomics.c": ["-O2", "-pthread", "-mcx16"],
     "x87.c": ["-O1", "-lm"],
-    "sse.c": ["-O1", "-msse4.2", "-maes", "-mpclmul", "-lm"],
+    "sse.c": ["-O1", "-msse4.2", "-maes", "-mpclmul", "-mxsave", "-lm"],
     "signals.c": ["-O1"],
     "smc.c": ["-O1"],
     "faults.c": ["-O1"],

@@ -173,5 +173,24 @@ int main(void)
         px("aesimc", _mm_aesimc_si128(a));
         px("keygen", _mm_aeskeygenassist_si128(a, 0x1b));
     }
+    {
+        /* XSAVE/XRSTOR of the SSE component, XGETBV's x87|SSE bits */
+        static unsigned char area[4096] __attribute__((aligned(64)));
+        __m128i pat =
+            _mm_set_epi64x(0x1122334455667788ULL, 0x99aabbccddeeff00ULL);
+        __m128i out;
+        unsigned lo, hi;
+        __asm__ volatile("movdqa %2, %%xmm1\n\t"
+                         "xsave %0\n\t"
+                         "pxor %%xmm1, %%xmm1\n\t"
+                         "xrstor %0\n\t"
+                         "movdqa %%xmm1, %1"
+                         : "+m"(area), "=x"(out)
+                         : "x"(pat), "a"(2), "d"(0)
+                         : "xmm1", "memory");
+        px("xrstor", out);
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        printf("xgetbv x87|sse %u\n", lo & 3);
+    }
     return 0;
 }

@@ -154,8 +154,12 @@ static void test_cpuid_model(void)
     g_assert_true(d & (1u << 26));  /* SSE2 */
     g_assert_true(c & (1u << 20));  /* SSE4.2 */
     g_assert_false(c & (1u << 28)); /* no AVX */
-    g_assert_false(c & (1u << 27)); /* no OSXSAVE */
-    g_assert_false(c & (1u << 26)); /* no XSAVE */
+    g_assert_true(c & (1u << 27));  /* OSXSAVE: XGETBV gives XCR0 = 3 */
+    g_assert_true(c & (1u << 26));  /* XSAVE */
+    cpu_x86_cpuid(&env, 0xd, 0, &a, &b, &c, &d);
+    g_assert_cmpuint(a, ==, 3); /* x87 | SSE, no AVX state */
+    g_assert_cmpuint(c, ==, 576);
+    cpu_x86_cpuid(&env, 1, 0, &a, &b, &c, &d);
     cpu_x86_cpuid(&env, 7, 0, &a, &b, &c, &d);
     g_assert_false(b & (1u << 5));  /* no AVX2 */
     g_assert_true(b & (1u << 3));   /* BMI1 */
