@@ -680,6 +680,13 @@ static void gen_atomic_cmpxchg(TCGType t, TCGTemp *ret, TCGTemp *addr,
                                TCGTemp *cmpv, TCGTemp *newv, unsigned idx,
                                MemOp mop)
 {
+    if (!(mop & MO_BSWAP) || (mop & MO_SIZE) == MO_8) {
+        /* host lock cmpxchg */
+        mop = canon_memop(t, mop, false);
+        tcg_emit_op5(INDEX_op_atomic_cmpxchg, t, A(ret), A(addr), A(cmpv),
+                     A(newv), make_memop_idx(mop, idx));
+        return;
+    }
     TCGTemp *c = tmp(TCG_TYPE_I64), *n = tmp(TCG_TYPE_I64);
     TCGTemp *r = tmp(TCG_TYPE_I64);
     mop = canon_memop(t, mop, false);
@@ -711,6 +718,68 @@ void tcg_gen_atomic_cmpxchg_i64(TCGv_i64 ret, TCGv_i64 addr, TCGv_i64 cmpv,
 static void gen_atomic_op(TCGAtomicOp aop, TCGType t, TCGTemp *ret,
                           TCGTemp *addr, TCGTemp *val, unsigned idx, MemOp mop)
 {
+    if (!(mop & MO_BSWAP) || (mop & MO_SIZE) == MO_8) {
+        /* host xchg / lock xadd; add_fetch adds once more afterwards */
+        MemOp m = canon_memop(t, mop, false);
+        if (aop == TCG_ATOMIC_XCHG) {
+            tcg_emit_op4(INDEX_op_atomic_xchg, t, A(ret), A(addr), A(val),
+                         make_memop_idx(m, idx));
+            return;
+        }
+        if (aop == TCG_ATOMIC_FETCH_ADD && ret != val) {
+            tcg_emit_op4(INDEX_op_atomic_fetch_add, t, A(ret), A(addr), A(val),
+                         make_memop_idx(m, idx));
+            return;
+        }
+        if (aop == TCG_ATOMIC_ADD_FETCH || aop == TCG_ATOMIC_FETCH_ADD) {
+            TCGTemp *old = tmp(t), *v = tmp(t);
+            gen_mov(t, v, val);
+            tcg_emit_op4(INDEX_op_atomic_fetch_add, t, A(old), A(addr), A(v),
+                         make_memop_idx(m, idx));
+            if (aop == TCG_ATOMIC_ADD_FETCH) {
+                /* the new value, extended like the loaded one */
+                TCGTemp *sum = tmp(t);
+                gen_add(t, sum, old, v);
+                switch (m & (MO_SIZE | MO_SIGN)) {
+                case MO_UB:
+                    op2(INDEX_op_ext8u, t, ret, sum);
+                    break;
+                case MO_SB:
+                    op2(INDEX_op_ext8s, t, ret, sum);
+                    break;
+                case MO_UW:
+                    op2(INDEX_op_ext16u, t, ret, sum);
+                    break;
+                case MO_SW:
+                    op2(INDEX_op_ext16s, t, ret, sum);
+                    break;
+                case MO_UL:
+                    if (t == TCG_TYPE_I64) {
+                        op2(INDEX_op_ext32u, t, ret, sum);
+                    } else {
+                        gen_mov(t, ret, sum);
+                    }
+                    break;
+                case MO_SL:
+                    if (t == TCG_TYPE_I64) {
+                        op2(INDEX_op_ext32s, t, ret, sum);
+                    } else {
+                        gen_mov(t, ret, sum);
+                    }
+                    break;
+                default:
+                    gen_mov(t, ret, sum);
+                    break;
+                }
+                tfree(sum);
+            } else {
+                gen_mov(t, ret, old);
+            }
+            tfree(old);
+            tfree(v);
+            return;
+        }
+    }
     TCGTemp *v = tmp(TCG_TYPE_I64), *r = tmp(TCG_TYPE_I64);
     mop = canon_memop(t, mop, false);
     gen_ext_to64(v, t, val);

@@ -104,6 +104,12 @@ const TCGOpDef tcg_op_defs[NB_OPS] = {
                                   TCG_OPF_SIDE_EFFECTS),
     [INDEX_op_qemu_st]    = OPDEF("qemu_st", 0, 2, 2, TCG_OPF_BOTH |
                                   TCG_OPF_SIDE_EFFECTS),
+    [INDEX_op_atomic_cmpxchg]   = OPDEF("atomic_cmpxchg", 1, 3, 1,
+                                        TCG_OPF_BOTH | TCG_OPF_SIDE_EFFECTS),
+    [INDEX_op_atomic_xchg]      = OPDEF("atomic_xchg", 1, 2, 1,
+                                        TCG_OPF_BOTH | TCG_OPF_SIDE_EFFECTS),
+    [INDEX_op_atomic_fetch_add] = OPDEF("atomic_fetch_add", 1, 2, 1,
+                                        TCG_OPF_BOTH | TCG_OPF_SIDE_EFFECTS),
 };
 /* clang-format on */
 

@@ -310,6 +310,10 @@ typedef enum TCGOpcode {
 
     INDEX_op_qemu_ld, /* (val, addr, oi, disp) guest load at addr + disp */
     INDEX_op_qemu_st, /* (val, addr, oi, disp) guest store */
+    /* guest atomics, host-native (see tcg-op.h for the helper fallback) */
+    INDEX_op_atomic_cmpxchg,   /* (old, addr, cmpv, newv, oi) */
+    INDEX_op_atomic_xchg,      /* (old, addr, val, oi) */
+    INDEX_op_atomic_fetch_add, /* (old, addr, val, oi) */
 
     NB_OPS,
 } TCGOpcode;

@@ -577,6 +577,44 @@ static void test_atomics(void)
     g_assert_cmphex(*m, ==, 0x1fe);
 }
 
+/* Narrow atomics: sizes, sign/zero extension of the old value. */
+static void test_atomics_narrow(void)
+{
+    uint8_t *m = guest_ram + 0x380;
+    memset(m, 0, 16);
+    m[0] = 0xf0; /* byte */
+    uint16_t h = 0x8001;
+    memcpy(m + 2, &h, 2); /* half */
+    uint32_t w = 0x80000000u;
+    memcpy(m + 4, &w, 4); /* word */
+    ir_start();
+    TCGv_i64 b = tcg_constant_i64(GUEST_RAM_BASE + 0x380);
+    TCGv_i64 hh = tcg_constant_i64(GUEST_RAM_BASE + 0x382);
+    TCGv_i64 ww = tcg_constant_i64(GUEST_RAM_BASE + 0x384);
+    tcg_gen_atomic_fetch_add_i64(g_r[1], b, tcg_constant_i64(0x11), 0, MO_SB);
+    tcg_gen_atomic_cmpxchg_i32(g_w[1], hh, tcg_constant_i32(0x8001),
+                               tcg_constant_i32(0x1234), 0, MO_UW);
+    tcg_gen_atomic_cmpxchg_i64(g_r[2], hh, tcg_constant_i64(0x8001),
+                               tcg_constant_i64(0x5555), 0, MO_SW);
+    tcg_gen_atomic_xchg_i64(g_r[3], ww, g_r[0], 0, MO_SL);
+    tcg_gen_atomic_add_fetch_i64(g_r[4], ww, tcg_constant_i64(1), 0, MO_UL);
+    tcg_gen_atomic_add_fetch_i32(g_w[2], b, g_w[0], 0, MO_UB);
+    E->r[0] = 0xffffffffffffffffull;
+    E->w[0] = 0x10;
+    run_ir();
+    g_assert_cmphex(E->r[1], ==, (uint64_t)(int8_t)0xf0);
+    g_assert_cmphex(E->w[1], ==, 0x8001); /* swapped in 0x1234 */
+    g_assert_cmphex(E->r[2], ==, 0x1234); /* failed: current value */
+    g_assert_cmphex(E->r[3], ==, (uint64_t)(int32_t)0x80000000);
+    g_assert_cmphex(E->r[4], ==, 0);    /* 0xffffffff + 1, 32 bits */
+    g_assert_cmphex(E->w[2], ==, 0x11); /* 0xf0+0x11 = 0x01, + 0x10 */
+    g_assert_cmphex(m[0], ==, 0x11);
+    memcpy(&h, m + 2, 2);
+    g_assert_cmphex(h, ==, 0x1234);
+    memcpy(&w, m + 4, 4);
+    g_assert_cmphex(w, ==, 0);
+}
+
 /* ---- helper calls ----------------------------------------------------- */
 
 static uint64_t helper_sum6(uint64_t a, uint64_t b, uint64_t c, uint64_t d,
@@ -687,6 +725,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/ops/host-ldst", test_host_ldst);
     g_test_add_func("/tcg/ops/guest-ldst", test_guest_ldst);
     g_test_add_func("/tcg/ops/atomics", test_atomics);
+    g_test_add_func("/tcg/ops/atomics-narrow", test_atomics_narrow);
     g_test_add_func("/tcg/ops/helpers", test_helpers);
     g_test_add_func("/tcg/ops/register-pressure", test_register_pressure);
     return g_test_run();
