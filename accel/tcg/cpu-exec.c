@@ -357,6 +357,14 @@ int cpu_exec(CPUState *cpu)
         last_tb = (TranslationBlock *)(r & ~(uintptr_t)3);
         tb_exit = r & 3;
         if (tb_exit == TB_EXIT_REQUESTED) {
+            /*
+             * We left at the start of last_tb, which may have been entered
+             * through a chained jump that does not set the guest pc: put
+             * the state back to that TB's first insn.
+             */
+            if (last_tb->nb_insns > 0) {
+                ops->restore_state_to_opc(cpu, last_tb, last_tb->insn_data);
+            }
             last_tb = NULL;
         }
     }

@@ -12,6 +12,7 @@
  *   05 aaaa    if (--r3 != 0) jmp aaaa   (two chained exits)
  *   06 aaaa vv mem8[aaaa] = vv     (guest store)
  *   07 aaaa    r4 = mem64[aaaa]    (guest load)
+ *   08 aaaa    mem64[aaaa] += 1    (atomic)
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -133,6 +134,15 @@ static void toy_translate(CPUState *cs, TranslationBlock *tb, int max_insns)
             TCGv_i64 a =
                 tcg_constant_i64(translator_lduw(cs, tb, pc + 1) + RAM_BASE);
             tcg_gen_qemu_ld_i64(t_r[4], a, 0, MO_LEUQ);
+            pc += 3;
+            break;
+        }
+        case 8: {
+            TCGv_i64 a =
+                tcg_constant_i64(translator_lduw(cs, tb, pc + 1) + RAM_BASE);
+            TCGv_i64 old = tcg_temp_new_i64();
+            tcg_gen_atomic_fetch_add_i64(old, a, tcg_constant_i64(1), 0,
+                                         MO_LEUQ);
             pc += 3;
             break;
         }
@@ -263,18 +273,25 @@ static void test_guest_memory(void)
 }
 
 /* Thousands of distinct TBs in a small code buffer force flushes. */
-static void test_flush(void)
+enum { N_CHAIN = 6000 };
+
+/* 0x4000..: chain of "r0 += 1; jmp next" blocks, then raise */
+static void put_chain(void)
 {
-    /* 0x4000..: chain of "r0 += 1; jmp next" blocks, then raise */
-    enum { N = 6000 };
     uint32_t off = 0x4000;
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < N_CHAIN; i++) {
         uint32_t next = off + 5;
         uint8_t blk[5] = {0x01, 0x01, 0x02, next & 0xff, next >> 8};
         put(off, blk, 5);
         off = next;
     }
     ram[off] = 0x03;
+}
+
+static void test_flush(void)
+{
+    enum { N = N_CHAIN };
+    put_chain();
     uint64_t flushes = tb_stats.flushes;
     for (int pass = 0; pass < 2; pass++) {
         cpu.env.r[0] = 0;
@@ -345,6 +362,59 @@ static void test_logging(void)
     g_free(path);
 }
 
+/*
+ * Several vCPU threads share the TB cache, flush it under each other's
+ * feet (each runs test_flush's chain first) and hammer one counter.
+ */
+enum { NTHREADS = 4, ITERS = 20000 };
+
+static gpointer vcpu_thread(gpointer p)
+{
+    ToyCPU *c = p;
+    cpu_exec_init(&c->parent, &toy_ops);
+    /* the 6000-TB chain of test_flush: concurrent buffer flushes */
+    c->env.pc = RAM_BASE + 0x4000;
+    int r;
+    /* EXCP_INTERRUPT: another thread's flush kicked us; just go on */
+    while ((r = cpu_exec(&c->parent)) == EXCP_INTERRUPT) {
+    }
+    g_assert_cmpint(r, ==, 0x42);
+    g_assert_cmpuint(c->env.r[0], ==, N_CHAIN);
+    c->env.r[0] = 0;
+    c->env.pc = RAM_BASE + 0x700;
+    c->env.r[3] = ITERS;
+    while ((r = cpu_exec(&c->parent)) == EXCP_INTERRUPT) {
+    }
+    g_assert_cmpint(r, ==, 0x42);
+    cpu_exec_fini(&c->parent);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    /* 0x700: atomic inc [0x3100]; r0 += 1; loop while --r3; raise */
+    static const uint8_t code[] = {0x08, 0x00, 0x31, 0x01, 0x01,
+                                   0x05, 0x00, 0x07, 0x03};
+    put(0x700, code, sizeof(code));
+    put_chain();
+    memset(ram + 0x3100, 0, 8);
+    uint64_t flushes = tb_stats.flushes;
+    ToyCPU *cpus = g_new0(ToyCPU, NTHREADS);
+    GThread *t[NTHREADS];
+    for (int i = 0; i < NTHREADS; i++) {
+        t[i] = g_thread_new("vcpu", vcpu_thread, &cpus[i]);
+    }
+    for (int i = 0; i < NTHREADS; i++) {
+        g_thread_join(t[i]);
+        g_assert_cmpuint(cpus[i].env.r[0], ==, ITERS);
+    }
+    uint64_t total;
+    memcpy(&total, ram + 0x3100, 8);
+    g_assert_cmpuint(total, ==, (uint64_t)NTHREADS * ITERS);
+    g_assert_cmpuint(tb_stats.flushes, >, flushes);
+    g_free(cpus);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -376,5 +446,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/exec/flush", test_flush);
     g_test_add_func("/tcg/exec/exit-request", test_exit_request);
     g_test_add_func("/tcg/exec/logging", test_logging);
+    g_test_add_func("/tcg/exec/threads", test_threads);
     return g_test_run();
 }
