@@ -103,11 +103,14 @@ void cpu_exec_init(CPUState *cpu, const TCGCPUOps *ops)
     tcg_cpu_env_offset = ops->env_offset;
     tcg_cpu_ops = ops;
     tcg_ctx->insn_start_words = ops->insn_start_words;
+    /* tb_invalidate walks the list under tb_lock */
+    tb_lock_acquire();
     pthread_mutex_lock(&cpu_list_lock);
     cpu->cpu_index = cpu_next_index++;
     cpu->next = first_cpu;
-    first_cpu = cpu;
+    __atomic_store_n(&first_cpu, cpu, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&cpu_list_lock);
+    tb_lock_release();
 }
 
 void cpu_exec_fini(CPUState *cpu)

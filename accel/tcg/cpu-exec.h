@@ -25,6 +25,9 @@
  * cpu_exec returns when cpu->exception_index is set (by a helper calling
  * cpu_loop_exit, or by an exit_tb path), or with EXCP_INTERRUPT after
  * cpu_exit(cpu) was called from another thread or a signal handler.
+ * Another thread's exclusive section (a TB flush) also kicks every vCPU
+ * out with EXCP_INTERRUPT: the caller handles pending signals, if any,
+ * and calls cpu_exec again.  The guest state is exact at every return.
  */
 #ifndef ACCEL_TCG_CPU_EXEC_H
 #define ACCEL_TCG_CPU_EXEC_H
