@@ -466,10 +466,9 @@ static int64_t do_syscall1(CPUX86State *env, int64_t num, uint64_t a1,
     case SYS_exit:
         qemu_log_flush();
         fflush(stderr);
-        {
-            TaskState *ts = thread_task_state();
-            (void)ts;
-        }
+        /* This thread only: unregister its CPU, then end the host thread
+         * (the kernel clears and wakes its CLONE_CHILD_CLEARTID word). */
+        cpu_exec_fini(&thread_task_state()->cpu->parent_obj);
         host_syscall6(SYS_exit, a1, 0, 0, 0, 0, 0);
         __builtin_unreachable();
     case SYS_exit_group:

@@ -115,7 +115,7 @@ void x86_translate_init(void)
     cpu_df = tcg_global_mem_new_i32(tcg_env, offsetof(CPUX86State, df), "df");
 }
 
-/* ---- code fetch ------------------------------------------------------- */
+/* ---- code fetch ---- */
 
 static uint8_t x86_ldub_code(DisasContext *s)
 {
@@ -143,7 +143,7 @@ static uint64_t x86_ldq_code(DisasContext *s)
     return v;
 }
 
-/* ---- small IR helpers ------------------------------------------------- */
+/* ---- small IR helpers ---- */
 
 static TCGv_ptr env_ptr_at(intptr_t off)
 {
@@ -300,7 +300,7 @@ static void gen_add_seg(DisasContext *s, TCGv_i64 a)
     }
 }
 
-/* ---- effective addresses ---------------------------------------------- */
+/* ---- effective addresses ---- */
 
 /*
  * Reads ModRM (already in s->modrm) / SIB / displacement and, for a memory
@@ -374,7 +374,7 @@ static void gen_lea_modrm(DisasContext *s, X86Operands *o)
     gen_add_seg(s, a);
 }
 
-/* ---- conditions ------------------------------------------------------- */
+/* ---- conditions ---- */
 
 /* Puts EFLAGS' arithmetic bits in t (cc state unchanged). */
 static void gen_compute_eflags_into(DisasContext *s, TCGv_i64 t)
@@ -582,7 +582,7 @@ static void gen_setcc(DisasContext *s, int b, TCGv_i64 d)
     }
 }
 
-/* ---- ending a TB -------------------------------------------------------- */
+/* ---- ending a TB ---- */
 
 static void gen_jmp_tb(DisasContext *s, uint64_t dest, int n)
 {
@@ -625,8 +625,7 @@ static void gen_jcc(DisasContext *s, int b, uint64_t taken)
     s->is_jmp = DISAS_NORETURN;
 }
 
-/* ---- stack ----------------------------------------------------------------
- */
+/* ---- stack ---- */
 
 /* PUSH/POP size: 64 by default, 16 with 66h. */
 static MemOp stack_ot(DisasContext *s)
@@ -652,7 +651,7 @@ static void gen_pop_update(DisasContext *s, MemOp ot)
     tcg_gen_addi_i64(cpu_regs[R_ESP], cpu_regs[R_ESP], 1 << ot);
 }
 
-/* ---- the decoder tables -------------------------------------------------- */
+/* ---- the decoder tables ---- */
 
 typedef void (*X86GenFunc)(DisasContext *s, X86Operands *o);
 
@@ -866,8 +865,7 @@ static void decode_operands(DisasContext *s, X86Spec sp, X86Operands *o)
 #include "target/x86/translate-x87.c.inc"
 #include "target/x86/translate-vex.c.inc"
 
-/* ---- one instruction ------------------------------------------------------
- */
+/* ---- one instruction ---- */
 
 static void disas_insn(DisasContext *s)
 {
@@ -1031,8 +1029,7 @@ static void disas_insn(DisasContext *s)
     row->gen(s, &o);
 }
 
-/* ---- the TB loop ------------------------------------------------------------
- */
+/* ---- the TB loop ---- */
 
 void x86_translate_code(CPUState *cs, TranslationBlock *tb, int max_insns)
 {
