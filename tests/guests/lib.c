@@ -183,6 +183,20 @@ int printf(const char *fmt, ...)
     return 0;
 }
 
+uint64_t udiv64(uint64_t n, uint32_t d)
+{
+    uint64_t q = 0, r = 0;
+
+    for (int i = 63; i >= 0; i--) {
+        r = (r << 1) | ((n >> i) & 1);
+        if (r >= d) {
+            r -= d;
+            q |= 1ull << i;
+        }
+    }
+    return q;
+}
+
 /* ---- strings ---- */
 
 void *memset(void *d, int c, size_t n)

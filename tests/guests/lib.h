@@ -110,6 +110,9 @@ int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lock_console(void);
 void unlock_console(void);
 
+/* 64-bit by 32-bit division without libgcc. */
+uint64_t udiv64(uint64_t n, uint32_t d);
+
 /* Strings and memory. */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
