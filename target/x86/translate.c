@@ -861,6 +861,7 @@ static void decode_operands(DisasContext *s, X86Spec sp, X86Operands *o)
 }
 
 #include "target/x86/translate-int.c.inc"
+#include "target/x86/translate-optab.c.inc"
 #include "target/x86/translate-sse.c.inc"
 #include "target/x86/translate-x87.c.inc"
 #include "target/x86/translate-vex.c.inc"
