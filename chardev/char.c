@@ -17,6 +17,9 @@
 #include <unistd.h>
 #include <glib-unix.h>
 
+/* write_all gives up on a peer that takes nothing for this long. */
+#define CHR_WRITE_STALL_S 10
+
 static GPtrArray *drivers;  /* of const ChardevDriver * */
 static GPtrArray *chardevs; /* of Chardev *, creation order */
 
@@ -486,7 +489,7 @@ static void chardev_log(Chardev *chr, const uint8_t *buf, int len)
 
 int chardev_write(Chardev *chr, const uint8_t *buf, int len, bool all)
 {
-    int done = 0;
+    int done = 0, stalls = 0;
 
     if (chr->mux_base) {
         return chardev_mux_write(chr, buf, len, all);
@@ -494,28 +497,53 @@ int chardev_write(Chardev *chr, const uint8_t *buf, int len, bool all)
     if (!chr->drv->write) {
         return len;
     }
-    chardev_log(chr, buf, len);
     while (done < len) {
         int n = chr->drv->write(chr, buf + done, len - done);
         if (n < 0) {
             return done ? done : -1;
         }
+        chardev_log(chr, buf + done, n);
         done += n;
         if (!all) {
             break;
         }
         if (n == 0) {
             struct pollfd pfd = {.fd = chr->write_fd, .events = POLLOUT};
+            int r;
             if (chr->write_fd < 0) {
                 break;
             }
-            /* QEMU blocks here too: the peer has to drain its side. */
-            if (poll(&pfd, 1, 1000) < 0 && errno != EINTR) {
+            /*
+             * The peer has to drain its side; QEMU blocks here too.  A
+             * peer that takes nothing for CHR_WRITE_STALL_S is given up
+             * on, so that a stuck reader cannot hang the process.
+             */
+            r = poll(&pfd, 1, 1000);
+            if (r < 0 && errno != EINTR) {
                 break;
             }
+            if (r == 0 && ++stalls >= CHR_WRITE_STALL_S) {
+                break;
+            }
+        } else {
+            stalls = 0;
         }
     }
     return done;
+}
+
+guint chr_fe_add_watch(CharFrontend *fe, GIOCondition cond,
+                       GUnixFDSourceFunc fn, void *opaque)
+{
+    Chardev *chr = fe->chr;
+
+    if (chr && chr->mux_base) {
+        chr = chr->mux_base;
+    }
+    if (!chr || chr->write_fd < 0) {
+        return 0;
+    }
+    return g_unix_fd_add(chr->write_fd, cond, fn, opaque);
 }
 
 /* ---- fd watches ---- */

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
+#include <glib-unix.h>
 #include "util/error.h"
 #include "util/option.h"
 
@@ -92,13 +93,22 @@ void chr_fe_set_handlers(CharFrontend *fe, ChrCanReceive *can_receive,
 /* Whether a chardev is attached. */
 bool chr_fe_backend_connected(const CharFrontend *fe);
 /*
- * Writes without blocking the caller for long; returns bytes written or
- * -1.  write_all retries until everything is written or the peer is gone.
- * Writes with no backend attached succeed and are dropped.
+ * Writes without blocking the caller for long; returns bytes written
+ * (maybe fewer than len, 0 when the backend is full) or -1.  write_all
+ * retries until everything is written, the peer is gone, or it took
+ * nothing for 10 s.  Writes with no backend attached succeed and are
+ * dropped; so are writes to an unconnected socket or pty.
  */
 int chr_fe_write(CharFrontend *fe, const uint8_t *buf, int len);
 int chr_fe_write_all(CharFrontend *fe, const uint8_t *buf, int len);
 void chr_fe_printf(CharFrontend *fe, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/*
+ * Calls fn (on the main loop) when the backend's output fd reports cond,
+ * G_IO_OUT to resume after a short chr_fe_write.  Returns the glib source
+ * id, or 0 when the backend has no such fd (its writes never fall short).
+ */
+guint chr_fe_add_watch(CharFrontend *fe, GIOCondition cond,
+                       GUnixFDSourceFunc fn, void *opaque);
 /* The front end can take input again after returning 0 from can_receive. */
 void chr_fe_accept_input(CharFrontend *fe);
 /* Socket backends: drop the client connection. */

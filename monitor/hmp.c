@@ -22,6 +22,7 @@ typedef enum { ESC_NONE, ESC_ESC, ESC_CSI, ESC_SS3 } EscState;
 
 typedef struct MonitorHMP {
     CharFrontend fe;
+    MonitorOutput out;
     bool use_readline;
     bool opened;   /* banner printed */
     bool mux_out;  /* another mux front end has the focus */
@@ -50,7 +51,7 @@ static void hmp_write(MonitorHMP *mon, const char *s)
         g_string_append(mon->held, crlf);
         return;
     }
-    chr_fe_write_all(&mon->fe, (const uint8_t *)crlf, strlen(crlf));
+    monitor_output_write(&mon->out, crlf, strlen(crlf));
 }
 
 static void hmp_printf(MonitorHMP *mon, const char *fmt, ...)
@@ -377,7 +378,8 @@ static int hmp_can_receive(void *opaque)
 {
     MonitorHMP *mon = opaque;
 
-    return mon->resume_idle ? 0 : HMP_LINE_MAX;
+    return mon->resume_idle || monitor_output_full(&mon->out) ? 0
+                                                              : HMP_LINE_MAX;
 }
 
 static void hmp_receive(void *opaque, const uint8_t *buf, int len)
@@ -392,6 +394,7 @@ static void hmp_event(void *opaque, ChardevEvent event)
 
     switch (event) {
     case CHR_EVENT_OPENED:
+        monitor_output_reset(&mon->out); /* left over from a previous peer */
         monitor_qemu_version(&major, &minor, &micro);
         mon->len = mon->pos = 0;
         mon->esc = ESC_NONE;
@@ -405,8 +408,7 @@ static void hmp_event(void *opaque, ChardevEvent event)
     case CHR_EVENT_MUX_IN:
         mon->mux_out = false;
         if (mon->held->len) {
-            chr_fe_write_all(&mon->fe, (const uint8_t *)mon->held->str,
-                             mon->held->len);
+            monitor_output_write(&mon->out, mon->held->str, mon->held->len);
             g_string_truncate(mon->held, 0);
         }
         if (mon->opened) {
@@ -420,6 +422,7 @@ static void hmp_event(void *opaque, ChardevEvent event)
         mon->mux_out = true;
         break;
     case CHR_EVENT_CLOSED:
+        monitor_output_reset(&mon->out);
         mon->len = mon->pos = 0;
         g_byte_array_set_size(mon->pending, 0);
         break;
@@ -438,6 +441,7 @@ bool monitor_init_hmp(Chardev *chr, bool use_readline, Error **errp)
     }
     mon->use_readline = use_readline;
     mon->held = g_string_new(NULL);
+    monitor_output_init(&mon->out, &mon->fe);
     mon->pending = g_byte_array_new();
     if (!hmp_monitors) {
         hmp_monitors = g_ptr_array_new();

@@ -6,8 +6,33 @@
 #define MONITOR_MONITOR_INTERNAL_H
 
 #include "monitor/monitor.h"
+#include "chardev/char.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_t, json_decref)
+
+/*
+ * A monitor's output queue.  Writes never block the main loop: what the
+ * chardev does not take now waits here and goes out when its fd is
+ * writable again.  While more than MONITOR_OUT_HIGH bytes wait, the
+ * monitor stops reading input (a client that does not read its replies
+ * gets no more answers, and the VM keeps running).
+ */
+#define MONITOR_OUT_HIGH (64 * 1024)
+
+typedef struct MonitorOutput {
+    CharFrontend *fe;
+    GString *buf;
+    guint watch;
+} MonitorOutput;
+
+void monitor_output_init(MonitorOutput *o, CharFrontend *fe);
+void monitor_output_write(MonitorOutput *o, const char *data, size_t len);
+/* Input should wait: too much output is queued. */
+bool monitor_output_full(const MonitorOutput *o);
+/* The peer went away: drop what is queued. */
+void monitor_output_reset(MonitorOutput *o);
+/* Blocking flush (the process is about to exit). */
+void monitor_output_drain(MonitorOutput *o);
 
 /* Version numbers for query-version, the QMP greeting and `info version`. */
 void monitor_qemu_version(int *major, int *minor, int *micro);

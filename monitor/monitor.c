@@ -82,6 +82,86 @@ void hmp_print_string(GString *out, json_t *ret, json_t *args)
     }
 }
 
+/* ---- output queue ---- */
+
+void monitor_output_init(MonitorOutput *o, CharFrontend *fe)
+{
+    o->fe = fe;
+    o->buf = g_string_new(NULL);
+    o->watch = 0;
+}
+
+bool monitor_output_full(const MonitorOutput *o)
+{
+    return o->buf->len > MONITOR_OUT_HIGH;
+}
+
+static gboolean monitor_output_ready(gint fd, GIOCondition cond,
+                                     gpointer opaque);
+
+/* Writes what the chardev takes now; arms a watch for the rest. */
+static void monitor_output_flush(MonitorOutput *o)
+{
+    bool was_full = monitor_output_full(o);
+
+    while (o->buf->len) {
+        int n = chr_fe_write(o->fe, (const uint8_t *)o->buf->str, o->buf->len);
+        if (n < 0) {
+            g_string_truncate(o->buf, 0); /* the peer is gone */
+            break;
+        }
+        if (n == 0) {
+            break;
+        }
+        g_string_erase(o->buf, 0, n);
+    }
+    if (o->buf->len && !o->watch) {
+        o->watch = chr_fe_add_watch(o->fe, G_IO_OUT | G_IO_HUP | G_IO_ERR,
+                                    monitor_output_ready, o);
+        if (!o->watch) {
+            g_string_truncate(o->buf, 0); /* nothing to wait on */
+        }
+    }
+    if (was_full && !monitor_output_full(o)) {
+        chr_fe_accept_input(o->fe);
+    }
+}
+
+static gboolean monitor_output_ready(gint fd, GIOCondition cond,
+                                     gpointer opaque)
+{
+    MonitorOutput *o = opaque;
+
+    o->watch = 0;
+    monitor_output_flush(o);
+    return G_SOURCE_REMOVE;
+}
+
+void monitor_output_write(MonitorOutput *o, const char *data, size_t len)
+{
+    g_string_append_len(o->buf, data, len);
+    if (!o->watch) {
+        monitor_output_flush(o);
+    }
+}
+
+void monitor_output_reset(MonitorOutput *o)
+{
+    if (o->watch) {
+        g_source_remove(o->watch);
+        o->watch = 0;
+    }
+    g_string_truncate(o->buf, 0);
+}
+
+void monitor_output_drain(MonitorOutput *o)
+{
+    if (o->buf->len) {
+        chr_fe_write_all(o->fe, (const uint8_t *)o->buf->str, o->buf->len);
+    }
+    monitor_output_reset(o);
+}
+
 /* ---- QMP argument checking ---- */
 
 static const char *arg_type_name(MonitorArgType t)

@@ -30,6 +30,7 @@ typedef struct JsonSplitter {
 
 typedef struct MonitorQMP {
     CharFrontend fe;
+    MonitorOutput out;
     bool pretty;
     bool negotiated;
     bool oob; /* the client enabled the "oob" capability */
@@ -69,8 +70,11 @@ static void qmp_send(MonitorQMP *mon, json_t *msg)
     if (!s) {
         return;
     }
-    chr_fe_write_all(&mon->fe, (const uint8_t *)s, strlen(s));
-    chr_fe_write_all(&mon->fe, (const uint8_t *)"\n", 1);
+    monitor_output_write(&mon->out, s, strlen(s));
+    monitor_output_write(&mon->out, "\n", 1);
+    if (monitor_quitting) {
+        monitor_output_drain(&mon->out); /* the process exits next */
+    }
 }
 
 static void qmp_send_error(MonitorQMP *mon, ErrorClass cls, const char *desc,
@@ -496,7 +500,7 @@ static int qmp_can_receive(void *opaque)
 {
     MonitorQMP *mon = opaque;
 
-    return mon->resume_idle ? 0 : 4096;
+    return mon->resume_idle || monitor_output_full(&mon->out) ? 0 : 4096;
 }
 
 static void qmp_receive(void *opaque, const uint8_t *buf, int len)
@@ -510,11 +514,13 @@ static void qmp_event(void *opaque, ChardevEvent event)
 
     switch (event) {
     case CHR_EVENT_OPENED:
+        monitor_output_reset(&mon->out);
         mon->negotiated = mon->oob = false;
         js_reset(&mon->js);
         qmp_send_greeting(mon);
         break;
     case CHR_EVENT_CLOSED:
+        monitor_output_reset(&mon->out);
         mon->negotiated = false;
         js_reset(&mon->js);
         g_byte_array_set_size(mon->pending, 0);
@@ -533,6 +539,7 @@ bool monitor_init_qmp(Chardev *chr, bool pretty, Error **errp)
         return false;
     }
     mon->pretty = pretty;
+    monitor_output_init(&mon->out, &mon->fe);
     mon->js.buf = g_string_new(NULL);
     mon->pending = g_byte_array_new();
     if (!qmp_monitors) {

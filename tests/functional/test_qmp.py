@@ -421,3 +421,80 @@ def test_qmp_pretty(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_random_input_never_kills_the_session(vm):
+    """Deterministic junk: random bytes, truncated and deeply nested JSON,
+    wrong types everywhere.  Afterwards the session still answers."""
+    import random
+    rng = random.Random(1234)
+    proc, q = negotiated(vm)
+    samples = [
+        b"\x00\x01\x02\n", b"{{{{\n", b"]]]]\n", b'"\\u12"\n', b"nul\n",
+        b"[" * 2000 + b"\n", b'{"execute": "stop", "arguments": null}\n',
+        b'{"execute": {"x": 1}}\n', b'{"execute": "query-status", '
+        b'"arguments": {"a": [1, {"b": 2}]}}\n', b"\xff",
+        b'{"execute": "human-monitor-command", "arguments": '
+        b'{"command-line": "info \\"unterminated"}}\n',
+        b'{"execute": "human-monitor-command", "arguments": '
+        b'{"command-line": "help ' + b"x" * 5000 + b'"}}\n',
+        b'{"id": 1}\n', b"{}\n", b"1e99999\n", b"-\n", b'{"a":1}}\n',
+    ]
+    for _ in range(200):
+        n = rng.randrange(1, 64)
+        samples.append(bytes(rng.randrange(256) for _ in range(n)) + b"\n")
+    for s in samples:
+        q.send_raw(s)
+    # Reset the parser (0xFF, as QEMU's clients do) and resynchronise.
+    q.send_raw(b"\xff\n")
+    q.sock.settimeout(2)
+    try:
+        while True:
+            q.buf = b""
+            if not q.sock.recv(1 << 20):
+                break
+    except socket.timeout:
+        pass
+    q.sock.settimeout(10)
+    q.buf = b""
+    assert q.cmd("query-status", id="alive")["id"] == "alive"
+    assert proc.poll() is None
+
+
+def test_client_that_never_reads_does_not_stall_others(tmp_path):
+    """A QMP client flooding requests without reading its replies must not
+    block the main loop: another monitor keeps answering at once."""
+    a, b = str(tmp_path / "a.sock"), str(tmp_path / "b.sock")
+    proc = subprocess.Popen(
+        [quasar_bin("qemu-system-x86_64"), "-M", "none", "-display", "none",
+         "-nodefaults", "-qmp", f"unix:{a},server=on,wait=off",
+         "-qmp", f"unix:{b},server=on,wait=off"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    try:
+        qa, qb = QMP(a), QMP(b)
+        for q in (qa, qb):
+            q.recv()
+            assert q.cmd("qmp_capabilities") == {"return": {}}
+        flood = b'{"execute": "query-commands"}\n' * 20000
+        qa.sock.setblocking(False)
+        sent = 0
+        try:
+            while sent < len(flood):
+                sent += qa.sock.send(flood[sent:])
+        except BlockingIOError:
+            pass  # the server stopped reading: back-pressure, as intended
+        assert sent < len(flood)
+        start = time.time()
+        assert qb.cmd("query-status")["return"]["running"] is True
+        assert time.time() - start < 2
+        # Once A reads, its replies flow again.
+        qa.sock.setblocking(True)
+        qa.sock.settimeout(10)
+        assert "return" in qa.recv()
+        qb.cmd("quit")
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
