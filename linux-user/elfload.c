@@ -343,9 +343,11 @@ bool loader_exec(const char *path, char **argv, char **envp, ImageInfo *info)
     for (i = envc - 1; i >= 0; i--) {
         envp_addr[i] = push_bytes(&sp, envp[i], strlen(envp[i]) + 1);
     }
+    info->arg_end = sp;
     for (i = argc - 1; i >= 0; i--) {
         argv_addr[i] = push_bytes(&sp, argv[i], strlen(argv[i]) + 1);
     }
+    info->arg_start = sp;
     sp &= ~15ULL;
     uint64_t platform = push_bytes(&sp, "x86_64", 7);
     uint8_t rnd[16];

@@ -164,6 +164,14 @@ static int64_t open_special(const char *path, int flags, int mode)
         int fd = open(exec_info->exe_path, flags, mode);
         return fd < 0 ? -errno : fd;
     }
+    if (is_proc_self(path, "cmdline")) {
+        int fd = memfd_with((void *)exec_info->arg_start,
+                            exec_info->arg_end - exec_info->arg_start);
+        if (fd >= 0 && (flags & O_CLOEXEC) == 0) {
+            fcntl(fd, F_SETFD, 0);
+        }
+        return fd;
+    }
     if (is_proc_self(path, "maps")) {
         return open_self_maps(flags);
     }
@@ -219,9 +227,95 @@ static bool file_is_elf(int dirfd, const char *path)
  * interpreter is then itself exec'd through this path if it is ELF... on
  * the host, natively.
  */
+/*
+ * "#!interp [arg]" scripts: returns the interpreter (and its optional
+ * argument in *arg) as the kernel parses the first line, or NULL.
+ */
+static char *script_interp(int dirfd, const char *path, char **arg)
+{
+    char line[256], *p, *e;
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    *arg = NULL;
+    if (fd < 0) {
+        return NULL;
+    }
+    n = read(fd, line, sizeof(line) - 1);
+    close(fd);
+    if (n < 3 || line[0] != '#' || line[1] != '!') {
+        return NULL;
+    }
+    line[n] = 0;
+    line[strcspn(line, "\n")] = 0;
+    p = line + 2;
+    p += strspn(p, " \t");
+    e = p + strcspn(p, " \t");
+    if (e == p) {
+        return NULL;
+    }
+    if (*e) {
+        *e++ = 0;
+        e += strspn(e, " \t");
+        /* the rest of the line (trailing blanks removed) is one argument */
+        size_t l = strlen(e);
+        while (l && (e[l - 1] == ' ' || e[l - 1] == '\t')) {
+            e[--l] = 0;
+        }
+        if (*e) {
+            *arg = strdup(e);
+        }
+    }
+    return strdup(p);
+}
+
+static int64_t do_execve(int dirfd, const char *path, char **argv, char **envp,
+                         int flags, bool at);
+
+/* An ELF interpreter for a script: run "interp [arg] path argv[1..]". */
+static int64_t do_execve_script(int dirfd, const char *path, char **argv,
+                                char **envp, char *interp, char *iarg)
+{
+    int argc = 0, n = 0, i;
+    char **nargv;
+    int64_t r;
+
+    if (faccessat(dirfd, path, X_OK, 0) != 0) {
+        return -errno;
+    }
+    while (argv && argv[argc]) {
+        argc++;
+    }
+    nargv = calloc(argc + 4, sizeof(char *));
+    nargv[n++] = interp;
+    if (iarg) {
+        nargv[n++] = iarg;
+    }
+    nargv[n++] = (char *)path;
+    for (i = 1; i < argc; i++) {
+        nargv[n++] = argv[i];
+    }
+    nargv[n] = NULL;
+    r = do_execve(AT_FDCWD, interp, nargv, envp, 0, false);
+    free(nargv);
+    return r;
+}
+
 static int64_t do_execve(int dirfd, const char *path, char **argv, char **envp,
                          int flags, bool at)
 {
+    char *iarg, *interp;
+
+    if (path && path[0] && (interp = script_interp(dirfd, path, &iarg))) {
+        if (dirfd == AT_FDCWD || path[0] == '/') {
+            int64_t r = do_execve_script(dirfd, path, argv, envp, interp, iarg);
+            free(interp);
+            free(iarg);
+            return r;
+        }
+        free(interp);
+        free(iarg);
+    }
     if (path && path[0] && file_is_elf(dirfd, path)) {
         int argc = 0, i, n = 0;
         char **nargv;
@@ -264,6 +358,12 @@ static int64_t do_execve(int dirfd, const char *path, char **argv, char **envp,
             return -e;
         }
         qemu_log_flush();
+        if (do_strace) {
+            /* the result is printed by nobody if the exec succeeds */
+            if (write(2, "\n", 1) < 0) {
+                /* stderr is gone */
+            }
+        }
         long r = host_syscall6(SYS_execve, (long)"/proc/self/exe", (long)nargv,
                                (long)envp, 0, 0, 0);
         free(nargv);

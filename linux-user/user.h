@@ -35,6 +35,7 @@ typedef struct ImageInfo {
     uint64_t saved_auxv;
     uint64_t auxv_len;
     char *exe_path; /* absolute host path of the program */
+    uint64_t arg_start, arg_end; /* guest argv strings (/proc/self/cmdline) */
 } ImageInfo;
 
 /* A signal queued for a thread, with its siginfo. */

@@ -304,6 +304,20 @@ def test_execve_stays_emulated(qemu):
     assert b'write(1,' in err.split(b" execve(")[-1]
 
 
+def test_execve_script_and_cmdline(qemu, tmp_path):
+    """#! scripts are run with their interpreter under the emulator, and
+    /proc/self/cmdline shows the guest's argv."""
+    script = tmp_path / "s.sh"
+    script.write_text("#!/bin/busybox sh\necho script \"$@\"\n"
+                      "/bin/busybox cat /proc/self/cmdline\n")
+    script.chmod(0o755)
+    argv = ["/bin/busybox", "sh", "-c", f"{script} a 'b c'"]
+    rc, out, err = check_same(qemu, argv)
+    assert out.startswith(b"script a b c\n/bin/busybox\0cat\0")
+    rc, out, err = run([qemu, "-strace"] + argv)
+    assert err.count(b" execve(") >= 2  # the script, then cat
+
+
 def test_undefined_opcode_sigill(qemu, tmp_path):
     """An unimplemented opcode (VEX: vzeroupper) is #UD -> SIGILL, logged."""
     gcc = host_tool("gcc")
