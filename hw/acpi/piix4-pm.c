@@ -24,6 +24,7 @@
 
 #define PIIX4_PMBA      0x40
 #define PIIX4_PMREGMISC 0x80
+#define PIIX4_DEVACTB   0x58
 #define PIIX4_SMBBA     0x90
 #define PIIX4_SMBHSTCFG 0xd2
 
@@ -303,6 +304,11 @@ static void piix4_pm_reset(DeviceState *dev)
         c[PCI_INTERRUPT_LINE] = PIIX4_PM_SCI_IRQ; /* as firmware sets it */
     }
     c[PCI_INTERRUPT_PIN] = 1; /* INTA# for the SMBus, as on hardware */
+    /*
+     * DEVACTB APMC_EN: no SMM here, so firmware must not try to set up an
+     * SMI handler (QEMU marks SMM as already initialized the same way).
+     */
+    c[PIIX4_DEVACTB + 3] = 0x02;
     s->pm1_sts = s->pm1_en = 0;
     s->pm1_cnt = PM1_CNT_SCI_EN; /* no SMM: ACPI mode from the start */
     s->gpe_sts = s->gpe_en = 0;

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -238,3 +239,35 @@ def test_bad_kernel_is_an_error(tmp_path):
                         "-kernel", str(junk)], capture_output=True, timeout=30)
     assert p.returncode == 1
     assert b"not a Linux bzImage nor a multiboot kernel" in p.stderr
+
+
+def test_seabios_boots_to_no_bootable_device(tmp_path):
+    """No -kernel: the default firmware (Debian's SeaBIOS bios-256k.bin)
+    runs from the reset vector, finds fw_cfg, the PCI devices and the CPUs,
+    and, with no disk, reports that nothing is bootable."""
+    need_kvm()
+    binary = quasar_bin("qemu-system-x86_64")
+    if not os.path.exists("/usr/share/seabios/bios-256k.bin"):
+        pytest.skip("Debian's seabios package is not installed")
+    log = tmp_path / "seabios.log"
+    p = subprocess.Popen([binary, "-accel", "kvm", "-display", "none",
+                          "-smp", "2", "-serial", "null",
+                          "-chardev", f"file,id=dbg,path={log}",
+                          "-device", "isa-debugcon,iobase=0x402,chardev=dbg"])
+    try:
+        end = time.time() + 60
+        while time.time() < end:
+            if log.exists() and b"No bootable device." in log.read_bytes():
+                break
+            time.sleep(0.2)
+    finally:
+        p.kill()
+        p.wait()
+    out = log.read_text(errors="replace")
+    print(out)
+    assert "SeaBIOS (version" in out
+    assert "Found QEMU fw_cfg" in out
+    assert "QEMU fw_cfg DMA interface supported" in out
+    assert "PCI: init bdf=00:01.3 id=8086:7113" in out
+    assert "Found 2 cpu(s)" in out
+    assert "No bootable device." in out
