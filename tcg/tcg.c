@@ -1551,6 +1551,29 @@ static void tcg_reg_alloc_start(TCGContext *s)
     s->frame_overflow = false;
 }
 
+/*
+ * "ld_i32 t, env, off; brcond_i32 t, $0, eq/ne, L" with t dead after it
+ * (the TB-start exit check) becomes "cmp dword [env + off], 0; jcc L".
+ */
+static bool tcg_try_ld_brcond(TCGContext *s, TCGOp *op)
+{
+    TCGOp *br = op->next;
+    TCGTemp *t = arg_temp(op->args[0]);
+    if (op->type != TCG_TYPE_I32 || !br || br->opc != INDEX_op_brcond ||
+        br->type != TCG_TYPE_I32 || arg_temp(br->args[0]) != t ||
+        !(br->life_dead & 1) || arg_temp(op->args[1])->kind != TEMP_FIXED ||
+        !temp_is_const(arg_temp(br->args[1])) ||
+        arg_temp(br->args[1])->val != 0 ||
+        (br->args[2] != TCG_COND_EQ && br->args[2] != TCG_COND_NE) ||
+        (intptr_t)op->args[2] != (int32_t)op->args[2]) {
+        return false;
+    }
+    tcg_reg_alloc_cbranch(s);
+    tcg_out_cmp_mem0(s, arg_temp(op->args[1])->reg, op->args[2]);
+    tcg_out_jxx(s, tcg_cond_to_jcc[br->args[2]], arg_label(br->args[3]));
+    return true;
+}
+
 int tcg_gen_code(TCGContext *s, void *code_ptr, size_t max_size,
                  TCGGenInfo *info)
 {
@@ -1605,6 +1628,13 @@ int tcg_gen_code(TCGContext *s, void *code_ptr, size_t max_size,
             break;
         case INDEX_op_call:
             tcg_reg_alloc_call(s, op);
+            break;
+        case INDEX_op_ld:
+            if (tcg_try_ld_brcond(s, op)) {
+                op = op->next; /* the brcond was emitted too */
+                break;
+            }
+            tcg_reg_alloc_op(s, op);
             break;
         default:
             tcg_reg_alloc_op(s, op);
