@@ -155,6 +155,87 @@ static int open_self_maps(int flags)
 }
 
 /*
+ * /proc/cpuinfo: the host's, with each "flags" line replaced by the ISA
+ * features of the emulated CPU model, so that programs that read it
+ * instead of executing CPUID pick the same code paths.
+ */
+static const struct {
+    uint32_t leaf;
+    uint8_t reg; /* 0 eax 1 ebx 2 ecx 3 edx */
+    uint8_t bit;
+    const char *name;
+} cpuinfo_flags[] = {
+    {1, 3, 0, "fpu"},
+    {1, 3, 4, "tsc"},
+    {1, 3, 8, "cx8"},
+    {1, 3, 15, "cmov"},
+    {1, 3, 19, "clflush"},
+    {1, 3, 23, "mmx"},
+    {1, 3, 24, "fxsr"},
+    {1, 3, 25, "sse"},
+    {1, 3, 26, "sse2"},
+    {0x80000001, 3, 11, "syscall"},
+    {0x80000001, 3, 20, "nx"},
+    {0x80000001, 3, 27, "rdtscp"},
+    {0x80000001, 3, 29, "lm"},
+    {1, 2, 0, "pni"},
+    {1, 2, 1, "pclmulqdq"},
+    {1, 2, 9, "ssse3"},
+    {1, 2, 13, "cx16"},
+    {1, 2, 19, "sse4_1"},
+    {1, 2, 20, "sse4_2"},
+    {1, 2, 22, "movbe"},
+    {1, 2, 23, "popcnt"},
+    {1, 2, 25, "aes"},
+    {1, 2, 26, "xsave"},
+    {1, 2, 28, "avx"},
+    {0x80000001, 2, 0, "lahf_lm"},
+    {0x80000001, 2, 5, "abm"},
+    {7, 1, 3, "bmi1"},
+    {7, 1, 5, "avx2"},
+    {7, 1, 8, "bmi2"},
+    {7, 1, 9, "erms"},
+};
+
+static int open_cpuinfo(int flags)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[8192];
+    GString *out = g_string_new(NULL);
+    CPUX86State *env = thread_env();
+    size_t i;
+    int fd;
+
+    if (!f) {
+        g_string_free(out, true);
+        return -errno;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "flags\t", 6) != 0) {
+            g_string_append(out, line);
+            continue;
+        }
+        g_string_append(out, "flags\t\t:");
+        for (i = 0; i < sizeof(cpuinfo_flags) / sizeof(cpuinfo_flags[0]); i++) {
+            uint32_t r[4];
+            cpu_x86_cpuid(env, cpuinfo_flags[i].leaf, 0, &r[0], &r[1], &r[2],
+                          &r[3]);
+            if ((r[cpuinfo_flags[i].reg] >> cpuinfo_flags[i].bit) & 1) {
+                g_string_append_printf(out, " %s", cpuinfo_flags[i].name);
+            }
+        }
+        g_string_append(out, "\n");
+    }
+    fclose(f);
+    fd = memfd_with(out->str, out->len);
+    g_string_free(out, true);
+    if (fd >= 0 && (flags & O_CLOEXEC) == 0) {
+        fcntl(fd, F_SETFD, 0);
+    }
+    return fd;
+}
+
+/*
  * open/openat of emulated /proc/self files.  Returns the fd, -errno, or
  * INT64_MIN when PATH is not special.
  */
@@ -163,6 +244,9 @@ static int64_t open_special(const char *path, int flags, int mode)
     if (is_proc_self(path, "exe")) {
         int fd = open(exec_info->exe_path, flags, mode);
         return fd < 0 ? -errno : fd;
+    }
+    if (path && strcmp(path, "/proc/cpuinfo") == 0) {
+        return open_cpuinfo(flags);
     }
     if (is_proc_self(path, "cmdline")) {
         int fd = memfd_with((void *)exec_info->arg_start,

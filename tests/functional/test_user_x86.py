@@ -353,3 +353,14 @@ def test_binfmt_conf_export(repo_dir, tmp_path):
     text = (tmp_path / "qemu-aarch64.conf").read_text()
     assert text.startswith(":qemu-aarch64:M::\\x7fELF\\x02")
     assert text.rstrip().endswith(":/opt/quasar/qemu-aarch64:F")
+
+
+def test_proc_cpuinfo_matches_cpuid(qemu):
+    """/proc/cpuinfo flags are the emulated model's, not the host's."""
+    rc, out, _ = run([qemu, "/bin/grep", "-m1", "^flags", "/proc/cpuinfo"])
+    flags = out.split(b":", 1)[1].split()
+    assert rc == 0 and b"sse4_2" in flags and b"bmi2" in flags
+    assert b"avx" not in flags and b"avx2" not in flags
+    rc, out, _ = run([qemu, "-cpu", "qemu64", "/bin/grep", "-m1", "^flags",
+                      "/proc/cpuinfo"])
+    assert b"sse4_2" not in out.split()
