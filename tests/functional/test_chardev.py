@@ -210,6 +210,47 @@ def test_null_backend(tmp_path):
         stop(p)
 
 
+def test_ringbuf_backend(tmp_path):
+    qsock = str(tmp_path / "q.sock")
+    p = qemu("-chardev", "ringbuf,id=rb,size=64", "-mon", "chardev=rb",
+             "-chardev", "memory,id=mem", "-chardev", "null,id=nl",
+             "-qmp", f"unix:{qsock},server=on,wait=off")
+    try:
+        s = connect_unix(qsock)
+        qmp_greet(s)
+        # The HMP monitor's banner and prompt went into the 64-byte ring:
+        # only the last 64 bytes are kept.
+        banner = ("QEMU 7.2.0 monitor - type 'help' for more information\r\n"
+                  "(qemu) ")
+        r = qmp_cmd(s, "ringbuf-read", device="rb", size=1000)
+        assert r == {"return": banner[-64:]}
+        assert qmp_cmd(s, "ringbuf-read", device="rb", size=10) == {
+            "return": ""}
+        assert qmp_cmd(s, "ringbuf-write", device="mem",
+                       data="hello") == {"return": {}}
+        assert qmp_cmd(s, "ringbuf-write", device="mem", data="IQ==",
+                       format="base64") == {"return": {}}
+        assert qmp_cmd(s, "ringbuf-read", device="mem", size=3) == {
+            "return": "hel"}
+        assert qmp_cmd(s, "ringbuf-read", device="mem", size=9,
+                       format="base64") == {"return": "bG8h"}
+        r = qmp_cmd(s, "human-monitor-command",
+                    **{"command-line": "ringbuf_write mem two words"})
+        assert r == {"return": ""}
+        r = qmp_cmd(s, "human-monitor-command",
+                    **{"command-line": "ringbuf_read mem 100"})
+        assert r == {"return": "two words\r\n"}
+        r = qmp_cmd(s, "ringbuf-read", device="nope", size=1)
+        assert r["error"] == {"class": "DeviceNotFound",
+                              "desc": "Device 'nope' not found"}
+        r = qmp_cmd(s, "ringbuf-read", device="nl", size=1)
+        assert r["error"]["desc"] == "nl is not a ringbuf device"
+        qmp_cmd(s, "quit")
+        assert p.wait(timeout=10) == 0
+    finally:
+        stop(p)
+
+
 def test_pty_backend():
     p = qemu("-chardev", "pty,id=pty0", "-mon", "chardev=pty0")
     try:
@@ -435,6 +476,8 @@ def test_mux_two_monitors_ctrl_a_c(tmp_path):
     (["-chardev", "stdio,id=a", "-chardev", "stdio,id=b"],
      "-chardev stdio,id=b: cannot use stdio by multiple character devices"),
     (["-chardev", "socket,id=x,fd=999"], "Unable to parse FD number 999"),
+    (["-chardev", "ringbuf,id=x,size=1000"],
+     "size of ringbuf chardev must be power of two"),
     (["-serial", "bogus:thing"], "'bogus:thing' is not a valid char driver"),
     (["-monitor", "tcp:nocolon"], "lacks a port"),
 ])
