@@ -364,3 +364,18 @@ def test_proc_cpuinfo_matches_cpuid(qemu):
     rc, out, _ = run([qemu, "-cpu", "qemu64", "/bin/grep", "-m1", "^flags",
                       "/proc/cpuinfo"])
     assert b"sse4_2" not in out.split()
+
+
+@pytest.mark.parametrize("args", [
+    ["dgst", "-sha256", "RANDOM"],
+    ["dgst", "-sha512", "RANDOM"],
+    ["enc", "-aes-256-cbc", "-K", "00" * 32, "-iv", "01" * 16, "-in",
+     "RANDOM"],
+    ["enc", "-aes-128-gcm", "-K", "02" * 16, "-iv", "03" * 12, "-in",
+     "RANDOM"],
+    ["enc", "-chacha20", "-K", "04" * 32, "-iv", "05" * 16, "-in", "RANDOM"],
+], ids=lambda a: a[1])
+def test_openssl(qemu, data_dir, args):
+    """OpenSSL's own CPUID dispatch: AES-NI, PCLMULQDQ, SSSE3 code paths."""
+    openssl = host_tool("openssl")
+    check_same(qemu, [openssl] + subst(args, data_dir))
