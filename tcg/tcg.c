@@ -933,8 +933,20 @@ static void temp_load_from_mem(TCGContext *s, TCGTemp *ts, TCGReg reg)
                ts->mem_base ? TCG_AREG0 : TCG_REG_CALL_STACK, ts->mem_offset);
 }
 
+static void temp_sync_slow(TCGContext *s, TCGTemp *ts);
+
 /* Writes ts back to memory if its memory copy is stale; keeps the reg. */
-static void temp_sync(TCGContext *s, TCGTemp *ts)
+static inline void temp_sync(TCGContext *s, TCGTemp *ts)
+{
+    /* fast path: nothing to write (the common case at block ends) */
+    if (ts->val_type == TEMP_VAL_MEM || ts->val_type == TEMP_VAL_DEAD ||
+        (ts->val_type == TEMP_VAL_REG && ts->mem_coherent)) {
+        return;
+    }
+    temp_sync_slow(s, ts);
+}
+
+static void temp_sync_slow(TCGContext *s, TCGTemp *ts)
 {
     if (ts->kind == TEMP_CONST || ts->kind == TEMP_FIXED) {
         return;
