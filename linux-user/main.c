@@ -88,6 +88,13 @@ static void handle_exception(CPUX86State *env, int trap)
         /* Linux: #GP from user mode is SIGSEGV with si_code SI_KERNEL. */
         queue_sync_signal(env, SIGSEGV, SI_KERNEL, 0);
         break;
+    case EXCP0E_PAGE:
+        /* from accel/tcg's record_sigsegv (e.g. fetch from a page that is
+         * not executable or not mapped) */
+        queue_sync_signal(env, SIGSEGV,
+                          (env->error_code & 1) ? SEGV_ACCERR : SEGV_MAPERR,
+                          env->cr2);
+        break;
     case EXCP11_ALGN:
         queue_sync_signal(env, SIGBUS, BUS_ADRALN, env->rip);
         break;

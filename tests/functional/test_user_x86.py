@@ -243,6 +243,7 @@ GUEST_PROGRAMS = {
     "faults.c": ["-O1"],
     "mmx.c": ["-O1", "-mssse3"],
     "bmi.c": ["-O2", "-mbmi", "-mbmi2"],
+    "nxfetch.c": ["-O1"],
 }
 
 
