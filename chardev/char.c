@@ -402,6 +402,30 @@ Chardev *chardev_new_from_spec(const char *label, const char *spec,
     return chardev_new_from_opts(opts, errp);
 }
 
+bool chardev_remove(const char *id, Error **errp)
+{
+    Chardev *chr = chardev_find(id);
+
+    if (!chr) {
+        error_setg(errp, "Chardev '%s' not found", id);
+        return false;
+    }
+    if (chr->fe || chr->fe_open) {
+        error_setg(errp, "Chardev '%s' is busy", id);
+        return false;
+    }
+    if (chr->mux_base) {
+        /* The mux goes with its backend, which nobody else uses. */
+        Chardev *base = chr->mux_base;
+        g_ptr_array_remove(chardevs, chr);
+        chardev_free(chr);
+        chr = base;
+    }
+    g_ptr_array_remove(chardevs, chr);
+    chardev_free(chr);
+    return true;
+}
+
 void chardev_cleanup_all(void)
 {
     while (chardevs && chardevs->len) {

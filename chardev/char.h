@@ -77,6 +77,11 @@ void chardev_foreach(void (*fn)(Chardev *chr, void *opaque), void *opaque);
 /* Whether some front end is attached and the backend is open. */
 bool chardev_frontend_open(const Chardev *chr);
 void chardev_info(GString *out); /* `info chardev` */
+/*
+ * chardev-remove: closes and frees one chardev (with a mux, its backend
+ * too).  Fails when a front end is attached ("Chardev 'x' is busy").
+ */
+bool chardev_remove(const char *id, Error **errp);
 /* Closes and frees every chardev (process exit). */
 void chardev_cleanup_all(void);
 /* `-chardev help` */

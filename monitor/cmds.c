@@ -5,6 +5,8 @@
  */
 #include "monitor/monitor-internal.h"
 
+#include <string.h>
+
 #include "chardev/char.h"
 #include "hw/core/qdev.h"
 #include "system/memory.h"
@@ -179,6 +181,182 @@ static const MonitorCommand query_chardev_backends_cmd = {
     .handler = qmp_query_chardev_backends,
 };
 MONITOR_COMMAND_REGISTER(query_chardev_backends_cmd)
+
+/* ---- chardev-add / chardev-remove ---- */
+
+/* QMP's ChardevBackend {"type", "data"} as -chardev options. */
+static bool backend_to_opts(json_t *backend, Opts *opts, Error **errp)
+{
+    const char *type = json_string_value(json_object_get(backend, "type"));
+    json_t *data = json_object_get(backend, "data");
+    static const struct {
+        const char *qmp, *opt;
+    } keys[] = {
+        {"out", "path"},        {"device", "path"},
+        {"append", "append"},   {"signal", "signal"},
+        {"size", "size"},       {"server", "server"},
+        {"wait", "wait"},       {"nodelay", "nodelay"},
+        {"telnet", "telnet"},   {"reconnect", "reconnect"},
+        {"logfile", "logfile"}, {"logappend", "logappend"},
+    };
+    const char *key;
+    json_t *v;
+
+    if (!type) {
+        error_setg(errp, "Parameter 'backend.type' is missing");
+        return false;
+    }
+    opts_set(opts, "backend", type);
+    if (data && !json_is_object(data)) {
+        error_setg(errp, "Invalid parameter type for 'backend.data', "
+                         "expected: object");
+        return false;
+    }
+    json_object_foreach(data, key, v)
+    {
+        g_autofree char *val = NULL;
+        const char *opt = NULL;
+
+        if (!strcmp(key, "addr") && json_is_object(v)) {
+            const char *at = json_string_value(json_object_get(v, "type"));
+            json_t *ad = json_object_get(v, "data");
+            const char *k2;
+            json_t *v2;
+            if (at && !strcmp(at, "fd")) {
+                opts_set(opts, "fd",
+                         json_string_value(json_object_get(ad, "str")) ?: "");
+                continue;
+            }
+            json_object_foreach(ad, k2, v2)
+            {
+                g_autofree char *s2 =
+                    json_is_string(v2) ? g_strdup(json_string_value(v2))
+                    : json_is_boolean(v2)
+                        ? g_strdup(json_is_true(v2) ? "on" : "off")
+                        : json_dumps(v2, JSON_ENCODE_ANY);
+                opts_set(opts, k2, s2);
+            }
+            continue;
+        }
+        for (size_t i = 0; i < G_N_ELEMENTS(keys) && !opt; i++) {
+            opt = !strcmp(keys[i].qmp, key) ? keys[i].opt : NULL;
+        }
+        if (!opt) {
+            error_setg(errp, "Parameter 'backend.data.%s' is unexpected", key);
+            return false;
+        }
+        if (json_is_boolean(v)) {
+            val = g_strdup(json_is_true(v) ? "on" : "off");
+        } else if (json_is_string(v)) {
+            val = g_strdup(json_string_value(v));
+        } else {
+            val = json_dumps(v, JSON_ENCODE_ANY);
+        }
+        opts_set(opts, opt, val);
+    }
+    return true;
+}
+
+static json_t *chardev_added(Chardev *chr)
+{
+    const char *f = chardev_filename(chr);
+
+    if (g_str_has_prefix(f, "pty:")) {
+        return json_pack("{s:s}", "pty", f + 4);
+    }
+    return json_object();
+}
+
+static json_t *qmp_chardev_add(json_t *args, Error **errp)
+{
+    const char *id = json_string_value(json_object_get(args, "id"));
+    json_t *backend = json_object_get(args, "backend");
+    g_autoptr(Opts) opts = opts_new();
+    Chardev *chr;
+
+    if (!json_is_object(backend)) {
+        error_setg(errp, "Invalid parameter type for 'backend', expected: "
+                         "object");
+        return NULL;
+    }
+    if (chardev_find(id)) {
+        error_setg(errp, "Chardev '%s' already exists", id);
+        return NULL;
+    }
+    opts_set(opts, "id", id);
+    if (!backend_to_opts(backend, opts, errp)) {
+        return NULL;
+    }
+    chr = chardev_new_from_opts(opts, errp);
+    return chr ? chardev_added(chr) : NULL;
+}
+
+static const MonitorArg chardev_add_args[] = {
+    {"id", MON_ARG_STR}, {"backend", MON_ARG_JSON}, {NULL}};
+
+static const MonitorCommand chardev_add_cmd = {
+    .name = "chardev-add",
+    .args = chardev_add_args,
+    .handler = qmp_chardev_add,
+};
+MONITOR_COMMAND_REGISTER(chardev_add_cmd)
+
+/* HMP's chardev-add takes -chardev syntax. */
+static json_t *hmp_chardev_add(json_t *args, Error **errp)
+{
+    const char *spec = json_string_value(json_object_get(args, "args"));
+    g_autoptr(Opts) opts = opts_parse(spec, "backend", NULL, errp);
+    Chardev *chr;
+
+    if (!opts) {
+        return NULL;
+    }
+    chr = chardev_new_from_opts(opts, errp);
+    return chr ? chardev_added(chr) : NULL;
+}
+
+static void hmp_chardev_add_print(GString *out, json_t *ret, json_t *args)
+{
+    const char *pty = json_string_value(json_object_get(ret, "pty"));
+
+    if (pty) {
+        g_string_append_printf(out, "char device redirected to %s\n", pty);
+    }
+}
+
+static const MonitorArg hmp_chardev_add_args[] = {{"args", MON_ARG_REST},
+                                                  {NULL}};
+
+static const MonitorCommand hmp_chardev_add_cmd = {
+    .name = "x-hmp-chardev-add",
+    .hmp_name = "chardev-add",
+    .args = hmp_chardev_add_args,
+    .hmp_params = "args",
+    .hmp_help = "add chardev",
+    .hmp_only = true,
+    .handler = hmp_chardev_add,
+    .hmp_format = hmp_chardev_add_print,
+};
+MONITOR_COMMAND_REGISTER(hmp_chardev_add_cmd)
+
+static json_t *qmp_chardev_remove(json_t *args, Error **errp)
+{
+    const char *id = json_string_value(json_object_get(args, "id"));
+
+    return chardev_remove(id, errp) ? json_object() : NULL;
+}
+
+static const MonitorArg chardev_remove_args[] = {{"id", MON_ARG_STR}, {NULL}};
+
+static const MonitorCommand chardev_remove_cmd = {
+    .name = "chardev-remove",
+    .hmp_name = "chardev-remove",
+    .args = chardev_remove_args,
+    .hmp_params = "id",
+    .hmp_help = "remove chardev",
+    .handler = qmp_chardev_remove,
+};
+MONITOR_COMMAND_REGISTER(chardev_remove_cmd)
 
 /* ---- run control ---- */
 

@@ -178,6 +178,8 @@ static const char *arg_type_name(MonitorArgType t)
         return "boolean";
     case MON_ARG_FORMAT:
         return "string";
+    case MON_ARG_JSON:
+        return "object";
     }
     return "value";
 }
@@ -196,6 +198,8 @@ static bool arg_type_ok(MonitorArgType t, json_t *v)
     case MON_ARG_BOOL:
     case MON_ARG_FLAG:
         return json_is_boolean(v);
+    case MON_ARG_JSON:
+        return json_is_object(v);
     }
     return false;
 }
@@ -531,6 +535,19 @@ static json_t *hmp_parse_args(const MonitorCommand *cmd, const char *p,
                 g_string_append_printf(out, "%s: string expected\n", name);
                 goto usage;
             }
+            continue;
+        }
+        if (a->type == MON_ARG_JSON) {
+            json_error_t jerr;
+            json_t *j = *p ? json_loads(p, 0, &jerr) : NULL;
+            if (!j && (*p || !a->optional)) {
+                g_string_append_printf(out, "%s: JSON object expected\n", name);
+                goto usage;
+            }
+            if (j) {
+                json_object_set_new(args, a->name, j);
+            }
+            p += strlen(p);
             continue;
         }
         if (a->type == MON_ARG_FORMAT) {

@@ -45,6 +45,7 @@ typedef enum MonitorArgType {
     MON_ARG_REST,   /* JSON string; HMP: the rest of the line */
     MON_ARG_FORMAT, /* HMP "/fmt" of x/xp, into count, format, size */
     MON_ARG_FLAG,   /* HMP "-f" style flag, JSON bool */
+    MON_ARG_JSON,   /* JSON object (QMP structs); HMP: JSON text to the end */
 } MonitorArgType;
 
 typedef struct MonitorArg {

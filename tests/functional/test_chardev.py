@@ -251,6 +251,60 @@ def test_ringbuf_backend(tmp_path):
         stop(p)
 
 
+def test_chardev_add_remove(tmp_path):
+    qsock, out = str(tmp_path / "q.sock"), tmp_path / "f.txt"
+    usock = str(tmp_path / "u.sock")
+    p = qemu("-qmp", f"unix:{qsock},server=on,wait=off")
+    try:
+        s = connect_unix(qsock)
+        qmp_greet(s)
+        add = lambda id, b: qmp_cmd(s, "chardev-add", id=id, backend=b)
+        assert add("n1", {"type": "null", "data": {}}) == {"return": {}}
+        assert add("f1", {"type": "file", "data": {"out": str(out)}}) == {
+            "return": {}}
+        r = add("p1", {"type": "pty", "data": {}})
+        assert re.fullmatch(r"/dev/pts/\d+", r["return"]["pty"])
+        assert add("s1", {"type": "socket", "data": {
+            "addr": {"type": "unix", "data": {"path": usock}},
+            "server": True, "wait": False}}) == {"return": {}}
+        assert add("r1", {"type": "ringbuf", "data": {"size": 1024}}) == {
+            "return": {}}
+        chardevs = {c["label"]: c["filename"]
+                    for c in qmp_cmd(s, "query-chardev")["return"]}
+        assert chardevs["s1"] == f"disconnected:unix:{usock},server=on"
+        assert chardevs["p1"] == "pty:" + r["return"]["pty"]
+        assert out.exists()
+        r = add("n1", {"type": "null", "data": {}})
+        assert r["error"]["desc"] == "Chardev 'n1' already exists"
+        r = add("x", {"type": "nosuch", "data": {}})
+        assert r["error"]["desc"] == "'nosuch' is not a valid char driver name"
+        r = add("x", {"type": "file", "data": {"bogus": 1}})
+        assert r["error"]["desc"] == ("Parameter 'backend.data.bogus' is "
+                                      "unexpected")
+        for id in ["n1", "f1", "p1", "s1", "r1"]:
+            assert qmp_cmd(s, "chardev-remove", id=id) == {"return": {}}
+        assert not os.path.exists(usock)
+        r = qmp_cmd(s, "chardev-remove", id="n1")
+        assert r["error"]["desc"] == "Chardev 'n1' not found"
+        # The QMP monitor's own chardev is in use.
+        mon = qmp_cmd(s, "query-chardev")["return"][0]["label"]
+        r = qmp_cmd(s, "chardev-remove", id=mon)
+        assert r["error"]["desc"] == f"Chardev '{mon}' is busy"
+        # HMP's chardev-add takes -chardev syntax.
+        hmp = lambda line: qmp_cmd(s, "human-monitor-command",
+                                   **{"command-line": line})["return"]
+        assert hmp("chardev-add ringbuf,id=r2,size=128") == ""
+        assert hmp("chardev-add bogus,id=r3") == (
+            "Error: 'bogus' is not a valid char driver name\r\n")
+        assert "r2: filename=ringbuf" in hmp("info chardev")
+        assert hmp("chardev-remove r2") == ""
+        assert "r2:" not in hmp("info chardev")
+        qmp_cmd(s, "quit")
+        assert p.wait(timeout=10) == 0
+    finally:
+        stop(p)
+
+
 def test_pty_backend():
     p = qemu("-chardev", "pty,id=pty0", "-mon", "chardev=pty0")
     try:
