@@ -1626,6 +1626,9 @@ int tcg_gen_code(TCGContext *s, void *code_ptr, size_t max_size,
                 info->insn_end_off[cur_insn] = s->code_ptr - s->code_start;
             }
             cur_insn++;
+            if (cur_insn >= TCG_MAX_INSNS) {
+                return -2; /* the frontend ignored tcg_op_buf_full() */
+            }
             for (unsigned w = 0; w < s->insn_start_words; w++) {
                 info->insn_data[cur_insn * s->insn_start_words + w] =
                     op->args[w];
