@@ -415,6 +415,32 @@ static void test_threads(void)
     g_free(cpus);
 }
 
+/* The user-mode page table behind linux-user's mmap/mprotect. */
+static void test_page_flags(void)
+{
+    uint64_t base = 0x7f0000000000ull;
+    g_assert_cmpint(page_get_flags(base), ==, 0);
+    page_set_flags(base, base + 3 * TARGET_PAGE_SIZE - 1,
+                   PAGE_VALID | PAGE_READ);
+    g_assert_cmpint(page_get_flags(base + TARGET_PAGE_SIZE + 5), ==,
+                    PAGE_VALID | PAGE_READ);
+    g_assert_true(page_check_range(base, 3 * TARGET_PAGE_SIZE, PAGE_READ));
+    g_assert_false(page_check_range(base, 3 * TARGET_PAGE_SIZE, PAGE_WRITE));
+    g_assert_false(page_check_range(base, 3 * TARGET_PAGE_SIZE + 1, PAGE_READ));
+    /* a hole in the middle */
+    page_set_flags(base + TARGET_PAGE_SIZE, base + 2 * TARGET_PAGE_SIZE - 1, 0);
+    g_assert_cmpint(page_get_flags(base + TARGET_PAGE_SIZE), ==, 0);
+    g_assert_cmphex(
+        page_find_range_empty(base, base + (1 << 20), TARGET_PAGE_SIZE, 0), ==,
+        base + TARGET_PAGE_SIZE);
+    g_assert_cmphex(
+        page_find_range_empty(base, base + (1 << 20), 2 * TARGET_PAGE_SIZE, 0),
+        ==, base + 3 * TARGET_PAGE_SIZE);
+    page_set_flags(base, base + 3 * TARGET_PAGE_SIZE - 1, 0);
+    /* write-protection for code stays invisible to the guest's view */
+    g_assert_true(page_get_flags(RAM_BASE) & PAGE_WRITE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -447,5 +473,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/exec/exit-request", test_exit_request);
     g_test_add_func("/tcg/exec/logging", test_logging);
     g_test_add_func("/tcg/exec/threads", test_threads);
+    g_test_add_func("/tcg/exec/page-flags", test_page_flags);
     return g_test_run();
 }
