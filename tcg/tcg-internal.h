@@ -59,6 +59,18 @@ struct TCGContext {
 
     /* per-TB outputs */
     TCGGenInfo *gen_info;
+
+    /*
+     * Inline jump-cache probe for lookup_and_goto_ptr, configured by
+     * accel/tcg when the target's TB key is just the pc (see
+     * TCGCPUOps.tb_key_is_pc).  Offsets are from env.
+     */
+    bool lookup_inline;
+    intptr_t lookup_pc_off;    /* guest pc in env */
+    intptr_t lookup_cache_off; /* CPUState.tb_jmp_cache pointer */
+    unsigned lookup_bits;      /* jump cache index bits */
+    unsigned lookup_entry_size;
+    unsigned lookup_entry_tb, lookup_entry_pc, lookup_entry_tc;
 };
 
 extern TCGContext tcg_ctx_storage;

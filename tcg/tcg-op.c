@@ -6,6 +6,7 @@
 #include <string.h>
 #include "tcg/tcg-internal.h"
 #include "tcg/tcg-op.h"
+#include "util/log.h"
 
 #define T(x)                                                                   \
     _Generic((x), TCGv_i32                                                     \
@@ -515,8 +516,42 @@ void tcg_gen_goto_ptr(TCGv_ptr ptr)
     tcg_emit_op1(INDEX_op_goto_ptr, TCG_TYPE_I64, A(T(ptr)));
 }
 
+/*
+ * Inline probe of the per-vCPU jump cache: entry = cache[(pc ^ pc >> bits)
+ * & mask]; if entry.tb && entry.pc == pc, jump to entry.tc_ptr.  The
+ * target TB's own exit check still honours cpu_exit().
+ */
+static void gen_lookup_inline(TCGContext *s)
+{
+    TCGLabel *slow = gen_new_label();
+    TCGTemp *env = T(tcg_env);
+    TCGTemp *pc = tmp(TCG_TYPE_I64), *h = tmp(TCG_TYPE_I64);
+    TCGTemp *e = tmp(TCG_TYPE_I64), *x = tmp(TCG_TYPE_I64);
+    gen_ldst(INDEX_op_ld, TCG_TYPE_I64, pc, env, s->lookup_pc_off);
+    gen_shifti(INDEX_op_shr, TCG_TYPE_I64, h, pc, s->lookup_bits);
+    gen_xor(TCG_TYPE_I64, h, h, pc);
+    gen_andi(TCG_TYPE_I64, h, h, (1u << s->lookup_bits) - 1);
+    gen_muli(TCG_TYPE_I64, h, h, s->lookup_entry_size);
+    gen_ldst(INDEX_op_ld, TCG_TYPE_I64, e, env, s->lookup_cache_off);
+    gen_add(TCG_TYPE_I64, e, e, h);
+    gen_ldst(INDEX_op_ld, TCG_TYPE_I64, x, e, s->lookup_entry_tb);
+    gen_brcond(TCG_TYPE_I64, TCG_COND_EQ, x, cst(TCG_TYPE_I64, 0), slow);
+    gen_ldst(INDEX_op_ld, TCG_TYPE_I64, x, e, s->lookup_entry_pc);
+    gen_brcond(TCG_TYPE_I64, TCG_COND_NE, x, pc, slow);
+    gen_ldst(INDEX_op_ld, TCG_TYPE_I64, x, e, s->lookup_entry_tc);
+    tcg_emit_op1(INDEX_op_goto_ptr, TCG_TYPE_I64, A(x));
+    gen_set_label(slow);
+    tfree(pc);
+    tfree(h);
+    tfree(e);
+    tfree(x);
+}
+
 void tcg_gen_lookup_and_goto_ptr(void)
 {
+    if (tcg_ctx->lookup_inline && !qemu_loglevel_mask(CPU_LOG_EXEC)) {
+        gen_lookup_inline(tcg_ctx);
+    }
     TCGTemp *p = tmp(TCG_TYPE_PTR);
     TCGTemp *args[1] = {T(tcg_env)};
     tcg_gen_callN(&helper_info_lookup_tb_ptr, p, 1, args);

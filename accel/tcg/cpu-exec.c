@@ -103,6 +103,18 @@ void cpu_exec_init(CPUState *cpu, const TCGCPUOps *ops)
     tcg_cpu_env_offset = ops->env_offset;
     tcg_cpu_ops = ops;
     tcg_ctx->insn_start_words = ops->insn_start_words;
+    if (ops->tb_key_is_pc) {
+        TCGContext *s = tcg_ctx;
+        s->lookup_inline = true;
+        s->lookup_pc_off = ops->pc_offset;
+        s->lookup_cache_off =
+            (intptr_t)offsetof(CPUState, tb_jmp_cache) - ops->env_offset;
+        s->lookup_bits = TB_JMP_CACHE_BITS;
+        s->lookup_entry_size = sizeof(TBJmpCacheEntry);
+        s->lookup_entry_tb = offsetof(TBJmpCacheEntry, tb);
+        s->lookup_entry_pc = offsetof(TBJmpCacheEntry, pc);
+        s->lookup_entry_tc = offsetof(TBJmpCacheEntry, tc_ptr);
+    }
     /* tb_invalidate walks the list under tb_lock */
     tb_lock_acquire();
     pthread_mutex_lock(&cpu_list_lock);
@@ -267,6 +279,7 @@ static const void *helper_lookup_tb_ptr(void *env)
     CPUState *cpu = env_cpu(env);
     uint64_t pc, cs_base;
     uint32_t flags;
+    tb_stats.lookups_helper++; /* racy between vCPUs; statistics only */
     if (__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED)) {
         return tcg_code_gen_epilogue();
     }

@@ -94,6 +94,14 @@ typedef struct TCGCPUOps {
      * when NULL), "i386" or "aarch64".
      */
     const char *disas_arch;
+    /*
+     * Optional speed-up of indirect jumps: set tb_key_is_pc when
+     * get_tb_cpu_state always returns cs_base 0, flags 0 and pc = the
+     * uint64_t at env + pc_offset.  Then lookup_and_goto_ptr probes the
+     * jump cache inline instead of calling a helper.
+     */
+    bool tb_key_is_pc;
+    ptrdiff_t pc_offset;
 } TCGCPUOps;
 
 #define TB_JMP_CACHE_BITS 12
@@ -238,6 +246,7 @@ void tb_flush(CPUState *cpu);
 
 typedef struct TBStats {
     uint64_t translated, flushes, invalidated, chained, lookups_slow;
+    uint64_t lookups_helper; /* indirect jumps resolved by the C helper */
 } TBStats;
 extern TBStats tb_stats;
 

@@ -168,6 +168,8 @@ static const TCGCPUOps toy_ops = {
     .translate_code = toy_translate,
     .restore_state_to_opc = toy_restore,
     .dump_state = toy_dump_state,
+    .tb_key_is_pc = true,
+    .pc_offset = offsetof(ToyEnv, pc),
 };
 
 /* Host SIGSEGV: write to a page holding translated code. */
@@ -216,12 +218,18 @@ static void test_indirect(void)
     put(0x100, a, 1);
     put(0x200, b, sizeof(b));
     cpu.env.r[1] = RAM_BASE + 0x200;
-    for (int i = 0; i < 3; i++) {
+    /* once translated, the jump goes through the inline jump-cache probe */
+    uint64_t helper_calls = 0;
+    for (int i = 0; i < 4; i++) {
+        if (i == 2) {
+            helper_calls = tb_stats.lookups_helper;
+        }
         cpu.env.r[0] = 1;
         g_assert_cmpint(run_at(0x100), ==, 0x42);
         g_assert_cmpuint(cpu.env.r[0], ==, 8);
         g_assert_cmphex(cpu.env.pc, ==, RAM_BASE + 0x202);
     }
+    g_assert_cmpuint(tb_stats.lookups_helper, ==, helper_calls);
 }
 
 static void test_invalidate(void)
