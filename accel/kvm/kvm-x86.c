@@ -5,10 +5,13 @@
  * GSI routing follows the PC wiring QEMU uses: GSI 0-15 reach the 8259
  * pair (except 2, the cascade) and GSI 0-23 the IOAPIC, with ISA IRQ 0
  * (the PIT) on IOAPIC pin 2 to match the MADT's interrupt override.
- * CPUID models: "host" and "max" pass what KVM supports; "qemu64" and
- * "kvm64" are QEMU's baseline 64-bit models, masked by what KVM supports.
+ * CPUID models: "host" and "max" pass what KVM supports with the host's
+ * signature and brand; "qemu64" and "kvm64" are QEMU's baseline 64-bit
+ * models, masked by what KVM supports, with the host's vendor string as
+ * QEMU uses it under KVM.
  * Model options "+feat", "-feat", "feat=on|off" toggle named feature bits.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -212,33 +215,34 @@ static void cb_mask_features(CPUIDBuilder *b, uint32_t fn, bool mask_ebx)
     }
 }
 
-static void vendor_regs(const char *v, uint32_t *ebx, uint32_t *ecx,
-                        uint32_t *edx)
-{
-    memcpy(ebx, v, 4);
-    memcpy(edx, v + 4, 4);
-    memcpy(ecx, v + 8, 4);
-}
-
 /* PPRO_FEATURES plus what QEMU adds for its 64-bit baseline models. */
 #define BASE_EDX 0x078bfbfdu /* fpu de pse tsc msr pae mce cx8 apic sep */
                              /* mtrr pge mca cmov pat pse36 clflush mmx */
                              /* fxsr sse sse2 */
 #define AMD_EDX_ALIASES 0x0183f3ffu /* leaf 1 bits mirrored in 0x80000001 */
 
-static void build_baseline(CPUIDBuilder *b, const char *vendor,
-                           uint32_t signature, const char *model_id)
+/* The host CPU's vendor registers (QEMU uses them for every model). */
+static void host_vendor_regs(uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
+{
+    uint32_t eax;
+
+    __cpuid(0, eax, *ebx, *ecx, *edx);
+    (void)eax;
+}
+
+static void build_baseline(CPUIDBuilder *b, uint32_t signature, uint32_t xlevel,
+                           const char *model_id)
 {
     uint32_t ebx, ecx, edx;
     char name[48] = {0};
 
-    vendor_regs(vendor, &ebx, &ecx, &edx);
+    host_vendor_regs(&ebx, &ecx, &edx);
     cb_set(b, 0, 0xd, ebx, ecx, edx);
     /* SSE3, CX16, hypervisor; x2APIC as QEMU enables it under KVM. */
     cb_set(b, 1, signature, 8 << 8, (1u << 0) | (1u << 13) | (1u << 21),
            BASE_EDX);
     cb_set(b, 0xd, 0, 0, 0, 0);
-    cb_set(b, 0x80000000, 0x8000000a, ebx, ecx, edx);
+    cb_set(b, 0x80000000, xlevel, ebx, ecx, edx);
     cb_set(b, 0x80000001, signature, 0, 1u << 0 /* lahf_lm */,
            (BASE_EDX & AMD_EDX_ALIASES) | (1u << 11) | (1u << 20) |
                (1u << 29)); /* syscall nx lm */
@@ -330,13 +334,32 @@ static void build_cpuid(X86CPU *cpu, CPUIDBuilder *b)
     b->n = 0;
     if (!strcmp(model, "host") || !strcmp(model, "max")) {
         struct kvm_cpuid2 *c = kvm_state->supported_cpuid;
+        uint32_t eax, ebx, ecx, edx;
         for (unsigned i = 0; i < c->nent && b->n < MAX_CPUID_ENTRIES; i++) {
             b->e[b->n++] = c->entries[i];
         }
+        /* Identity (signature, brand) is the host's, as QEMU's "host". */
+        __cpuid(1, eax, ebx, ecx, edx);
+        if ((e = cb_find(b, 1, 0))) {
+            e->eax = eax;
+        }
+        __cpuid(0x80000000, eax, ebx, ecx, edx);
+        for (uint32_t fn = 0x80000002; fn <= 0x80000004 && eax >= fn; fn++) {
+            uint32_t r[4];
+            __cpuid(fn, r[0], r[1], r[2], r[3]);
+            if ((e = cb_find(b, fn, 0))) {
+                e->eax = r[0];
+                e->ebx = r[1];
+                e->ecx = r[2];
+                e->edx = r[3];
+            } else {
+                cb_set(b, fn, r[0], r[1], r[2], r[3]);
+            }
+        }
     } else if (!strcmp(model, "kvm64")) {
-        build_baseline(b, "GenuineIntel", 0x000f61, "Common KVM processor");
+        build_baseline(b, 0x000f61, 0x80000008, "Common KVM processor");
     } else {
-        build_baseline(b, "AuthenticAMD", 0x00060fb1,
+        build_baseline(b, 0x00060fb1, 0x8000000a,
                        "QEMU Virtual CPU version 2.5+");
     }
     for (int i = 1; parts[i]; i++) {

@@ -171,6 +171,8 @@ def test_acpi_tables_and_poweroff(emulator):
     assert "acpi: MADT ioapic 0 at fec00000 gsi 0" in out
     assert "acpi: MADT override irq 0 -> gsi 2" in out
     assert "acpi: HPET at fed00000" in out
+    m = re.search(r"acpi: pm timer advanced (\d+) ticks in 100 ms", out)
+    assert m and 340000 < int(m.group(1)) < 700000
     assert "acpi: SCI_EN 1, powering off" in out
     assert "still running" not in out
     assert rc == 0
@@ -271,3 +273,41 @@ def test_seabios_boots_to_no_bootable_device(tmp_path):
     assert "PCI: init bdf=00:01.3 id=8086:7113" in out
     assert "Found 2 cpu(s)" in out
     assert "No bootable device." in out
+
+
+def test_rtc_base_option(emulator):
+    rc, out = run_guest(emulator, "cmos", ["-rtc", "base=2006-06-17T16:01:21"])
+    assert re.search(r"cmos: date 2006-06-17 16:01:2\d", out)
+    assert rc == PASS
+
+
+def test_i8042_probe(emulator):
+    rc, out = run_guest(emulator, "kbd")
+    assert "kbd: self test 55" in out
+    assert "kbd: aux loopback 5a" in out
+    assert "kbd: keyboard reset fa aa" in out
+    assert "kbd: keyboard id fa ab 41" in out
+    assert "kbd: mouse reset fa aa 0" in out
+    assert "kbd: mouse id fa 0" in out
+    assert rc == PASS
+
+
+@pytest.mark.parametrize("model", ["qemu64", "kvm64", "host", "max"])
+def test_cpuid_models_match_qemu(model):
+    """The CPU identity a guest reads (vendor, signature, brand, leaf
+    ranges, hypervisor signature) is the one Debian's QEMU gives for the
+    same -cpu model.  Feature words are not compared: KVM-PVM passes some
+    host bits through whatever the VMM sets."""
+    need_kvm()
+    binary = quasar_bin("qemu-system-x86_64")
+    if not os.path.exists(REFERENCE):
+        pytest.skip("Debian's qemu-system-x86_64 is not installed")
+
+    def identity(b):
+        rc, out = run_guest(b, "cpuid", ["-cpu", model])
+        assert rc == PASS
+        return [ln for ln in out.splitlines()
+                if ln.startswith("cpuid:") and "ecx" not in ln]
+    ours = identity(binary)
+    assert any("vendor" in ln for ln in ours)
+    assert ours == identity(REFERENCE)

@@ -104,6 +104,19 @@ void guest_main(void)
            *(const uint16_t *)((const uint8_t *)facp + 46), smi_cmd,
            acpi_enable, pm1a_cnt,
            *(const uint32_t *)((const uint8_t *)facp + 76), slp_typ);
+    {
+        /*
+         * PM timer: 3.579545 MHz, 24 bits: ~357954 ticks in 100 ms.  The
+         * PIT-timed delay can only overshoot (slow exits on a busy host).
+         */
+        uint16_t tmr = *(const uint32_t *)((const uint8_t *)facp + 76);
+        uint32_t t0 = inl(tmr) & 0xffffff, t1, delta;
+        udelay(100000);
+        t1 = inl(tmr) & 0xffffff;
+        delta = (t1 - t0) & 0xffffff;
+        printf("acpi: pm timer advanced %u ticks in 100 ms\n", delta);
+        ok &= delta > 340000 && delta < 700000;
+    }
     if (!ok || slp_typ < 0 || !pm1a_cnt) {
         guest_exit(false);
     }
