@@ -19,6 +19,7 @@
 
 #include "accel/kvm/kvm-int.h"
 #include "accel/kvm/kvm.h"
+#include "monitor/monitor.h"
 #include "system/main-loop.h"
 #include "util/log.h"
 
@@ -696,3 +697,94 @@ void kvm_arch_get_state(KVMVCPU *v)
                            : X86_MP_WAIT_SIPI;
     }
 }
+
+/* ---- info pic ---- */
+
+static json_t *hmp_info_pic(json_t *args, Error **errp)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    struct kvm_irqchip chip;
+
+    if (!kvm_state) {
+        g_string_append(out, "PIC information not available.\n");
+        return json_string(out->str);
+    }
+    for (int i = 0; i < 2; i++) {
+        struct kvm_pic_state *p = &chip.chip.pic;
+        int hprio = 0;
+        memset(&chip, 0, sizeof(chip));
+        chip.chip_id = i;
+        if (kvm_vm_ioctl(KVM_GET_IRQCHIP, &chip) < 0) {
+            continue;
+        }
+        while (hprio < 8 &&
+               !(p->isr & (1 << ((hprio + p->priority_add) & 7)))) {
+            hprio++;
+        }
+        g_string_append_printf(out,
+                               "pic%d: irr=%02x imr=%02x isr=%02x hprio=%d "
+                               "irq_base=%02x rr_sel=%d elcr=%02x fnm=%d\n",
+                               i, p->irr, p->imr, p->isr, hprio & 7,
+                               p->irq_base, p->read_reg_select, p->elcr,
+                               p->special_fully_nested_mode);
+    }
+    memset(&chip, 0, sizeof(chip));
+    chip.chip_id = KVM_IRQCHIP_IOAPIC;
+    if (kvm_vm_ioctl(KVM_GET_IRQCHIP, &chip) == 0) {
+        struct kvm_ioapic_state *io = &chip.chip.ioapic;
+        uint32_t irr = io->irr, rirr = 0;
+        g_string_append_printf(out, "ioapic0: ver=0x11 id=0x%02x sel=0x%02x\n",
+                               io->id, io->ioregsel);
+        for (int pin = 0; pin < KVM_IOAPIC_NUM_PINS; pin++) {
+            uint64_t e = io->redirtbl[pin].bits;
+            static const char *const mode[8] = {"fixed", "lowest-prio", "SMI",
+                                                "...",   "NMI",         "INIT",
+                                                "...",   "extINT"};
+            if (e & (1ull << 14)) {
+                rirr |= 1u << pin;
+            }
+            g_string_append_printf(
+                out,
+                "  pin %-2d 0x%016" PRIx64 " dest=%" PRIx64 " vec=%-3u %s "
+                "%-5s %-6s %-11s %s\n",
+                pin, e, e >> 56, (unsigned)(e & 0xff),
+                (e & (1 << 13)) ? "active-lo" : "active-hi",
+                (e & (1 << 15)) ? "level" : "edge",
+                (e & (1 << 16)) ? "masked" : "", mode[(e >> 8) & 7],
+                (e & (1 << 11)) ? "logical" : "physical");
+        }
+        g_string_append(out, "  IRR");
+        for (int pin = 0; pin < 24; pin++) {
+            if (irr & (1u << pin)) {
+                g_string_append_printf(out, " %d", pin);
+            }
+        }
+        g_string_append(out, irr ? "\n" : " (none)\n");
+        g_string_append(out, "  Remote IRR");
+        for (int pin = 0; pin < 24; pin++) {
+            if (rirr & (1u << pin)) {
+                g_string_append_printf(out, " %d", pin);
+            }
+        }
+        g_string_append(out, rirr ? "\n" : " (none)\n");
+    }
+    return json_string(out->str);
+}
+
+static void print_string(GString *out, json_t *ret, json_t *args)
+{
+    g_string_append(out, json_string_value(ret));
+}
+
+static const MonitorArg no_args[] = {{NULL}};
+
+static const MonitorCommand info_pic_cmd = {
+    .name = "x-info-pic",
+    .hmp_name = "info pic",
+    .args = no_args,
+    .hmp_help = "show PIC state",
+    .hmp_only = true,
+    .handler = hmp_info_pic,
+    .hmp_format = print_string,
+};
+MONITOR_COMMAND_REGISTER(info_pic_cmd)

@@ -36,6 +36,7 @@
 #include "hw/x86/acpi-build.h"
 #include "hw/x86/x86-boot.h"
 #include "hw/x86/x86-cpu.h"
+#include "monitor/monitor.h"
 #include "system/memory.h"
 #include "system/runstate.h"
 #include "system/system.h"
@@ -56,6 +57,7 @@ typedef struct PCMachine {
     MemoryRegion bios, isa_bios;
     qemu_irq *gsi;
     int gsi_level[PC_GSI_COUNT];
+    uint64_t gsi_raises[PC_GSI_COUNT]; /* for `info irq` */
     PCIBus *pci_bus;
     ISADevice *rtc;
     FWCfgState *fw_cfg;
@@ -73,6 +75,9 @@ static void pc_gsi_set(void *opaque, int n, int level)
 {
     PCMachine *pc = opaque;
 
+    if (level && !pc->gsi_level[n]) {
+        pc->gsi_raises[n]++;
+    }
     pc->gsi_level[n] = level;
     if (kvm_irqchip_in_kernel()) {
         kvm_set_irq(n, level);
@@ -434,6 +439,39 @@ static void pc_init(MachineState *ms, Error **errp)
     }
     qemu_register_reset(x86_rom_reset, NULL);
 }
+
+/* `info irq`: interrupts raised by device models (not the kernel's PIT). */
+static json_t *hmp_info_irq(json_t *args, Error **errp)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    g_string_append(out, "IRQ statistics for gsi:\n");
+    for (int i = 0; i < PC_GSI_COUNT; i++) {
+        if (pcms.gsi_raises[i]) {
+            g_string_append_printf(out, "%2d: %" PRIu64 "\n", i,
+                                   pcms.gsi_raises[i]);
+        }
+    }
+    return json_string(out->str);
+}
+
+static void print_string(GString *out, json_t *ret, json_t *args)
+{
+    g_string_append(out, json_string_value(ret));
+}
+
+static const MonitorArg no_args[] = {{NULL}};
+
+static const MonitorCommand info_irq_cmd = {
+    .name = "x-info-irq",
+    .hmp_name = "info irq",
+    .args = no_args,
+    .hmp_help = "show the interrupts statistics (if available)",
+    .hmp_only = true,
+    .handler = hmp_info_irq,
+    .hmp_format = print_string,
+};
+MONITOR_COMMAND_REGISTER(info_irq_cmd)
 
 static const MachineClass pc_machine = {
     .name = "pc-i440fx-7.2",

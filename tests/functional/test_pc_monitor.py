@@ -122,6 +122,10 @@ def test_info_commands_before_start(machine):
     # loader name) through physical and (paging off) virtual reads.
     assert "0000000000009000: 0x0000024f" in m.hmp("xp /1xw 0x9000")
     assert "0000000000009000: 0x0000024f" in m.hmp("x /1xw 0x9000")
+    pic = m.hmp("info pic")
+    assert "pic0: irr=00 imr=00 isr=00" in pic and "pic1: " in pic
+    assert "ioapic0: ver=0x11" in pic and "  pin 23 " in pic
+    assert m.hmp("info irq").startswith("IRQ statistics")
     m.cmd("cont")
     assert m.wait_output("Hello from the Quasar test guest")
 
