@@ -527,7 +527,21 @@ static void gen_lookup_inline(TCGContext *s)
     TCGTemp *env = T(tcg_env);
     TCGTemp *pc = tmp(TCG_TYPE_I64), *h = tmp(TCG_TYPE_I64);
     TCGTemp *e = tmp(TCG_TYPE_I64), *x = tmp(TCG_TYPE_I64);
-    gen_ldst(INDEX_op_ld, TCG_TYPE_I64, pc, env, s->lookup_pc_off);
+    /* read the pc through its global if there is one (it may be cached) */
+    TCGTemp *g = NULL;
+    for (int i = 0; i < s->nb_globals; i++) {
+        TCGTemp *t = &s->temps[i];
+        if (t->kind == TEMP_GLOBAL && t->base_type == TCG_TYPE_I64 &&
+            t->mem_offset == s->lookup_pc_off) {
+            g = t;
+            break;
+        }
+    }
+    if (g) {
+        gen_mov(TCG_TYPE_I64, pc, g);
+    } else {
+        gen_ldst(INDEX_op_ld, TCG_TYPE_I64, pc, env, s->lookup_pc_off);
+    }
     gen_shifti(INDEX_op_shr, TCG_TYPE_I64, h, pc, s->lookup_bits);
     gen_xor(TCG_TYPE_I64, h, h, pc);
     gen_andi(TCG_TYPE_I64, h, h, (1u << s->lookup_bits) - 1);
