@@ -138,10 +138,11 @@ static void hpet_arm(HPETTimer *t)
     if (t->config & HPET_TN_32BIT) {
         diff = (uint32_t)((uint32_t)t->cmp - (uint32_t)now);
     } else {
+        /* A comparator behind the counter matches only after a wrap. */
         diff = t->cmp - now;
-        if ((int64_t)diff < 0) {
-            diff = 0;
-        }
+    }
+    if (diff > (uint64_t)INT64_MAX / (4 * HPET_NS_PER_TICK)) {
+        diff = (uint64_t)INT64_MAX / (4 * HPET_NS_PER_TICK); /* "never" */
     }
     timer_mod_ns(t->qtimer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
                                 (int64_t)diff * HPET_NS_PER_TICK);
@@ -191,8 +192,8 @@ static uint64_t hpet_read(void *opaque, hwaddr addr, unsigned size)
     } else {
         switch (reg) {
         case HPET_ID:
-            v = 0x01 | ((HPET_NUM_TIMERS - 1) << 8) | (1 << 13) | (1 << 15) |
-                (0x8086 << 16) | (HPET_CLK_PERIOD_FS << 32);
+            v = 0x01ull | ((HPET_NUM_TIMERS - 1) << 8) | (1ull << 13) |
+                (1ull << 15) | (0x8086ull << 16) | (HPET_CLK_PERIOD_FS << 32);
             break;
         case HPET_CFG:
             v = s->config;

@@ -29,6 +29,7 @@
 #include "chardev/char.h"
 #include "hw/acpi/piix4-pm.h"
 #include "hw/core/machine.h"
+#include "hw/intc/ioapic-kvm.h"
 #include "hw/isa/piix3.h"
 #include "hw/nvram/fw_cfg.h"
 #include "hw/pci-host/i440fx.h"
@@ -56,6 +57,7 @@ typedef struct PCMachine {
     MemoryRegion ram_below_4g, ram_above_4g;
     MemoryRegion bios, isa_bios;
     qemu_irq *gsi;
+    qemu_irq *ioapic_in; /* the irqchip's GSI inputs */
     int gsi_level[PC_GSI_COUNT];
     uint64_t gsi_raises[PC_GSI_COUNT]; /* for `info irq` */
     PCIBus *pci_bus;
@@ -71,6 +73,7 @@ static PCMachine pcms;
 
 /* ---- Interrupts ---- */
 
+/* Counts raises for `info irq`, then drives the irqchip input. */
 static void pc_gsi_set(void *opaque, int n, int level)
 {
     PCMachine *pc = opaque;
@@ -79,9 +82,7 @@ static void pc_gsi_set(void *opaque, int n, int level)
         pc->gsi_raises[n]++;
     }
     pc->gsi_level[n] = level;
-    if (kvm_irqchip_in_kernel()) {
-        kvm_set_irq(n, level);
-    }
+    qemu_set_irq(pc->ioapic_in[n], level);
 }
 
 static void pc_msi_sink(uint64_t addr, uint32_t data)
@@ -382,6 +383,10 @@ static void pc_init(MachineState *ms, Error **errp)
         return;
     }
 
+    pc->ioapic_in = ioapic_kvm_init(errp);
+    if (!pc->ioapic_in) {
+        return;
+    }
     pc->gsi = qemu_allocate_irqs(pc_gsi_set, pc, PC_GSI_COUNT);
     pci_set_msi_sink(pc_msi_sink);
     pc->pci_bus =
