@@ -1322,6 +1322,17 @@ static inline bool ct_fixed(const char *ct)
     return false;
 }
 
+/*
+ * Allocates registers for one op and emits it.
+ * On entry: the op's life_dead/life_sync bits are set (liveness).
+ * Inputs are placed first, fixed-register and output-aliased ones before
+ * the rest; an aliased input that is still live afterwards is copied
+ * (it keeps a home register), a dead one gives its register to the
+ * output.  Dead inputs are then freed, block ends save everything, ops
+ * with side effects sync the globals, and outputs get registers that
+ * avoid live inputs ("&" avoids all inputs).
+ * On exit: outputs are in registers (synced or freed per liveness).
+ */
 static void tcg_reg_alloc_op(TCGContext *s, const TCGOp *op)
 {
     const TCGOpDef *def = &tcg_op_defs[op->opc];

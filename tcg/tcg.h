@@ -462,7 +462,7 @@ struct TCGTemp {
     struct TCGTemp *mem_base; /* env temp for globals, frame for temps */
     intptr_t mem_offset;
     const char *name;
-    void *state_ptr; /* optimizer scratch */
+    void *state_ptr; /* free-list link of released temps */
     int index;       /* position in TCGContext.temps */
 };
 

@@ -433,6 +433,16 @@ static void tb_log_out_asm(TranslationBlock *tb)
     qemu_log_flush();
 }
 
+/*
+ * Translates the TB at (pc, cs_base, flags).
+ * On entry: tb_lock not held.  cflags & CF_COUNT_MASK limits the insns
+ * (a one-off TB that is not hashed).
+ * On exit: the TB is linked in the page lists (its pages write-protected)
+ * and, unless one-off, in the hash table.  If the code buffer was full it
+ * has been flushed (tb_flush_count changed: older TB pointers are stale).
+ * If the first insn cannot be fetched it does not return: the target's
+ * record_sigsegv is called and cpu_loop_exit longjmps to cpu_exec.
+ */
 TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base,
                               uint32_t flags, uint32_t cflags)
 {
