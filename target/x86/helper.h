@@ -104,6 +104,9 @@ void helper_mmx_call(CPUX86State *env, void *fn, void *d, void *s);
 void helper_mmx_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v);
 uint64_t helper_mmx_to_gpr(CPUX86State *env, void *fn, void *s);
 DECL_HELPER(mmx_call);
+void helper_maskmov(CPUX86State *env, void *data, void *mask, uint64_t addr,
+                    uint32_t len);
+DECL_HELPER(maskmov);
 DECL_HELPER(mmx_from_gpr);
 DECL_HELPER(mmx_to_gpr);
 DECL_HELPER(sse_call);

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "accel/tcg/cpu-ldst.h"
 #include "target/x86/cpu.h"
 #include "target/x86/helper.h"
 
@@ -166,6 +167,22 @@ uint64_t helper_mmx_to_gpr(CPUX86State *env, void *fn, void *s)
     return ((SSEToGpr)fn)(_mm_setzero_si128(), _mm_loadl_epi64(s));
 }
 DEF_HELPER_INFO(mmx_to_gpr, TCG_CALL_NO_RWG, HI_I64, 3, HI_PTR, HI_PTR, HI_PTR);
+
+/* MASKMOVQ/MASKMOVDQU: store the bytes whose mask byte has bit 7 set. */
+void helper_maskmov(CPUX86State *env, void *data, void *mask, uint64_t addr,
+                    uint32_t len)
+{
+    const uint8_t *d = data, *m = mask;
+    uint32_t i;
+
+    for (i = 0; i < len; i++) {
+        if (m[i] & 0x80) {
+            cpu_stb_data_ra(env, addr + i, d[i], GETPC());
+        }
+    }
+}
+DEF_HELPER_INFO(maskmov, 0, HI_VOID, 5, HI_PTR, HI_PTR, HI_PTR, HI_I64,
+                HI_I32);
 
 void helper_ldmxcsr(CPUX86State *env, uint32_t val)
 {

@@ -51,6 +51,12 @@ int main(void)
            _mm_extract_pi16(b, 2), _mm_cvtsi64_si32(a));
     p("pinsrw", _mm_insert_pi16(a, 0x4242, 1));
     {
+        static char buf[16] = "abcdefghijklmno";
+        _mm_maskmove_si64(_mm_set_pi32(0x41424344, 0x45464748),
+                          _mm_set_pi32(0x80008000, 0x00800080), buf + 2);
+        printf("maskmovq %s\n", buf);
+    }
+    {
         __m128i x = _mm_movpi64_epi64(a);
         uint64_t q[2];
         memcpy(q, &x, 16);

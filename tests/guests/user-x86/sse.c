@@ -189,6 +189,13 @@ int main(void)
                          : "x"(pat), "a"(2), "d"(0)
                          : "xmm1", "memory");
         px("xrstor", out);
+        {
+            static char buf[32] = "0123456789abcdefghijklmnopqrstu";
+            _mm_maskmoveu_si128(pat, _mm_set_epi32(0x80ff0000, 0x7f80, 0x80,
+                                                   0x80000000),
+                                buf + 3);
+            printf("maskmovdqu %s\n", buf);
+        }
         __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
         printf("xgetbv x87|sse %u\n", lo & 3);
     }
