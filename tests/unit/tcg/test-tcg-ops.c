@@ -127,7 +127,7 @@ static void test_neg_not(void)
         g_assert_cmphex(E->w[1], ==, (uint32_t)-vals[i]);
         g_assert_cmphex(E->w[2], ==, (uint32_t)~vals[i]);
         int64_t s = vals[i];
-        g_assert_cmphex(E->r[3], ==, (uint64_t)(s < 0 ? -s : s));
+        g_assert_cmphex(E->r[3], ==, s < 0 ? -(uint64_t)s : (uint64_t)s);
     }
 }
 
