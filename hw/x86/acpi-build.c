@@ -261,8 +261,70 @@ static unsigned build_hpet(GByteArray *t)
     return start;
 }
 
+/* ---- Firmware's table loader (QEMU's "etc/table-loader" format) ---- */
+
+#define LOADER_ALLOCATE     1
+#define LOADER_ADD_POINTER  2
+#define LOADER_ADD_CHECKSUM 3
+#define LOADER_ZONE_HIGH    1
+#define LOADER_ZONE_FSEG    2
+#define LOADER_FILE_LEN     56
+#define LOADER_ENTRY_LEN    128
+
+static uint8_t *loader_entry(GByteArray *l, uint32_t cmd)
+{
+    static const uint8_t zero[LOADER_ENTRY_LEN];
+    uint8_t *e;
+
+    g_byte_array_append(l, zero, LOADER_ENTRY_LEN);
+    e = l->data + l->len - LOADER_ENTRY_LEN;
+    acpi_patch_u32(l, l->len - LOADER_ENTRY_LEN, cmd);
+    return e + 4;
+}
+
+static void loader_allocate(GByteArray *l, const char *file, uint32_t align,
+                            uint8_t zone)
+{
+    uint8_t *e = loader_entry(l, LOADER_ALLOCATE);
+
+    g_strlcpy((char *)e, file, LOADER_FILE_LEN);
+    memcpy(e + LOADER_FILE_LEN, &align, 4); /* host is little-endian x86 */
+    e[LOADER_FILE_LEN + 4] = zone;
+}
+
+static void loader_add_pointer(GByteArray *l, const char *dest, const char *src,
+                               uint32_t offset, uint8_t size)
+{
+    uint8_t *e = loader_entry(l, LOADER_ADD_POINTER);
+
+    g_strlcpy((char *)e, dest, LOADER_FILE_LEN);
+    g_strlcpy((char *)e + LOADER_FILE_LEN, src, LOADER_FILE_LEN);
+    memcpy(e + 2 * LOADER_FILE_LEN, &offset, 4);
+    e[2 * LOADER_FILE_LEN + 4] = size;
+}
+
+static void loader_add_checksum(GByteArray *l, const char *file,
+                                uint32_t offset, uint32_t start,
+                                uint32_t length)
+{
+    uint8_t *e = loader_entry(l, LOADER_ADD_CHECKSUM);
+
+    g_strlcpy((char *)e, file, LOADER_FILE_LEN);
+    memcpy(e + LOADER_FILE_LEN, &offset, 4);
+    memcpy(e + LOADER_FILE_LEN + 4, &start, 4);
+    memcpy(e + LOADER_FILE_LEN + 8, &length, 4);
+}
+
+static uint32_t table_len(GByteArray *t, unsigned start)
+{
+    const uint8_t *p = t->data + start + 4;
+
+    return p[0] | (p[1] << 8) | (p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
 void pc_acpi_build(const PCAcpiConfig *cfg, uint32_t tables_addr,
-                   GByteArray **tables, GByteArray **rsdp_out)
+                   GByteArray **tables, GByteArray **rsdp_out,
+                   GByteArray **loader_out)
 {
     GByteArray *t = g_byte_array_new();
     GByteArray *rsdp = g_byte_array_new();
@@ -311,4 +373,37 @@ void pc_acpi_build(const PCAcpiConfig *cfg, uint32_t tables_addr,
     rsdp->data[32] = acpi_checksum(rsdp->data, 36);
     *tables = t;
     *rsdp_out = rsdp;
+
+    if (loader_out) {
+        /* Built at tables_addr 0: every pointer is an offset to relocate. */
+        GByteArray *l = g_byte_array_new();
+        const char *T = ACPI_BUILD_TABLE_FILE, *R = ACPI_BUILD_RSDP_FILE;
+        unsigned sums[6], nsums = 0;
+
+        sums[nsums++] = dsdt;
+        sums[nsums++] = fadt;
+        sums[nsums++] = madt;
+        if (cfg->hpet) {
+            sums[nsums++] = hpet;
+        }
+        sums[nsums++] = rsdt;
+        sums[nsums++] = xsdt;
+        loader_allocate(l, R, 16, LOADER_ZONE_FSEG);
+        loader_allocate(l, T, 64, LOADER_ZONE_HIGH);
+        loader_add_pointer(l, T, T, fadt + 36, 4);
+        loader_add_pointer(l, T, T, fadt + 40, 4);
+        for (unsigned i = 0; i < n; i++) {
+            loader_add_pointer(l, T, T, rsdt + 36 + 4 * i, 4);
+            loader_add_pointer(l, T, T, xsdt + 36 + 8 * i, 8);
+        }
+        loader_add_pointer(l, R, T, 16, 4);
+        loader_add_pointer(l, R, T, 24, 8);
+        for (unsigned i = 0; i < nsums; i++) {
+            loader_add_checksum(l, T, sums[i] + 9, sums[i],
+                                table_len(t, sums[i]));
+        }
+        loader_add_checksum(l, R, 8, 0, 20);
+        loader_add_checksum(l, R, 32, 0, 36);
+        *loader_out = l;
+    }
 }

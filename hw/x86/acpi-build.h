@@ -17,12 +17,18 @@ typedef struct PCAcpiConfig {
     unsigned serial_mask;
 } PCAcpiConfig;
 
+#define ACPI_BUILD_TABLE_FILE  "etc/acpi/tables"
+#define ACPI_BUILD_RSDP_FILE   "etc/acpi/rsdp"
+#define ACPI_BUILD_LOADER_FILE "etc/table-loader"
+
 /*
  * Builds RSDT, XSDT, FADT, FACS, DSDT, MADT (and HPET) into *tables, laid
  * out for guest address tables_addr, and the RSDP (36 bytes, revision 2)
- * pointing at them into *rsdp.
+ * pointing at them into *rsdp.  With loader non-NULL, also the firmware's
+ * "etc/table-loader" commands (allocate both files, relocate every
+ * pointer, fix every checksum); then tables_addr should be 0.
  */
 void pc_acpi_build(const PCAcpiConfig *cfg, uint32_t tables_addr,
-                   GByteArray **tables, GByteArray **rsdp);
+                   GByteArray **tables, GByteArray **rsdp, GByteArray **loader);
 
 #endif

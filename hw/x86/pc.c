@@ -271,24 +271,15 @@ static void pc_fw_cfg_init(PCMachine *pc, Error **errp)
     fw_cfg_add_file(pc->fw_cfg, "bootorder", "", 1);
 }
 
-/* ---- Direct boot ---- */
+/* ---- ACPI ---- */
 
-static bool pc_direct_boot(PCMachine *pc, Error **errp)
+static void pc_acpi_tables(PCMachine *pc, uint32_t base, GByteArray **tables,
+                           GByteArray **rsdp, GByteArray **loader)
 {
     MachineState *ms = pc->ms;
-    uint64_t acpi_base = (pc->below_4g - PC_ACPI_SIZE) & ~0xfffull;
-    GArray *e820 = g_array_new(false, false, sizeof(E820Entry));
+    g_autofree uint32_t *ids = g_new0(uint32_t, ms->smp_cpus);
     PCAcpiConfig acfg = {0};
-    GByteArray *tables, *rsdp;
-    uint32_t *ids = g_new0(uint32_t, ms->smp_cpus);
-    X86BootInfo bi = {0};
-    X86CPU *bsp = x86_cpu_get(0);
-    bool ok;
 
-    if (pc->below_4g < 8 * MiB) {
-        error_setg(errp, "-m: at least 8 MiB of RAM are needed for -kernel");
-        return false;
-    }
     for (unsigned i = 0; i < ms->smp_cpus; i++) {
         ids[i] = x86_cpu_get(i)->apic_id;
     }
@@ -297,8 +288,44 @@ static bool pc_direct_boot(PCMachine *pc, Error **errp)
     acfg.below_4g = pc->below_4g;
     acfg.hpet = device_type_find("hpet") != NULL;
     acfg.serial_mask = pc->serial_mask;
-    pc_acpi_build(&acfg, acpi_base, &tables, &rsdp);
-    g_free(ids);
+    pc_acpi_build(&acfg, base, tables, rsdp, loader);
+}
+
+/* Firmware installs the tables itself, following "etc/table-loader". */
+static void pc_acpi_firmware(PCMachine *pc)
+{
+    GByteArray *tables, *rsdp, *loader;
+    size_t tlen, rlen, llen;
+
+    pc_acpi_tables(pc, 0, &tables, &rsdp, &loader);
+    tlen = tables->len;
+    rlen = rsdp->len;
+    llen = loader->len;
+    fw_cfg_add_file(pc->fw_cfg, ACPI_BUILD_TABLE_FILE,
+                    g_byte_array_free(tables, false), tlen);
+    fw_cfg_add_file(pc->fw_cfg, ACPI_BUILD_RSDP_FILE,
+                    g_byte_array_free(rsdp, false), rlen);
+    fw_cfg_add_file(pc->fw_cfg, ACPI_BUILD_LOADER_FILE,
+                    g_byte_array_free(loader, false), llen);
+}
+
+/* ---- Direct boot ---- */
+
+static bool pc_direct_boot(PCMachine *pc, Error **errp)
+{
+    MachineState *ms = pc->ms;
+    uint64_t acpi_base = (pc->below_4g - PC_ACPI_SIZE) & ~0xfffull;
+    GArray *e820 = g_array_new(false, false, sizeof(E820Entry));
+    GByteArray *tables, *rsdp;
+    X86BootInfo bi = {0};
+    X86CPU *bsp = x86_cpu_get(0);
+    bool ok;
+
+    if (pc->below_4g < 8 * MiB) {
+        error_setg(errp, "-m: at least 8 MiB of RAM are needed for -kernel");
+        return false;
+    }
+    pc_acpi_tables(pc, acpi_base, &tables, &rsdp, NULL);
     if (tables->len > PC_ACPI_SIZE) {
         error_setg(errp, "ACPI tables too large");
         return false;
@@ -439,8 +466,12 @@ static void pc_init(MachineState *ms, Error **errp)
     if (!pc->fw_cfg) {
         return;
     }
-    if (pc->direct_boot && !pc_direct_boot(pc, errp)) {
-        return;
+    if (pc->direct_boot) {
+        if (!pc_direct_boot(pc, errp)) {
+            return;
+        }
+    } else {
+        pc_acpi_firmware(pc);
     }
     qemu_register_reset(x86_rom_reset, NULL);
 }

@@ -272,6 +272,9 @@ def test_seabios_boots_to_no_bootable_device(tmp_path):
     assert "QEMU fw_cfg DMA interface supported" in out
     assert "PCI: init bdf=00:01.3 id=8086:7113" in out
     assert "Found 2 cpu(s)" in out
+    # SeaBIOS installed the machine's ACPI tables from etc/table-loader.
+    assert "table(50434146)=" in out and "(via xsdt)" in out
+    assert "ACPI: parse DSDT" in out
     assert "No bootable device." in out
 
 

@@ -54,7 +54,7 @@ static void test_tables(void)
     unsigned cpus = 0;
     bool s5 = false;
 
-    pc_acpi_build(&cfg, BASE, &t, &rsdp);
+    pc_acpi_build(&cfg, BASE, &t, &rsdp, NULL);
     g_assert_cmpuint(rsdp->len, ==, 36);
     g_assert_cmpmem(rsdp->data, 8, "RSD PTR ", 8);
     g_assert_cmpuint(sum(rsdp->data, 20), ==, 0);
