@@ -5,7 +5,7 @@
  *   ports   iobase .. iobase+7 (COM1 0x3f8, COM2 0x2f8, COM3 0x3e8,
  *           COM4 0x2e8 by "index" unless "iobase" is given)
  *   irq     one ISA line (4, 3, 4, 3 by index unless "irq" is given)
- *   props   index, iobase, irq, chardev
+ *   props   index (default: the first unused), iobase, irq, chardev
  * Follows the National Semiconductor PC16550D datasheet (June 1995):
  * registers in table II, interrupt priorities in table IV, FIFO triggers
  * under FCR.  Transmission is instantaneous (THR empties at once); the
@@ -102,6 +102,7 @@ DECLARE_DEVICE_CAST(SerialState, ISA_SERIAL, "isa-serial")
 
 static const uint16_t serial_default_iobase[4] = {0x3f8, 0x2f8, 0x3e8, 0x2e8};
 static const uint8_t serial_default_irq[4] = {4, 3, 4, 3};
+static unsigned serial_used; /* bit i: an isa-serial has index i */
 
 static unsigned serial_rx_trigger(const SerialState *s)
 {
@@ -374,6 +375,12 @@ static bool serial_realize(DeviceState *dev, Error **errp)
 {
     SerialState *s = ISA_SERIAL(dev);
 
+    if (s->index == UINT32_MAX) {
+        /* The first COM port no other isa-serial uses, as QEMU picks it. */
+        for (s->index = 0; s->index < 4 && (serial_used & (1u << s->index));
+             s->index++) {
+        }
+    }
     if (s->index >= 4 && (s->iobase == UINT32_MAX || s->isairq == UINT32_MAX)) {
         error_setg(errp, "isa-serial: index %u needs iobase and irq", s->index);
         return false;
@@ -396,6 +403,9 @@ static bool serial_realize(DeviceState *dev, Error **errp)
         chr_fe_set_handlers(&s->fe, serial_can_receive, serial_receive,
                             serial_event, s);
     }
+    if (s->index < 32) {
+        serial_used |= 1u << s->index;
+    }
     s->irq = isa_get_irq(ISA_DEVICE(s), s->isairq);
     memory_region_init_io(&s->io, dev, &serial_ops, s, "serial", 8);
     isa_register_ioport(ISA_DEVICE(s), &s->io, s->iobase);
@@ -404,7 +414,7 @@ static bool serial_realize(DeviceState *dev, Error **errp)
 }
 
 static const Property serial_props[] = {
-    DEFINE_PROP_UINT32("index", SerialState, index, 0),
+    DEFINE_PROP_UINT32("index", SerialState, index, UINT32_MAX),
     DEFINE_PROP_UINT32("iobase", SerialState, iobase, UINT32_MAX),
     DEFINE_PROP_UINT32("irq", SerialState, isairq, UINT32_MAX),
     DEFINE_PROP_CHR("chardev", SerialState, chr),
