@@ -353,3 +353,46 @@ def test_isa_debug_exit(pc_factory):
     pc.proc.stdin.write(b"outb 0xf4 0x20\n")
     pc.proc.stdin.flush()
     assert pc.proc.wait(timeout=10) == (0x20 << 1) | 1
+
+
+def test_acpi_tables_parse_with_iasl(pc_factory, tmp_path, repo_dir):
+    """The direct-boot ACPI tables (at 128 MiB - 128 KiB for -m 128)
+    disassemble cleanly with ACPICA's iasl, and say what the hardware is."""
+    import shutil
+    import struct
+    import sys
+    iasl = shutil.which("iasl")
+    if not iasl:
+        pytest.skip("iasl (package acpica-tools) is not installed")
+    sys.path.insert(0, os.path.join(repo_dir, "tests", "guests"))
+    from build import build_guest
+    kernel = build_guest("hello", str(tmp_path))
+    pc = pc_factory("-smp", "2", "-serial", "null", "-kernel", kernel)
+    blob = bytes.fromhex(pc.cmd("read 0x7fe0000 8192").split()[1][2:])
+    found = {}
+    off = 0
+    while off + 8 <= len(blob):
+        sig = blob[off:off + 4]
+        if sig in (b"DSDT", b"FACP", b"APIC", b"HPET", b"RSDT", b"XSDT"):
+            length = struct.unpack("<I", blob[off + 4:off + 8])[0]
+            path = tmp_path / (sig.decode().lower() + ".dat")
+            path.write_bytes(blob[off:off + length])
+            found[sig.decode()] = path
+            off += length
+        else:
+            off += 1
+    assert set(found) == {"DSDT", "FACP", "APIC", "HPET", "RSDT", "XSDT"}
+    p = subprocess.run([iasl, "-d"] + [str(f) for f in found.values()],
+                       capture_output=True, cwd=tmp_path)
+    log = p.stdout.decode() + p.stderr.decode()
+    assert p.returncode == 0, log
+    dsdt = (tmp_path / "dsdt.dsl").read_text()
+    assert 'Device (PCI0)' in dsdt and 'EisaId ("PNP0A03")' in dsdt
+    assert 'Device (COM1)' in dsdt and 'EisaId ("PNP0501")' in dsdt
+    assert 'EisaId ("PNP0103")' in dsdt  # HPET
+    assert "Name (\\_S5, Package (0x04)" in dsdt
+    facp = (tmp_path / "facp.dsl").read_text()
+    assert "PM1A Control Block Address : 00000604" in facp
+    assert "SCI Interrupt : 0009" in facp
+    apic = (tmp_path / "apic.dsl").read_text()
+    assert apic.count("Processor Enabled : 1") == 2
