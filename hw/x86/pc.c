@@ -354,6 +354,7 @@ static bool pc_direct_boot(PCMachine *pc, Error **errp)
     bi.low_ram_end = acpi_base;
     bi.e820 = (E820Entry *)e820->data;
     bi.e820_count = e820->len;
+    bi.acpi_rsdp = PC_RSDP_ADDR;
     ok = x86_load_kernel(&bi, errp);
     g_array_free(e820, true);
     if (!ok) {

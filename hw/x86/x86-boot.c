@@ -390,6 +390,7 @@ out:
 #define CMD_LINE_PTR     0x228
 #define INITRD_ADDR_MAX  0x22c
 #define CMDLINE_SIZE     0x238
+#define ACPI_RSDP_ADDR   0x070 /* protocol 2.14+ */
 #define ALT_MEM_K        0x1e0
 #define E820_ENTRIES     0x1e8
 #define E820_TABLE       0x2d0
@@ -483,6 +484,9 @@ static bool load_linux(X86BootInfo *bi, const uint8_t *k, size_t len,
     }
 
     st32(bp + ALT_MEM_K, (low_end - 0x100000) / 1024);
+    if (version >= 0x020e && bi->acpi_rsdp) {
+        st64(bp + ACPI_RSDP_ADDR, bi->acpi_rsdp);
+    }
     bp[E820_ENTRIES] = MIN(bi->e820_count, E820_MAX);
     for (unsigned i = 0; i < bp[E820_ENTRIES]; i++) {
         memcpy(bp + E820_TABLE + 20 * i, &bi->e820[i], 20);

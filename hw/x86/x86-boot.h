@@ -37,6 +37,7 @@ typedef struct X86BootInfo {
     uint64_t low_ram_end;  /* first byte below 4 GiB the loader must avoid */
     const E820Entry *e820; /* the guest's memory map */
     unsigned e820_count;
+    uint64_t acpi_rsdp; /* where the RSDP is, 0 if none */
     /* Out: the boot CPU's entry state. */
     X86CPUState entry;
 } X86BootInfo;

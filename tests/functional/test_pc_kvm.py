@@ -229,6 +229,7 @@ def test_linux_boot_protocol(tmp_path):
     assert re.search(r"linux: initrd at \w+, 70013 bytes, 'INITRD-MARKER", out)
     assert "linux: initrd is inside e820 RAM" in out
     assert "linux: e820 0000000000100000 " in out
+    assert "linux: acpi_rsdp_addr f5a00" in out
     assert rc == PASS
 
 

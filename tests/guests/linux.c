@@ -63,5 +63,6 @@ void guest_main(void)
         }
     }
     ok &= n >= 3;
+    printf("linux: acpi_rsdp_addr %x\n", *(const uint32_t *)(bp + 0x70));
     guest_exit(ok);
 }
