@@ -187,6 +187,7 @@ static void *guest_thread_start(void *opaque)
         *(pid_t *)nt->ptid = tid;
     }
     ts->sigmask = nt->sigmask;
+    x86_mxcsr_to_host(&cpu->env);
     pthread_mutex_lock(&nt->lock);
     nt->tid = tid;
     pthread_cond_signal(&nt->cond);
@@ -213,6 +214,7 @@ int64_t do_clone_thread(CPUX86State *env, uint64_t flags, uint64_t newsp,
     X86CPU *cpu = x86_cpu_new();
     int r;
 
+    x86_mxcsr_from_host(env);
     cpu->env = *env;
     cpu->env.regs[R_EAX] = 0;
     if (newsp) {

@@ -413,6 +413,14 @@ static void setup_rt_frame(CPUX86State *env, int sig, KernelSigaction *ka,
     env->regs[R_ESP] = sp;
     env->rip = ka->handler;
     env->df = 1;
+    /* The handler starts with a fresh FPU/SSE control state, as on Linux;
+     * sigreturn restores the saved one from the frame. */
+    env->mxcsr = 0x1f80;
+    x86_mxcsr_to_host(env);
+    env->fpuc = 0x37f;
+    env->fpus = 0;
+    env->fpstt = 0;
+    memset(env->fptags, 1, sizeof(env->fptags));
     /* The kernel clears DF, TF and RF for the handler. */
     cpu_load_eflags(env, cpu_compute_eflags(env) & ~(DF_MASK | TF_MASK), ~0ULL);
 }

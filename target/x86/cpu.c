@@ -300,6 +300,7 @@ void cpu_x86_fxrstor(CPUX86State *env, const void *src)
     env->fpip = *(const uint64_t *)(p + 8);
     env->fpdp = *(const uint64_t *)(p + 16);
     env->mxcsr = *(const uint32_t *)(p + 24) & 0xffff;
+    x86_mxcsr_to_host(env);
     for (i = 0; i < 8; i++) {
         FPReg *r = &env->fpregs[(env->fpstt + i) & 7];
         memcpy(&r->mant, p + 32 + i * 16, 8);

@@ -225,6 +225,14 @@ void cpu_set_abridged_ftw(CPUX86State *env, uint8_t ftw);
 /* Resets the state to what Linux gives a new x86-64 process. */
 void cpu_x86_reset(CPUX86State *env);
 
+/*
+ * The guest's MXCSR control lives in the host MXCSR while guest code
+ * runs (sse_helper.c): merge the host's exception flags into
+ * env->mxcsr, or load env->mxcsr into the host.
+ */
+void x86_mxcsr_from_host(CPUX86State *env);
+void x86_mxcsr_to_host(CPUX86State *env);
+
 /* FXSAVE/FXRSTOR images (512 bytes), used by the signal frame too. */
 void cpu_x86_fxsave(CPUX86State *env, void *dst512);
 void cpu_x86_fxrstor(CPUX86State *env, const void *src512);

@@ -7,6 +7,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "accel/tcg/cpu-exec.h"
 #include "accel/tcg/cpu-ldst.h"
 #include "target/x86/cpu.h"
 #include "target/x86/helper.h"
@@ -23,35 +24,34 @@ typedef __m128i (*SSEStrm)(__m128i d, __m128i s, uint64_t *flags, uint64_t rax,
                            uint64_t rdx);
 
 /*
- * Host MXCSR := guest's control bits.  The common case (guest control
- * = the default 0x1f80, which is also the host's) avoids LDMXCSR: the
- * host's sticky flags are kept as long as they are a subset of the
- * guest's, and ORed into the guest's after each operation.
+ * MXCSR: the host thread's MXCSR holds the guest's rounding control and
+ * exception masks while guest code runs (guest threads are host
+ * threads), loaded when the guest writes MXCSR (LDMXCSR, FXRSTOR, XRSTOR,
+ * sigreturn).  So the SSE helpers switch nothing.  Exception flags: the
+ * guest's are in env->mxcsr; the emulator's own code can raise flags in
+ * the host MXCSR too (glib's hash tables use doubles), so before an
+ * operation any host flag the guest does not have is cleared, and after
+ * it the host flags are merged into env->mxcsr.  The LDMXCSR that the
+ * clearing needs is rare: normally host flags stay a subset of the
+ * guest's.
  */
-#define MXCSR_DEFAULT 0x1f80u
-
-static inline unsigned mxcsr_enter(CPUX86State *env)
+static inline void mxcsr_enter(CPUX86State *env)
 {
-    unsigned old = _mm_getcsr();
-    unsigned ctl = env->mxcsr & ~0x3fu;
+    unsigned c = _mm_getcsr();
 
-    if (ctl == MXCSR_DEFAULT && (old & ~0x3fu) == MXCSR_DEFAULT) {
-        if ((old & 0x3f & ~env->mxcsr) != 0) {
-            /* the guest cleared flags since: clear the host's too */
-            _mm_setcsr(MXCSR_DEFAULT | (env->mxcsr & 0x3f));
-        }
-        return ~0u;
+    if (c & 0x3f & ~env->mxcsr) {
+        _mm_setcsr((c & ~0x3fu) | (env->mxcsr & 0x3f));
     }
-    _mm_setcsr(ctl);
-    return old;
 }
 
-static inline void mxcsr_leave(CPUX86State *env, unsigned old)
+void x86_mxcsr_from_host(CPUX86State *env)
 {
     env->mxcsr |= _mm_getcsr() & 0x3f;
-    if (old != ~0u) {
-        _mm_setcsr(old);
-    }
+}
+
+void x86_mxcsr_to_host(CPUX86State *env)
+{
+    _mm_setcsr(env->mxcsr & 0xffff);
 }
 
 static inline __m128i ld128(const void *p)
@@ -66,13 +66,26 @@ static inline void st128(void *p, __m128i v)
 
 void helper_sse_call(CPUX86State *env, void *fn, void *d, void *s)
 {
-    unsigned old = mxcsr_enter(env);
-    __m128i r = ((SSEFn)fn)(ld128(d), ld128(s));
-    mxcsr_leave(env, old);
-    st128(d, r);
+    helper_retaddr = GETPC(); /* an unmasked SIMD exception is the guest's */
+    mxcsr_enter(env);
+    st128(d, ((SSEFn)fn)(ld128(d), ld128(s)));
+    helper_retaddr = 0;
+    x86_mxcsr_from_host(env);
 }
 DEF_HELPER_INFO(sse_call, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
                 HI_PTR);
+
+/* The same for a source of at most 8 bytes (scalar and narrow forms). */
+void helper_sse_call_s64(CPUX86State *env, void *fn, void *d, void *s)
+{
+    helper_retaddr = GETPC();
+    mxcsr_enter(env);
+    st128(d, ((SSEFn)fn)(ld128(d), _mm_loadl_epi64((const __m128i *)s)));
+    helper_retaddr = 0;
+    x86_mxcsr_from_host(env);
+}
+DEF_HELPER_INFO(sse_call_s64, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
+                HI_PTR, HI_PTR);
 
 void helper_sse_blendv(CPUX86State *env, void *fn, void *d, void *s)
 {
@@ -84,18 +97,18 @@ DEF_HELPER_INFO(sse_blendv, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
 
 uint64_t helper_sse_to_gpr(CPUX86State *env, void *fn, void *s)
 {
-    unsigned old = mxcsr_enter(env);
+    mxcsr_enter(env);
     uint64_t r = ((SSEToGpr)fn)(_mm_setzero_si128(), ld128(s));
-    mxcsr_leave(env, old);
+    x86_mxcsr_from_host(env);
     return r;
 }
 DEF_HELPER_INFO(sse_to_gpr, TCG_CALL_NO_RWG, HI_I64, 3, HI_PTR, HI_PTR, HI_PTR);
 
 void helper_sse_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v)
 {
-    unsigned old = mxcsr_enter(env);
+    mxcsr_enter(env);
     __m128i r = ((SSEFromGpr)fn)(ld128(d), v);
-    mxcsr_leave(env, old);
+    x86_mxcsr_from_host(env);
     st128(d, r);
 }
 DEF_HELPER_INFO(sse_from_gpr, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
@@ -104,9 +117,9 @@ DEF_HELPER_INFO(sse_from_gpr, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
 /* COMIS/UCOMIS/PTEST: the thunk returns the host RFLAGS. */
 void helper_sse_flags(CPUX86State *env, void *fn, void *d, void *s)
 {
-    unsigned old = mxcsr_enter(env);
+    mxcsr_enter(env);
     uint64_t f = ((SSEToGpr)fn)(ld128(d), ld128(s));
-    mxcsr_leave(env, old);
+    x86_mxcsr_from_host(env);
     env->cc_src = f & CC_ALL;
     env->cc_op = CC_OP_EFLAGS;
 }
@@ -181,11 +194,17 @@ void helper_maskmov(CPUX86State *env, void *data, void *mask, uint64_t addr,
         }
     }
 }
-DEF_HELPER_INFO(maskmov, 0, HI_VOID, 5, HI_PTR, HI_PTR, HI_PTR, HI_I64,
-                HI_I32);
+DEF_HELPER_INFO(maskmov, 0, HI_VOID, 5, HI_PTR, HI_PTR, HI_PTR, HI_I64, HI_I32);
 
 void helper_ldmxcsr(CPUX86State *env, uint32_t val)
 {
     env->mxcsr = val & 0xffff;
+    x86_mxcsr_to_host(env);
 }
 DEF_HELPER_INFO(ldmxcsr, TCG_CALL_NO_RWG, HI_VOID, 2, HI_PTR, HI_I32);
+
+uint32_t helper_stmxcsr(CPUX86State *env)
+{
+    return env->mxcsr;
+}
+DEF_HELPER_INFO(stmxcsr, TCG_CALL_NO_RWG, HI_I32, 1, HI_PTR);
