@@ -87,7 +87,12 @@ BUSYBOX = [
 def subst(argv, data_dir):
     m = {"TREE": str(data_dir / "tree"), "TEXT": str(data_dir / "text.txt"),
          "RANDOM": str(data_dir / "random.bin")}
-    return [m.get(a, a) for a in argv]
+    out = []
+    for a in argv:
+        for k, v in m.items():
+            a = a.replace(k, v) if a.startswith(k) or f" {k}" in a else a
+        out.append(a)
+    return out
 
 
 @pytest.mark.parametrize("args", BUSYBOX, ids=lambda a: "busybox-" + a[0])
@@ -114,6 +119,14 @@ COREUTILS = [
     ["awk", "{n[$1]++; s += $9} END {for (k in n) print k, n[k]; "
      "printf \"%.6f\\n\", s / NR}", "TEXT"],
     ["tr", "a-z", "A-Z"],
+    ["find", "TREE", "-name", "t*", "-type", "f"],
+    ["diff", "TREE/a/one", "TREE/b/two"],
+    ["bash", "-c", "declare -A h; for w in $(head -500 TEXT); do "
+     "h[$w]=$((h[$w]+1)); done; for k in \"${!h[@]}\"; do echo $k ${h[$k]};"
+     " done | sort | tail -3; printf '%5.2f|%x\\n' 3.14159 255"],
+    ["bzip2", "-c", "TEXT"],
+    ["cksum", "RANDOM"],
+    ["base64", "RANDOM"],
 ]
 
 
