@@ -264,6 +264,30 @@ void tb_invalidate_phys_range(uint64_t start, uint64_t end)
         return;
     }
     tb_lock_acquire();
+    uint64_t npages =
+        ((end - 1) >> TARGET_PAGE_BITS) - (start >> TARGET_PAGE_BITS) + 1;
+    if (npages > g_hash_table_size(page_tbs)) {
+        /* a huge range (munmap of a reservation): visit the code pages */
+        GList *keys = g_hash_table_get_keys(page_tbs);
+        for (GList *l = keys; l; l = l->next) {
+            uint64_t page = *(uint64_t *)l->data;
+            if (page + TARGET_PAGE_SIZE <= start || page >= end) {
+                continue;
+            }
+            GPtrArray *a = g_hash_table_lookup(page_tbs, &page);
+            for (guint i = 0; a && i < a->len;) {
+                TranslationBlock *tb = g_ptr_array_index(a, i);
+                if (tb->pc < end && tb->pc + tb->size > start) {
+                    tb_invalidate(tb);
+                } else {
+                    i++;
+                }
+            }
+        }
+        g_list_free(keys);
+        tb_lock_release();
+        return;
+    }
     for (uint64_t page = start & TARGET_PAGE_MASK; page < end;
          page += TARGET_PAGE_SIZE) {
         GPtrArray *a = g_hash_table_lookup(page_tbs, &page);

@@ -245,6 +245,12 @@ static void test_invalidate(void)
     cpu.env.r[0] = 0;
     g_assert_cmpint(run_at(0x300), ==, 0x42);
     g_assert_cmpuint(cpu.env.r[0], ==, 0x10);
+    /* a huge range (like munmap of a reservation) takes another path */
+    ram[0x301] = 0x20;
+    tb_invalidate_phys_range(0, 1ull << 46);
+    cpu.env.r[0] = 0;
+    g_assert_cmpint(run_at(0x300), ==, 0x42);
+    g_assert_cmpuint(cpu.env.r[0], ==, 0x20);
 }
 
 /* Guest stores into its own code: caught by write protection. */
