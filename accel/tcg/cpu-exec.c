@@ -27,56 +27,19 @@ static int cpu_next_index;
 
 static size_t tcg_exec_code_size;
 
-static void tb_stats_print(void)
+void tb_stats_print(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "tb: translated %" PRIu64 " flushes %" PRIu64
             " invalidated %" PRIu64 " chained %" PRIu64 " slow lookups %" PRIu64
-            "\n",
+            " helper lookups %" PRIu64 "\n",
             tb_stats.translated, tb_stats.flushes, tb_stats.invalidated,
-            tb_stats.chained, tb_stats.lookups_slow);
-}
-
-/*
- * fork() in a multi-threaded guest: hold the locks across the fork so
- * the child does not inherit one held by a thread that no longer exists,
- * and keep only the forking vCPU in the child's CPU list.
- */
-static void tcg_fork_prepare(void)
-{
-    pthread_mutex_lock(&tb_lock);
-    pthread_mutex_lock(&page_lock);
-    pthread_mutex_lock(&cpu_list_lock);
-}
-
-static void tcg_fork_parent(void)
-{
-    pthread_mutex_unlock(&cpu_list_lock);
-    pthread_mutex_unlock(&page_lock);
-    pthread_mutex_unlock(&tb_lock);
-}
-
-static void tcg_fork_child(void)
-{
-    pthread_mutex_init(&cpu_list_lock, NULL);
-    pthread_mutex_init(&page_lock, NULL);
-    pthread_mutex_init(&tb_lock, NULL);
-    pthread_cond_init(&exclusive_cond, NULL);
-    pthread_cond_init(&exclusive_resume, NULL);
-    exclusive_active = false;
-    if (current_cpu) {
-        current_cpu->next = NULL;
-        first_cpu = current_cpu;
-    }
+            tb_stats.chained, tb_stats.lookups_slow, tb_stats.lookups_helper);
 }
 
 static void tcg_exec_init_once(void)
 {
     pthread_atfork(tcg_fork_prepare, tcg_fork_parent, tcg_fork_child);
-    /* QUASAR_TB_STATS=1: print TB cache statistics at exit */
-    if (getenv("QUASAR_TB_STATS")) {
-        atexit(tb_stats_print);
-    }
     tcg_init(tcg_exec_code_size, TCG_MAX_INSN_START_WORDS);
     tb_cache_init();
 }

@@ -249,6 +249,8 @@ typedef struct TBStats {
     uint64_t lookups_helper; /* indirect jumps resolved by the C helper */
 } TBStats;
 extern TBStats tb_stats;
+/* One line of statistics (for a user's -d option or debugging). */
+void tb_stats_print(FILE *f);
 
 /* ---- exclusive sections (all other vCPUs stopped outside guest code) -- */
 

@@ -427,6 +427,13 @@ static void test_threads(void)
     g_assert_cmpuint(total, ==, (uint64_t)NTHREADS * ITERS);
     g_assert_cmpuint(tb_stats.flushes, >, flushes);
     g_free(cpus);
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&line, &len);
+    tb_stats_print(f);
+    fclose(f);
+    g_assert_nonnull(strstr(line, "tb: translated "));
+    free(line);
 }
 
 /* The user-mode page table behind linux-user's mmap/mprotect. */
