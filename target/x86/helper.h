@@ -108,6 +108,8 @@ void helper_mmx_call(CPUX86State *env, void *fn, void *d, void *s);
 void helper_mmx_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v);
 uint64_t helper_mmx_to_gpr(CPUX86State *env, void *fn, void *s);
 DECL_HELPER(mmx_call);
+void helper_mmx_call_x(CPUX86State *env, void *fn, void *d, void *s);
+DECL_HELPER(mmx_call_x);
 void helper_maskmov(CPUX86State *env, void *data, void *mask, uint64_t addr,
                     uint32_t len);
 DECL_HELPER(maskmov);

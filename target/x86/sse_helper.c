@@ -164,6 +164,19 @@ void helper_mmx_call(CPUX86State *env, void *fn, void *d, void *s)
 DEF_HELPER_INFO(mmx_call, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
                 HI_PTR);
 
+/* MMX destination, 16-byte XMM source (CVTPD2PI and friends). */
+void helper_mmx_call_x(CPUX86State *env, void *fn, void *d, void *s)
+{
+    mxcsr_enter(env);
+    __m128i r = ((SSEFn)fn)(_mm_loadl_epi64(d), ld128(s));
+    x86_mxcsr_from_host(env);
+    _mm_storel_epi64(d, r);
+    ((FPReg *)d)->sexp = 0xffff;
+    mmx_enter(env);
+}
+DEF_HELPER_INFO(mmx_call_x, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
+                HI_PTR);
+
 void helper_mmx_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v)
 {
     __m128i r = ((SSEFromGpr)fn)(_mm_loadl_epi64(d), v);

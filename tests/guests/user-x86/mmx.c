@@ -63,6 +63,34 @@ int main(void)
         printf("movq2dq %llx %llx\n", (unsigned long long)q[1],
                (unsigned long long)q[0]);
     }
+    {
+        __m128 f = _mm_cvtpi32_ps(_mm_set_ps(9, 8, 7, 6), a);
+        __m128d g = _mm_cvtpi32_pd(b);
+        uint64_t q[2];
+        memcpy(q, &f, 16);
+        printf("cvtpi2ps %llx %llx\n", (unsigned long long)q[1],
+               (unsigned long long)q[0]);
+        memcpy(q, &g, 16);
+        printf("cvtpi2pd %llx %llx\n", (unsigned long long)q[1],
+               (unsigned long long)q[0]);
+        p("cvtps2pi", _mm_cvtps_pi32(_mm_set_ps(1.5f, -2.5f, 3.5f, -7.5f)));
+        p("cvttps2pi", _mm_cvttps_pi32(_mm_set_ps(1.5f, -2.5f, 3.7f, -7.5f)));
+        p("cvtpd2pi", _mm_cvtpd_pi32(_mm_set_pd(1e10, -2.5)));
+        p("cvttpd2pi", _mm_cvttpd_pi32(_mm_set_pd(2.9, -2.9)));
+        /* the MMX-register forms themselves (compilers avoid them) */
+        __m128 x = _mm_set_ps(9, 8, 7, 6);
+        __m128d y = _mm_set_pd(-1e3, 77.7);
+        __m64 r1, r2;
+        __asm__("cvtpi2ps %1, %0" : "+x"(x) : "y"(a));
+        __asm__("cvtpi2pd %1, %0" : "=x"(y) : "y"(b));
+        __asm__("cvtps2pi %1, %0" : "=y"(r1) : "x"(x));
+        __asm__("cvttpd2pi %1, %0" : "=y"(r2) : "x"(y));
+        memcpy(q, &x, 16);
+        printf("asm cvtpi2ps %llx %llx\n", (unsigned long long)q[1],
+               (unsigned long long)q[0]);
+        p("asm cvtps2pi", r1);
+        p("asm cvttpd2pi", r2);
+    }
     /* x87 view while MMX is active: FNSAVE shows tags and registers */
     __asm__ volatile("movq %1, %%mm3\n\tfnsave %0\n\tfrstor %0"
                      : "=m"(env)
