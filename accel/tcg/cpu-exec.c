@@ -37,6 +37,39 @@ void tb_stats_print(FILE *f)
             tb_stats.chained, tb_stats.lookups_slow, tb_stats.lookups_helper);
 }
 
+/*
+ * fork() in a multi-threaded guest: hold the locks across the fork so
+ * the child does not inherit one held by a thread that no longer exists,
+ * and keep only the forking vCPU in the child's CPU list.
+ */
+static void tcg_fork_prepare(void)
+{
+    pthread_mutex_lock(&tb_lock);
+    pthread_mutex_lock(&page_lock);
+    pthread_mutex_lock(&cpu_list_lock);
+}
+
+static void tcg_fork_parent(void)
+{
+    pthread_mutex_unlock(&cpu_list_lock);
+    pthread_mutex_unlock(&page_lock);
+    pthread_mutex_unlock(&tb_lock);
+}
+
+static void tcg_fork_child(void)
+{
+    pthread_mutex_init(&cpu_list_lock, NULL);
+    pthread_mutex_init(&page_lock, NULL);
+    pthread_mutex_init(&tb_lock, NULL);
+    pthread_cond_init(&exclusive_cond, NULL);
+    pthread_cond_init(&exclusive_resume, NULL);
+    exclusive_active = false;
+    if (current_cpu) {
+        current_cpu->next = NULL;
+        first_cpu = current_cpu;
+    }
+}
+
 static void tcg_exec_init_once(void)
 {
     pthread_atfork(tcg_fork_prepare, tcg_fork_parent, tcg_fork_child);
