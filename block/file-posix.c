@@ -467,6 +467,19 @@ static int file_create(const char *filename, Opts *opts, Error **errp)
             ret = file_prealloc(fd, 0, size, prealloc);
             if (ret < 0) {
                 error_setg_errno(errp, -ret, "Could not preallocate data");
+            } else if (prealloc == PREALLOC_MODE_OFF && size) {
+                /*
+                 * Like QEMU, allocate the first block so that later
+                 * alignment probing sees real data (and "disk size" and
+                 * map agree with QEMU's for a new image).
+                 */
+                static const uint8_t zero[4096];
+                ret =
+                    file_pwrite_buffered(fd, 0, MIN(size, sizeof(zero)), zero);
+                if (ret < 0) {
+                    error_setg_errno(errp, -ret, "Could not write to '%s'",
+                                     filename);
+                }
             }
         }
     }

@@ -452,6 +452,92 @@ int qcow2_update_refcount(BlockDriverState *bs, uint64_t ci, int64_t delta)
     return 0;
 }
 
+static bool qcow2_range_missing(BDRVQcow2State *s, uint64_t ri)
+{
+    return ri >= s->refcount_table_size || !s->refcount_table[ri];
+}
+
+/*
+ * Creates the missing refcount blocks for clusters [first, last], placed
+ * past the end of the image (where everything is free), together with the
+ * blocks those new clusters need themselves.  Returns 1 when the table
+ * had to grow first (the caller restarts), 0 or -errno.
+ */
+static int qcow2_add_refblocks(BlockDriverState *bs, uint64_t first,
+                               uint64_t last)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t rb_bits = s->refcount_block_bits;
+    uint64_t bound = qcow2_alloc_bound(bs);
+    uint64_t k = 0;
+    g_autoptr(GArray) miss = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+
+    for (;;) {
+        g_array_set_size(miss, 0);
+        for (uint64_t ri = first >> rb_bits; ri <= last >> rb_bits; ri++) {
+            if (qcow2_range_missing(s, ri)) {
+                g_array_append_val(miss, ri);
+            }
+        }
+        if (k) {
+            uint64_t a = MAX(bound >> rb_bits, (last >> rb_bits) + 1);
+            for (uint64_t ri = a; ri <= (bound + k - 1) >> rb_bits; ri++) {
+                if (qcow2_range_missing(s, ri)) {
+                    g_array_append_val(miss, ri);
+                }
+            }
+        }
+        if (miss->len == k) {
+            break;
+        }
+        k = miss->len;
+    }
+    for (guint i = 0; i < miss->len; i++) {
+        uint64_t ri = g_array_index(miss, uint64_t, i);
+        if (ri >= s->refcount_table_size) {
+            int ret = qcow2_grow_reftable(bs, ri);
+            return ret < 0 ? ret : 1;
+        }
+    }
+    g_autofree uint8_t *blocks = g_malloc0(MAX(k, 1) * s->cluster_size);
+    for (uint64_t c = bound; c < bound + k; c++) {
+        uint64_t ri = c >> rb_bits;
+        uint64_t idx = c & ((1ULL << rb_bits) - 1);
+        guint j;
+        for (j = 0; j < miss->len; j++) {
+            if (g_array_index(miss, uint64_t, j) == ri) {
+                break;
+            }
+        }
+        if (j < miss->len) {
+            qcow2_refblock_set(s, blocks + j * s->cluster_size, idx, 1);
+        } else {
+            int ret = qcow2_update_refcount(bs, c, 1);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+    }
+    int ret = bdrv_pwrite(bs->file, bound << s->cluster_bits,
+                          k * s->cluster_size, blocks, 0);
+    if (ret == 0) {
+        ret = qcow2_cache_flush(bs, s->refblock_cache);
+    }
+    if (ret < 0) {
+        return ret;
+    }
+    for (guint j = 0; j < miss->len; j++) {
+        uint64_t ri = g_array_index(miss, uint64_t, j);
+        s->refcount_table[ri] = (bound + j) << s->cluster_bits;
+        ret = qcow2_write_reftable_entry(bs, ri);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    s->alloc_end = MAX(s->alloc_end, bound + k);
+    return 0;
+}
+
 /*
  * Allocates n contiguous free clusters and gives them refcount 1.
  * Returns the host offset of the first or -errno.
@@ -493,6 +579,16 @@ int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t n)
             uint64_t ri = ci >> rb_bits;
             if (ri >= s->refcount_table_size) {
                 int ret = qcow2_grow_reftable(bs, ri);
+                if (ret < 0) {
+                    return ret;
+                }
+                created = true;
+                break;
+            }
+            if (!s->refcount_table[ri] &&
+                (start >> rb_bits) != ((start + n - 1) >> rb_bits)) {
+                /* The run spans ranges: new blocks go past the end. */
+                int ret = qcow2_add_refblocks(bs, start, start + n - 1);
                 if (ret < 0) {
                     return ret;
                 }

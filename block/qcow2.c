@@ -115,7 +115,11 @@ int qcow2_grow_l1_table(BlockDriverState *bs, uint64_t min_size, bool exact)
     }
     ret = qcow2_cache_flush(bs, s->refblock_cache);
     if (ret == 0) {
-        ret = bdrv_pwrite(bs->file, off, clusters * s->cluster_size, be, 0);
+        /*
+         * Write the used part only (the rest reads as zero), keeping the
+         * file sparse where QEMU's is: same "disk size" for new images.
+         */
+        ret = bdrv_pwrite(bs->file, off, bytes, be, 0);
     }
     if (ret < 0) {
         return ret;
@@ -185,7 +189,8 @@ int qcow2_update_header(BlockDriverState *bs)
         pos += 8 + ((len + 7) & ~7);
     }
     size_t ftsize = G_N_ELEMENTS(qcow2_features) * 48;
-    if (pos + 8 + ftsize < cs / 2) {
+    /* QEMU writes the feature name table only from 8 KiB clusters up. */
+    if (s->version >= 3 && cs >= 8192 && pos + 8 + ftsize < cs / 2) {
         be32_store(h + pos, QCOW2_EXT_FEATURE_TBL);
         be32_store(h + pos + 4, ftsize);
         pos += 8;
