@@ -563,7 +563,8 @@ static void gen_lookup_inline(TCGContext *s)
 
 void tcg_gen_lookup_and_goto_ptr(void)
 {
-    if (tcg_ctx->lookup_inline && !qemu_loglevel_mask(CPU_LOG_EXEC)) {
+    if (tcg_ctx->lookup_inline &&
+        !qemu_loglevel_mask(CPU_LOG_EXEC | CPU_LOG_TB_NOCHAIN)) {
         gen_lookup_inline(tcg_ctx);
     }
     TCGTemp *p = tmp(TCG_TYPE_PTR);

@@ -276,7 +276,9 @@ static const void *helper_lookup_tb_ptr(void *env)
     uint64_t pc, cs_base;
     uint32_t flags;
     tb_stats.lookups_helper++; /* racy between vCPUs; statistics only */
-    if (__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED)) {
+    /* -d nochain: every TB goes through cpu_exec (complete traces) */
+    if (__atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) ||
+        qemu_loglevel_mask(CPU_LOG_TB_NOCHAIN)) {
         return tcg_code_gen_epilogue();
     }
     cpu->tcg_ops->get_tb_cpu_state(cpu, &pc, &cs_base, &flags);
