@@ -339,6 +339,29 @@ static void test_exit_request(void)
     g_assert_cmpuint(cpu.env.r[0], >, 0);
 }
 
+/* -d nochain: no direct chaining, no jump-cache shortcut */
+static void test_nochain(void)
+{
+    static const uint8_t code[] = {0x01, 0x02, 0x05, 0x00, 0x08, 0x04};
+    put(0x800, code, sizeof(code)); /* r0 += 2; loop; jmp r1 */
+    static const uint8_t tail[] = {0x03};
+    put(0x900, tail, 1);
+    unsigned mask;
+    g_assert_true(qemu_log_parse_items("nochain", &mask, NULL));
+    qemu_log_set_mask(mask);
+    tb_flush(&cpu.parent);
+    uint64_t chained = tb_stats.chained;
+    uint64_t helper = tb_stats.lookups_helper;
+    cpu.env.r[0] = 0;
+    cpu.env.r[1] = RAM_BASE + 0x900;
+    cpu.env.r[3] = 50;
+    g_assert_cmpint(run_at(0x800), ==, 0x42);
+    qemu_log_set_mask(0);
+    g_assert_cmpuint(cpu.env.r[0], ==, 100);
+    g_assert_cmpuint(tb_stats.chained, ==, chained);
+    g_assert_cmpuint(tb_stats.lookups_helper, >, helper);
+}
+
 /* -d in_asm,op,op_opt,out_asm,exec,cpu write their sections to -D file */
 static void toy_dump_state(CPUState *cs, FILE *f)
 {
@@ -493,6 +516,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/exec/flush", test_flush);
     g_test_add_func("/tcg/exec/exit-request", test_exit_request);
     g_test_add_func("/tcg/exec/logging", test_logging);
+    g_test_add_func("/tcg/exec/nochain", test_nochain);
     g_test_add_func("/tcg/exec/threads", test_threads);
     g_test_add_func("/tcg/exec/page-flags", test_page_flags);
     return g_test_run();
