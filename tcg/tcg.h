@@ -8,7 +8,8 @@
  *
  * Usage sketch (a frontend's translate hook, see accel/tcg/cpu-exec.h):
  *
- *     // once, at CPU class init (after tcg_init(), which creates tcg_env):
+ *     // once, at CPU class init (after tcg_exec_init() of
+ *     // accel/tcg/cpu-exec.h, which calls tcg_init() and creates tcg_env):
  *     cpu_rax = tcg_global_mem_new_i64(tcg_env, offsetof(Env, regs[0]),
  *                                      "rax");
  *     cpu_pc  = tcg_global_mem_new_i64(tcg_env, offsetof(Env, pc), "pc");

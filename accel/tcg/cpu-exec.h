@@ -14,6 +14,9 @@
  *         .restore_state_to_opc = x86_restore_state_to_opc,
  *         .record_sigsegv = x86_record_sigsegv,   // user mode
  *         .dump_state = x86_dump_state,            // -d cpu
+ *         // TB key is just env->rip: indirect jumps probe inline
+ *         .tb_key_is_pc = true,
+ *         .pc_offset = offsetof(CPUX86State, rip),
  *     };
  *     tcg_exec_init(0);                           // once per process
  *     cpu_exec_init(&cpu->parent_obj, &x86_tcg_ops);  // per vCPU
