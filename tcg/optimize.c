@@ -33,22 +33,29 @@ typedef struct OptContext {
     TCGType type;
 } OptContext;
 
-static TempOptInfo *ti(OptContext *ctx, TCGTemp *ts)
+static void __attribute__((noinline))
+ti_init(OptContext *ctx, TempOptInfo *i, TCGTemp *ts)
+{
+    i->gen = ctx->gen;
+    i->version = 0;
+    i->def_op = NULL;
+    i->prev_copy = i->next_copy = ts;
+    if (ts->kind == TEMP_CONST) {
+        i->is_const = true;
+        i->val = ts->val;
+        i->z_mask = ts->val & tcg_type_mask(ts->base_type);
+    } else {
+        i->is_const = false;
+        i->z_mask = tcg_type_mask(ts->base_type);
+    }
+}
+
+/* Facts about ts, (re)initialized when first seen in this EBB. */
+static inline TempOptInfo *ti(OptContext *ctx, TCGTemp *ts)
 {
     TempOptInfo *i = &ctx->info[ts->index];
-    if (i->gen != ctx->gen) {
-        i->gen = ctx->gen;
-        i->version = 0;
-        i->def_op = NULL;
-        i->prev_copy = i->next_copy = ts;
-        if (ts->kind == TEMP_CONST) {
-            i->is_const = true;
-            i->val = ts->val;
-            i->z_mask = ts->val & tcg_type_mask(ts->base_type);
-        } else {
-            i->is_const = false;
-            i->z_mask = tcg_type_mask(ts->base_type);
-        }
+    if (__builtin_expect(i->gen != ctx->gen, 0)) {
+        ti_init(ctx, i, ts);
     }
     return i;
 }

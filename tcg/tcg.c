@@ -706,8 +706,9 @@ enum { TS_DEAD = 1, TS_MEM = 2 };
 static void liveness_demote_tb_temps(TCGContext *s)
 {
     int n = s->nb_temps;
-    int *bb = g_new(int, n);
-    bool *multi = g_new0(bool, n);
+    static int bb[TCG_MAX_TEMPS];
+    static bool multi[TCG_MAX_TEMPS];
+    memset(multi, 0, n * sizeof(bool));
     int cur = 0;
     for (int i = 0; i < n; i++) {
         bb[i] = -1;
@@ -752,8 +753,6 @@ static void liveness_demote_tb_temps(TCGContext *s)
             s->tb_temps[s->nb_tb_temps++] = i;
         }
     }
-    g_free(bb);
-    g_free(multi);
 }
 
 /*
