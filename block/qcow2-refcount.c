@@ -825,6 +825,12 @@ static void check_inc(BlockDriverState *bs, CheckState *cs, uint64_t offset,
     }
 }
 
+static void check_inc_cb(BlockDriverState *bs, void *opaque, uint64_t offset,
+                         uint64_t size)
+{
+    check_inc(bs, opaque, offset, size);
+}
+
 /* Walks one L2 table; active: count statistics and check COPIED flags. */
 static int check_l2(BlockDriverState *bs, CheckState *cs, uint64_t l2_off,
                     bool active, uint64_t *last_host)
@@ -1092,6 +1098,15 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
             continue;
         }
         check_inc(bs, &cs, off, s->cluster_size);
+    }
+
+    int bm_errors = qcow2_bitmap_count_refs(bs, check_inc_cb, &cs);
+    if (bm_errors) {
+        g_string_append_printf(res->log,
+                               "ERROR: %d invalid entries in the bitmaps "
+                               "extension\n",
+                               bm_errors);
+        res->corruptions += bm_errors;
     }
 
     /*

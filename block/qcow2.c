@@ -546,6 +546,20 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
         return ret;
     }
 
+    /*
+     * Autoclear features (persistent bitmaps) are not maintained here:
+     * a read-write open clears them, so QEMU knows they are stale.
+     */
+    if (s->autoclear && !s->read_only && !s->ignore_corrupt &&
+        s->version >= 3) {
+        s->autoclear = 0;
+        ret = qcow2_update_header(bs);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "Could not update qcow2 header");
+            return ret;
+        }
+    }
+
     /* An image left dirty (lazy refcounts) is repaired on rw open. */
     if ((s->incompat & QCOW2_INCOMPAT_DIRTY) && !s->read_only &&
         !s->ignore_corrupt) {
@@ -849,6 +863,10 @@ static void *qcow2_get_specific_info(BlockDriverState *bs)
         json_object_set_new(
             data, "lazy-refcounts",
             json_boolean(s->compat & QCOW2_COMPAT_LAZY_REFCOUNTS));
+    }
+    json_t *bitmaps = qcow2_bitmap_info(bs);
+    if (bitmaps) {
+        json_object_set_new(data, "bitmaps", bitmaps);
     }
     json_object_set_new(data, "refcount-bits", json_integer(s->refcount_bits));
     if (s->version >= 3) {

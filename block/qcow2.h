@@ -224,6 +224,15 @@ int qcow2_compress(BDRVQcow2State *s, const uint8_t *in, uint8_t *out,
 int qcow2_decompress(BDRVQcow2State *s, const uint8_t *in, size_t in_len,
                      uint8_t *out);
 
+/* qcow2-bitmap.c: persistent bitmaps are listed and counted, not kept. */
+typedef void Qcow2RefFn(BlockDriverState *bs, void *opaque, uint64_t offset,
+                        uint64_t size);
+struct json_t;
+struct json_t *qcow2_bitmap_info(BlockDriverState *bs);
+/* Calls inc for every cluster the bitmaps use; returns the errors found. */
+int qcow2_bitmap_count_refs(BlockDriverState *bs, Qcow2RefFn *inc,
+                            void *opaque);
+
 /* qcow2-snapshot.c */
 int qcow2_read_snapshots(BlockDriverState *bs, Error **errp);
 void qcow2_free_snapshots(BDRVQcow2State *s);

@@ -559,8 +559,13 @@ static void print_spec_value(json_t *v, int indent)
         json_t *x;
         json_array_foreach(v, i, x)
         {
-            printf("%*s[%zu]:\n", indent, "", i);
-            print_spec_value(x, indent + 4);
+            if (json_is_object(x) || json_is_array(x)) {
+                printf("%*s[%zu]:\n", indent, "", i);
+                print_spec_value(x, indent + 4);
+            } else {
+                printf("%*s[%zu]: ", indent, "", i);
+                print_spec_value(x, indent);
+            }
         }
     } else if (json_is_string(v)) {
         printf("%s\n", json_string_value(v));
