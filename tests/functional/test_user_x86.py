@@ -393,3 +393,11 @@ def test_openssl(qemu, data_dir, args):
     """OpenSSL's own CPUID dispatch: AES-NI, PCLMULQDQ, SSSE3 code paths."""
     openssl = host_tool("openssl")
     check_same(qemu, [openssl] + subst(args, data_dir))
+
+
+def test_argv0_options(qemu):
+    """-0 / QEMU_ARGV0 set the guest's argv[0] (busybox picks the applet)."""
+    bb = "/bin/busybox"
+    assert run([qemu, "-0", "echo", bb, "hi"]) == (0, b"hi\n", b"")
+    env = dict(os.environ, QEMU_ARGV0="seq")
+    assert run([qemu, bb, "3"], env=env) == (0, b"1\n2\n3\n", b"")
