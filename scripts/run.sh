@@ -4,5 +4,5 @@
 # monitor on the terminal: type `help`, `info status`, `quit`.
 set -eu
 BUILD=${QUASAR_BUILD:-build}
-echo "Quasar: the 'none' machine with the monitor on this terminal (Ctrl-a x or 'quit' to leave)."
+echo "Quasar: the 'none' machine with the monitor on this terminal ('quit' to leave)."
 exec "$BUILD/qemu-system-x86_64" -M none -nographic

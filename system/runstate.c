@@ -131,6 +131,17 @@ void vm_stop(RunState state)
     qmp_event_send("STOP", NULL);
 }
 
+void vm_shutdown(void)
+{
+    bool was_running = current_state == RUN_STATE_RUNNING;
+
+    current_state = RUN_STATE_SHUTDOWN;
+    if (was_running) {
+        notify_change(false, RUN_STATE_SHUTDOWN);
+        qemu_clock_virtual_enable(false);
+    }
+}
+
 void runstate_add_change_handler(RunStateHandler *fn, void *opaque)
 {
     ChangeHandler h = { fn, opaque };

@@ -53,6 +53,8 @@ void vm_start(void);
 bool runstate_needs_reset(void);
 /* Stops the vCPUs and the virtual clock (emits STOP). */
 void vm_stop(RunState state);
+/* Process exit: stops the vCPUs like vm_stop, without a STOP event. */
+void vm_shutdown(void);
 
 /* Requests, safe from any thread; acted on by the main loop. */
 void qemu_system_reset_request(ShutdownCause cause);

@@ -874,12 +874,17 @@ static const AccelOps *choose_accel(MachineState *ms)
 static Chardev *open_spec(const char *label, const char *opt, const char *spec,
                           bool *is_none)
 {
+    g_autofree char *loc = g_strdup_printf("-%s %s", opt, spec);
     Error *err = NULL;
-    Chardev *chr = chardev_new_from_spec(label, spec, is_none, &err);
+    Chardev *chr;
 
+    /* Messages while opening (e.g. "waiting for connection") name it. */
+    error_set_location(loc);
+    chr = chardev_new_from_spec(label, spec, is_none, &err);
     if (!chr && err) {
         opt_fail_err(opt, spec, err);
     }
+    error_set_location(NULL);
     return chr;
 }
 
@@ -902,6 +907,8 @@ static void create_serials(void)
 
 static void create_monitors(void)
 {
+    unsigned compat = 0; /* QEMU numbers only -monitor/-qmp chardevs */
+
     for (guint i = 0; i < cfg.monitors->len; i++) {
         MonitorSpec *m = g_ptr_array_index(cfg.monitors, i);
         const char *opt = m->chardev ? "mon" : m->control ? "qmp" : "monitor";
@@ -917,7 +924,8 @@ static void create_monitors(void)
                          m->chardev);
             }
         } else {
-            g_autofree char *label = g_strdup_printf("compat_monitor%u", i);
+            g_autofree char *label =
+                g_strdup_printf("compat_monitor%u", compat++);
             chr = open_spec(label, opt, m->spec, &none);
             if (!chr) {
                 continue; /* -monitor none */
@@ -1148,7 +1156,8 @@ int qemu_main(int argc, char **argv, const char *arch)
                          err);
         }
     }
-    default_serial = !cfg.nodefaults && cfg.serials->len == 0;
+    default_serial = !cfg.nodefaults && !mc->no_serial &&
+                     cfg.serials->len == 0;
     default_monitor = !cfg.nodefaults && cfg.monitors->len == 0;
     if (cfg.qtest) {
         default_serial = default_monitor = false;
@@ -1212,9 +1221,7 @@ int qemu_main(int argc, char **argv, const char *arch)
         main_loop_wait(false);
     }
 
-    if (runstate_is_running()) {
-        vm_stop(RUN_STATE_SHUTDOWN);
-    }
+    vm_shutdown();
     if (current_accel->shutdown) {
         current_accel->shutdown();
     }

@@ -19,5 +19,6 @@ static const MachineClass machine_none = {
     .default_ram_size = 0,
     .max_cpus = 1,
     .no_cpu = true,
+    .no_serial = true,
 };
 MACHINE_REGISTER(machine_none)

@@ -38,6 +38,7 @@ typedef struct MachineClass {
     unsigned max_cpus;   /* 0 means 1 */
     const char *default_cpu_type;
     bool no_cpu;         /* the "none" machine: nothing executes */
+    bool no_serial;      /* no default serial port (as QEMU's `none`) */
     /* Machine-specific -machine properties (e.g. "pflash0"). */
     const OptDesc *props;
 } MachineClass;
