@@ -76,14 +76,14 @@ void page_set_flags(uint64_t start, uint64_t last, int flags)
          a += TARGET_PAGE_SIZE) {
         uint8_t *e = page_entry(a, flags & PAGE_VALID);
         if (e) {
-            /* remapped or unmapped code: drop its TBs */
             /*
-             * Also when the page becomes writable: its TBs would miss
-             * later writes (the host mapping is no longer protected).
+             * Any change to a mapped page drops its TBs: it may have been
+             * unmapped, replaced by MAP_FIXED with other code, lost
+             * PROT_EXEC, or become writable (our write protection is gone
+             * with the new host mapping).  Pages without TBs cost a hash
+             * lookup.
              */
-            if (*e & PAGE_WRITE_ORG || !(flags & PAGE_VALID) ||
-                ((*e & PAGE_EXEC) && !(flags & PAGE_EXEC)) ||
-                ((flags & PAGE_WRITE) && !(*e & PAGE_WRITE))) {
+            if (*e & PAGE_VALID) {
                 inval = true;
             }
             *e = flags & ~PAGE_WRITE_ORG;
