@@ -11,6 +11,7 @@
 #include "hw/core/qdev.h"
 #include "system/memory.h"
 #include "system/runstate.h"
+#include "system/system.h"
 
 bool monitor_quitting;
 
@@ -65,6 +66,32 @@ static const MonitorCommand query_version_cmd = {
     .hmp_format = hmp_info_version,
 };
 MONITOR_COMMAND_REGISTER(query_version_cmd)
+
+/* ---- query-name / info name (-name) ---- */
+
+static json_t *qmp_query_name(json_t *args, Error **errp)
+{
+    return qemu_name ? json_pack("{s:s}", "name", qemu_name) : json_object();
+}
+
+static void hmp_info_name(GString *out, json_t *ret, json_t *args)
+{
+    json_t *name = json_object_get(ret, "name");
+
+    if (name) {
+        g_string_append_printf(out, "%s\n", json_string_value(name));
+    }
+}
+
+static const MonitorCommand query_name_cmd = {
+    .name = "query-name",
+    .hmp_name = "info name",
+    .args = no_args,
+    .hmp_help = "show the current VM name",
+    .handler = qmp_query_name,
+    .hmp_format = hmp_info_name,
+};
+MONITOR_COMMAND_REGISTER(query_name_cmd)
 
 /* ---- query-status / info status ---- */
 

@@ -1174,7 +1174,8 @@ int qemu_main(int argc, char **argv, const char *arch)
 
     current_accel = choose_accel(ms);
     qtest_enabled = !strcmp(current_accel->name, "qtest");
-    if (qtest_enabled && !qtest_init(cfg.qtest, cfg.qtest_log, &err)) {
+    if (qtest_enabled && cfg.qtest &&
+        !qtest_init(cfg.qtest, cfg.qtest_log, &err)) {
         opt_fail_err("qtest", cfg.qtest, err);
     }
 

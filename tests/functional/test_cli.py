@@ -159,3 +159,36 @@ def test_daemonize(tmp_path):
 def test_daemonize_failure_reports(tmp_path):
     one_line_error(run("-M", "none", "-daemonize", "-nographic"),
                    "-nographic cannot be used with -daemonize")
+
+
+def hmp_lines(args, commands):
+    """Runs HMP commands on a stdio monitor; returns the whole output."""
+    exe = quasar_bin("qemu-system-x86_64")
+    script = "".join(c + "\n" for c in commands) + "quit\n"
+    p = subprocess.run([exe, *args, "-display", "none", "-monitor", "stdio"],
+                       input=script, capture_output=True, text=True,
+                       timeout=20)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def test_name_shows_in_monitor():
+    out = hmp_lines(["-M", "none", "-name", "guest=vm1,debug-threads=on"],
+                    ["info name"])
+    assert "\nvm1\r" in out or "\nvm1\n" in out
+    out = hmp_lines(["-M", "none"], ["info name"])
+    assert "vm1" not in out
+
+
+def test_start_paused_then_cont():
+    out = hmp_lines(["-M", "none", "-S"],
+                    ["info status", "cont", "info status"])
+    assert "VM status: paused (prelaunch)" in out
+    assert out.index("paused (prelaunch)") < out.index("VM status: running")
+
+
+def test_machine_type_and_accel_keys():
+    out = hmp_lines(["-machine", "type=none,accel=qtest"], ["info status"])
+    assert "VM status: running" in out
+    one_line_error(run("-machine", "type=none,accel=nosuch"),
+                   "invalid accelerator nosuch")
