@@ -459,6 +459,25 @@ static void test_threads(void)
     free(line);
 }
 
+/* A page re-mapped with other code (MAP_FIXED): its TBs are dropped. */
+static void test_remap(void)
+{
+    static const uint8_t code[] = {0x01, 0x05, 0x03};
+    put(0xa000, code, sizeof(code));
+    cpu.env.r[0] = 0;
+    g_assert_cmpint(run_at(0xa000), ==, 0x42);
+    g_assert_cmpuint(cpu.env.r[0], ==, 5);
+    /* what linux-user does for mmap(MAP_FIXED) over the same range */
+    uint64_t page = (RAM_BASE + 0xa000) & TARGET_PAGE_MASK;
+    int f = page_get_flags(page);
+    mprotect(g2h(page), TARGET_PAGE_SIZE, PROT_READ | PROT_WRITE);
+    ram[0xa001] = 0x07;
+    page_set_flags(page, page + TARGET_PAGE_SIZE - 1, f);
+    cpu.env.r[0] = 0;
+    g_assert_cmpint(run_at(0xa000), ==, 0x42);
+    g_assert_cmpuint(cpu.env.r[0], ==, 7);
+}
+
 /* The user-mode page table behind linux-user's mmap/mprotect. */
 static void test_page_flags(void)
 {
@@ -519,5 +538,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/exec/nochain", test_nochain);
     g_test_add_func("/tcg/exec/threads", test_threads);
     g_test_add_func("/tcg/exec/page-flags", test_page_flags);
+    g_test_add_func("/tcg/exec/remap", test_remap);
     return g_test_run();
 }
