@@ -31,7 +31,7 @@ typedef struct AccelOps {
 
 void accel_register(const AccelOps *ops);
 #define ACCEL_REGISTER(ops)                                                    \
-    static void __attribute__((constructor)) register_##ops(void)             \
+    static void __attribute__((constructor)) register_##ops(void)              \
     {                                                                          \
         accel_register(&(ops));                                                \
     }

@@ -9,8 +9,8 @@
 MachineState *current_machine;
 const AccelOps *current_accel;
 
-static GPtrArray *machines;    /* const MachineClass * */
-static GPtrArray *accels;      /* const AccelOps * */
+static GPtrArray *machines; /* const MachineClass * */
+static GPtrArray *accels;   /* const AccelOps * */
 
 void machine_class_register(const MachineClass *mc)
 {
@@ -32,7 +32,8 @@ const MachineClass *machine_class_find(const char *name, const char *arch)
         if (!machine_for_arch(mc, arch)) {
             continue;
         }
-        if (!strcmp(mc->name, name) || (mc->alias && !strcmp(mc->alias, name))) {
+        if (!strcmp(mc->name, name) ||
+            (mc->alias && !strcmp(mc->alias, name))) {
             return mc;
         }
     }

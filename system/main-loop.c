@@ -309,8 +309,8 @@ void main_loop_wait(bool nonblocking)
 
     g_main_context_prepare(ctx, &max_prio);
     for (;;) {
-        nfds = g_main_context_query(ctx, max_prio, &glib_timeout, fds,
-                                    fds_alloc);
+        nfds =
+            g_main_context_query(ctx, max_prio, &glib_timeout, fds, fds_alloc);
         if (nfds <= fds_alloc) {
             break;
         }
@@ -331,8 +331,7 @@ void main_loop_wait(bool nonblocking)
     }
     bql_unlock();
     /* GPollFD and struct pollfd share their layout on Linux. */
-    ret = ppoll((struct pollfd *)fds, nfds, timeout_ns >= 0 ? &ts : NULL,
-                NULL);
+    ret = ppoll((struct pollfd *)fds, nfds, timeout_ns >= 0 ? &ts : NULL, NULL);
     bql_lock();
     if (ret < 0 && errno != EINTR) {
         g_warning("ppoll: %s", g_strerror(errno));
@@ -369,7 +368,7 @@ bool bql_locked(void)
 
 void qemu_add_exit_notifier(void (*fn)(void *opaque), void *opaque)
 {
-    ExitNotifier n = { fn, opaque };
+    ExitNotifier n = {fn, opaque};
 
     if (!exit_notifiers) {
         exit_notifiers = g_array_new(false, false, sizeof(ExitNotifier));

@@ -50,9 +50,9 @@ bool no_reboot;
 bool no_shutdown;
 
 static RunState current_state = RUN_STATE_PRELAUNCH;
-static GArray *change_handlers;   /* ChangeHandler */
-static GArray *reset_handlers;    /* Handler */
-static GArray *powerdown_handlers;/* Handler */
+static GArray *change_handlers;    /* ChangeHandler */
+static GArray *reset_handlers;     /* Handler */
+static GArray *powerdown_handlers; /* Handler */
 
 /* Pending requests: 0 = none, else ShutdownCause + 1. */
 static int reset_requested;    /* ShutdownCause */
@@ -144,21 +144,21 @@ void vm_shutdown(void)
 
 void runstate_add_change_handler(RunStateHandler *fn, void *opaque)
 {
-    ChangeHandler h = { fn, opaque };
+    ChangeHandler h = {fn, opaque};
 
     g_array_append_val(handler_list(&change_handlers, sizeof(h)), h);
 }
 
 void qemu_register_reset(void (*fn)(void *opaque), void *opaque)
 {
-    Handler h = { fn, opaque };
+    Handler h = {fn, opaque};
 
     g_array_append_val(handler_list(&reset_handlers, sizeof(h)), h);
 }
 
 void qemu_register_powerdown_handler(void (*fn)(void *opaque), void *opaque)
 {
-    Handler h = { fn, opaque };
+    Handler h = {fn, opaque};
 
     g_array_append_val(handler_list(&powerdown_handlers, sizeof(h)), h);
 }
@@ -226,9 +226,9 @@ static bool cause_is_guest(ShutdownCause c)
 
 static void send_cause_event(const char *event, ShutdownCause cause)
 {
-    qmp_event_send(event, json_pack("{s:b, s:s}", "guest",
-                                    cause_is_guest(cause), "reason",
-                                    shutdown_cause_name(cause)));
+    qmp_event_send(event,
+                   json_pack("{s:b, s:s}", "guest", cause_is_guest(cause),
+                             "reason", shutdown_cause_name(cause)));
 }
 
 bool main_loop_should_exit(int *exit_status)

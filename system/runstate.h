@@ -12,30 +12,30 @@
 
 /* Names as QMP's query-status "status" field. */
 typedef enum RunState {
-    RUN_STATE_PRELAUNCH,   /* "prelaunch": -S, not started yet */
-    RUN_STATE_RUNNING,     /* "running" */
-    RUN_STATE_PAUSED,      /* "paused": stopped by stop/-S cont */
-    RUN_STATE_SHUTDOWN,    /* "shutdown": guest shut down, -no-shutdown */
-    RUN_STATE_DEBUG,       /* "debug": stopped by the gdbstub */
+    RUN_STATE_PRELAUNCH,      /* "prelaunch": -S, not started yet */
+    RUN_STATE_RUNNING,        /* "running" */
+    RUN_STATE_PAUSED,         /* "paused": stopped by stop/-S cont */
+    RUN_STATE_SHUTDOWN,       /* "shutdown": guest shut down, -no-shutdown */
+    RUN_STATE_DEBUG,          /* "debug": stopped by the gdbstub */
     RUN_STATE_INTERNAL_ERROR, /* "internal-error" */
     RUN_STATE_GUEST_PANICKED, /* "guest-panicked" */
-    RUN_STATE_IO_ERROR,    /* "io-error" */
-    RUN_STATE_SUSPENDED,   /* "suspended" */
+    RUN_STATE_IO_ERROR,       /* "io-error" */
+    RUN_STATE_SUSPENDED,      /* "suspended" */
     RUN_STATE__MAX
 } RunState;
 
 /* Why a shutdown or reset happened; QMP's "reason" strings. */
 typedef enum ShutdownCause {
     SHUTDOWN_CAUSE_NONE,
-    SHUTDOWN_CAUSE_HOST_ERROR,         /* "host-error" */
-    SHUTDOWN_CAUSE_HOST_QMP_QUIT,      /* "host-qmp-quit" */
+    SHUTDOWN_CAUSE_HOST_ERROR,            /* "host-error" */
+    SHUTDOWN_CAUSE_HOST_QMP_QUIT,         /* "host-qmp-quit" */
     SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET, /* "host-qmp-system-reset" */
-    SHUTDOWN_CAUSE_HOST_SIGNAL,        /* "host-signal" */
-    SHUTDOWN_CAUSE_HOST_UI,            /* "host-ui" */
-    SHUTDOWN_CAUSE_GUEST_SHUTDOWN,     /* "guest-shutdown" */
-    SHUTDOWN_CAUSE_GUEST_RESET,        /* "guest-reset" */
-    SHUTDOWN_CAUSE_GUEST_PANIC,        /* "guest-panic" */
-    SHUTDOWN_CAUSE_SUBSYSTEM_RESET,    /* "subsystem-reset" */
+    SHUTDOWN_CAUSE_HOST_SIGNAL,           /* "host-signal" */
+    SHUTDOWN_CAUSE_HOST_UI,               /* "host-ui" */
+    SHUTDOWN_CAUSE_GUEST_SHUTDOWN,        /* "guest-shutdown" */
+    SHUTDOWN_CAUSE_GUEST_RESET,           /* "guest-reset" */
+    SHUTDOWN_CAUSE_GUEST_PANIC,           /* "guest-panic" */
+    SHUTDOWN_CAUSE_SUBSYSTEM_RESET,       /* "subsystem-reset" */
     SHUTDOWN_CAUSE__MAX
 } ShutdownCause;
 

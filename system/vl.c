@@ -94,87 +94,168 @@ typedef struct QemuOptionDef {
 } QemuOptionDef;
 
 /* What this build does not implement yet: a clear error, never ignored. */
-#define UNSUPPORTED(n, arg) { n, arg, OPT_UNSUPPORTED, NULL, NULL }
+#define UNSUPPORTED(n, arg)                                                    \
+    {                                                                          \
+        n, arg, OPT_UNSUPPORTED, NULL, NULL                                    \
+    }
 
 static const QemuOptionDef qemu_options[] = {
     /* Standard options */
-    { "h", false, OPT_HELP, "Standard options", "-h or -help      display this help and exit" },
-    { "help", false, OPT_HELP, NULL, NULL },
-    { "version", false, OPT_VERSION, "Standard options", "-version         display version information and exit" },
-    { "machine", true, OPT_MACHINE, "Standard options", "-machine [type=]name[,prop[=value][,...]]\n                 selects emulated machine ('-machine help' for list)" },
-    { "M", true, OPT_MACHINE, NULL, NULL },
-    { "accel", true, OPT_ACCEL, "Standard options", "-accel [accel=]accelerator[,prop[=value][,...]]\n                 select accelerator (kvm, tcg, qtest); use multiple\n                 -accel options to give fallbacks" },
-    { "cpu", true, OPT_CPU, "Standard options", "-cpu cpu         select CPU ('-cpu help' for list)" },
-    { "enable-kvm", false, OPT_ENABLE_KVM, "Standard options", "-enable-kvm      enable KVM full virtualization support" },
-    { "smp", true, OPT_SMP, "Standard options", "-smp [[cpus=]n][,maxcpus=maxcpus][,sockets=sockets][,dies=dies][,cores=cores][,threads=threads]\n                 set the number of initial CPUs to 'n' and the CPU topology" },
-    { "m", true, OPT_M, "Standard options", "-m [size=]megs[M|G]\n                 configure guest RAM (default unit: MiB)" },
-    { "name", true, OPT_NAME, "Standard options", "-name string1[,process=string2][,debug-threads=on|off]\n                 set the name of the guest" },
-    { "uuid", true, OPT_UUID, "Standard options", "-uuid %08x-%04x-%04x-%04x-%012x\n                 specify machine UUID" },
-    { "device", true, OPT_DEVICE, "Standard options", "-device driver[,prop[=value][,...]]\n                 add device (based on driver); '-device help' lists drivers,\n                 '-device driver,help' lists its properties" },
-    { "global", true, OPT_GLOBAL, "Standard options", "-global driver.property=value\n-global driver=driver,property=property,value=value\n                 set a global default for a device property" },
-    { "nodefaults", false, OPT_NODEFAULTS, "Standard options", "-nodefaults      don't create default devices" },
-    { "no-user-config", false, OPT_NO_USER_CONFIG, "Standard options", "-no-user-config  do not load user-provided config files (none are)" },
+    {"h", false, OPT_HELP, "Standard options",
+     "-h or -help      display this help and exit"},
+    {"help", false, OPT_HELP, NULL, NULL},
+    {"version", false, OPT_VERSION, "Standard options",
+     "-version         display version information and exit"},
+    {"machine", true, OPT_MACHINE, "Standard options",
+     "-machine [type=]name[,prop[=value][,...]]\n                 selects "
+     "emulated machine ('-machine help' for list)"},
+    {"M", true, OPT_MACHINE, NULL, NULL},
+    {"accel", true, OPT_ACCEL, "Standard options",
+     "-accel [accel=]accelerator[,prop[=value][,...]]\n                 select "
+     "accelerator (kvm, tcg, qtest); use multiple\n                 -accel "
+     "options to give fallbacks"},
+    {"cpu", true, OPT_CPU, "Standard options",
+     "-cpu cpu         select CPU ('-cpu help' for list)"},
+    {"enable-kvm", false, OPT_ENABLE_KVM, "Standard options",
+     "-enable-kvm      enable KVM full virtualization support"},
+    {"smp", true, OPT_SMP, "Standard options",
+     "-smp "
+     "[[cpus=]n][,maxcpus=maxcpus][,sockets=sockets][,dies=dies][,cores=cores]["
+     ",threads=threads]\n                 set the number of initial CPUs to "
+     "'n' and the CPU topology"},
+    {"m", true, OPT_M, "Standard options",
+     "-m [size=]megs[M|G]\n                 configure guest RAM (default unit: "
+     "MiB)"},
+    {"name", true, OPT_NAME, "Standard options",
+     "-name string1[,process=string2][,debug-threads=on|off]\n                 "
+     "set the name of the guest"},
+    {"uuid", true, OPT_UUID, "Standard options",
+     "-uuid %08x-%04x-%04x-%04x-%012x\n                 specify machine UUID"},
+    {"device", true, OPT_DEVICE, "Standard options",
+     "-device driver[,prop[=value][,...]]\n                 add device (based "
+     "on driver); '-device help' lists drivers,\n                 '-device "
+     "driver,help' lists its properties"},
+    {"global", true, OPT_GLOBAL, "Standard options",
+     "-global driver.property=value\n-global "
+     "driver=driver,property=property,value=value\n                 set a "
+     "global default for a device property"},
+    {"nodefaults", false, OPT_NODEFAULTS, "Standard options",
+     "-nodefaults      don't create default devices"},
+    {"no-user-config", false, OPT_NO_USER_CONFIG, "Standard options",
+     "-no-user-config  do not load user-provided config files (none are)"},
     /* Display */
-    { "display", true, OPT_DISPLAY, "Display options", "-display none    no display (the only one in this build)" },
-    { "nographic", false, OPT_NOGRAPHIC, "Display options", "-nographic       no display; serial port and monitor share the terminal\n                 (Ctrl-a h for help)" },
-    { "vga", true, OPT_VGA, "Display options", "-vga none        no VGA card (the only choice in this build)" },
+    {"display", true, OPT_DISPLAY, "Display options",
+     "-display none    no display (the only one in this build)"},
+    {"nographic", false, OPT_NOGRAPHIC, "Display options",
+     "-nographic       no display; serial port and monitor share the "
+     "terminal\n                 (Ctrl-a h for help)"},
+    {"vga", true, OPT_VGA, "Display options",
+     "-vga none        no VGA card (the only choice in this build)"},
     /* Character devices */
-    { "chardev", true, OPT_CHARDEV, "Character device options", "-chardev backend,id=id[,...]\n                 backends: null, socket, file, pipe, pty, stdio ('-chardev help')" },
-    { "serial", true, OPT_SERIAL, "Character device options", "-serial dev      redirect the serial port to char device 'dev'" },
-    { "monitor", true, OPT_MONITOR, "Character device options", "-monitor dev     redirect the monitor to char device 'dev'" },
-    { "qmp", true, OPT_QMP, "Character device options", "-qmp dev         like -monitor but opens in 'control' mode" },
-    { "qmp-pretty", true, OPT_QMP_PRETTY, "Character device options", "-qmp-pretty dev  like -qmp but uses pretty JSON formatting" },
-    { "mon", true, OPT_MON, "Character device options", "-mon [chardev=]name[,mode=readline|control][,pretty=on|off]" },
+    {"chardev", true, OPT_CHARDEV, "Character device options",
+     "-chardev backend,id=id[,...]\n                 backends: null, socket, "
+     "file, pipe, pty, stdio ('-chardev help')"},
+    {"serial", true, OPT_SERIAL, "Character device options",
+     "-serial dev      redirect the serial port to char device 'dev'"},
+    {"monitor", true, OPT_MONITOR, "Character device options",
+     "-monitor dev     redirect the monitor to char device 'dev'"},
+    {"qmp", true, OPT_QMP, "Character device options",
+     "-qmp dev         like -monitor but opens in 'control' mode"},
+    {"qmp-pretty", true, OPT_QMP_PRETTY, "Character device options",
+     "-qmp-pretty dev  like -qmp but uses pretty JSON formatting"},
+    {"mon", true, OPT_MON, "Character device options",
+     "-mon [chardev=]name[,mode=readline|control][,pretty=on|off]"},
     /* Boot */
-    { "kernel", true, OPT_KERNEL, "Boot Image or Kernel specific", "-kernel bzImage  use 'bzImage' as kernel image" },
-    { "append", true, OPT_APPEND, "Boot Image or Kernel specific", "-append cmdline  use 'cmdline' as kernel command line" },
-    { "initrd", true, OPT_INITRD, "Boot Image or Kernel specific", "-initrd file     use 'file' as initial ram disk" },
-    { "bios", true, OPT_BIOS, "Debug/Expert options", "-bios file       set the filename for the BIOS" },
-    { "L", true, OPT_L, "Debug/Expert options", "-L path          set the directory for the BIOS, VGA BIOS and keymaps" },
-    { "boot", true, OPT_BOOT, "Standard options", "-boot [order=drives][,once=drives][,menu=on|off]" },
-    { "rtc", true, OPT_RTC, "Debug/Expert options", "-rtc [base=utc|localtime|datetime][,clock=host|rt|vm][,driftfix=none|slew]\n                 set the RTC base and clock" },
-    { "no-reboot", false, OPT_NO_REBOOT, "Debug/Expert options", "-no-reboot       exit instead of rebooting" },
-    { "no-shutdown", false, OPT_NO_SHUTDOWN, "Debug/Expert options", "-no-shutdown     stop before shutdown" },
-    { "S", false, OPT_S, "Debug/Expert options", "-S               freeze CPU at startup (use 'c' to start execution)" },
-    { "d", true, OPT_D, "Debug/Expert options", "-d item1,...     enable logging of specified items (use '-d help' for a list)" },
-    { "D", true, OPT_DLOG, "Debug/Expert options", "-D logfile       output log to logfile (default stderr)" },
-    { "pidfile", true, OPT_PIDFILE, "Debug/Expert options", "-pidfile file    write PID to 'file'" },
-    { "daemonize", false, OPT_DAEMONIZE, "Debug/Expert options", "-daemonize       daemonize QEMU after initializing" },
-    { "qtest", true, OPT_QTEST, NULL, NULL },
-    { "qtest-log", true, OPT_QTEST_LOG, NULL, NULL },
+    {"kernel", true, OPT_KERNEL, "Boot Image or Kernel specific",
+     "-kernel bzImage  use 'bzImage' as kernel image"},
+    {"append", true, OPT_APPEND, "Boot Image or Kernel specific",
+     "-append cmdline  use 'cmdline' as kernel command line"},
+    {"initrd", true, OPT_INITRD, "Boot Image or Kernel specific",
+     "-initrd file     use 'file' as initial ram disk"},
+    {"bios", true, OPT_BIOS, "Debug/Expert options",
+     "-bios file       set the filename for the BIOS"},
+    {"L", true, OPT_L, "Debug/Expert options",
+     "-L path          set the directory for the BIOS, VGA BIOS and keymaps"},
+    {"boot", true, OPT_BOOT, "Standard options",
+     "-boot [order=drives][,once=drives][,menu=on|off]"},
+    {"rtc", true, OPT_RTC, "Debug/Expert options",
+     "-rtc "
+     "[base=utc|localtime|datetime][,clock=host|rt|vm][,driftfix=none|slew]\n  "
+     "               set the RTC base and clock"},
+    {"no-reboot", false, OPT_NO_REBOOT, "Debug/Expert options",
+     "-no-reboot       exit instead of rebooting"},
+    {"no-shutdown", false, OPT_NO_SHUTDOWN, "Debug/Expert options",
+     "-no-shutdown     stop before shutdown"},
+    {"S", false, OPT_S, "Debug/Expert options",
+     "-S               freeze CPU at startup (use 'c' to start execution)"},
+    {"d", true, OPT_D, "Debug/Expert options",
+     "-d item1,...     enable logging of specified items (use '-d help' for a "
+     "list)"},
+    {"D", true, OPT_DLOG, "Debug/Expert options",
+     "-D logfile       output log to logfile (default stderr)"},
+    {"pidfile", true, OPT_PIDFILE, "Debug/Expert options",
+     "-pidfile file    write PID to 'file'"},
+    {"daemonize", false, OPT_DAEMONIZE, "Debug/Expert options",
+     "-daemonize       daemonize QEMU after initializing"},
+    {"qtest", true, OPT_QTEST, NULL, NULL},
+    {"qtest-log", true, OPT_QTEST_LOG, NULL, NULL},
     /* Not implemented yet: refused with a clear message. */
-    UNSUPPORTED("drive", true), UNSUPPORTED("hda", true),
-    UNSUPPORTED("hdb", true), UNSUPPORTED("hdc", true),
-    UNSUPPORTED("hdd", true), UNSUPPORTED("cdrom", true),
-    UNSUPPORTED("fda", true), UNSUPPORTED("fdb", true),
-    UNSUPPORTED("blockdev", true), UNSUPPORTED("snapshot", false),
-    UNSUPPORTED("netdev", true), UNSUPPORTED("nic", true),
-    UNSUPPORTED("net", true), UNSUPPORTED("usb", false),
-    UNSUPPORTED("usbdevice", true), UNSUPPORTED("vnc", true),
-    UNSUPPORTED("sdl", false), UNSUPPORTED("full-screen", false),
-    UNSUPPORTED("s", false), UNSUPPORTED("gdb", true),
-    UNSUPPORTED("object", true), UNSUPPORTED("loadvm", true),
-    UNSUPPORTED("incoming", true), UNSUPPORTED("icount", true),
-    UNSUPPORTED("fw_cfg", true), UNSUPPORTED("smbios", true),
-    UNSUPPORTED("readconfig", true), UNSUPPORTED("parallel", true),
-    UNSUPPORTED("audiodev", true), UNSUPPORTED("trace", true),
-    UNSUPPORTED("overcommit", true), UNSUPPORTED("sandbox", true),
-    UNSUPPORTED("numa", true), UNSUPPORTED("mem-path", true),
-    UNSUPPORTED("k", true), UNSUPPORTED("msg", true),
-    UNSUPPORTED("action", true), UNSUPPORTED("watchdog-action", true),
-    UNSUPPORTED("singlestep", false), UNSUPPORTED("semihosting", false),
-    UNSUPPORTED("virtfs", true), UNSUPPORTED("tpmdev", true),
-    UNSUPPORTED("spice", true), UNSUPPORTED("mtdblock", true),
-    UNSUPPORTED("pflash", true), UNSUPPORTED("sd", true),
+    UNSUPPORTED("drive", true),
+    UNSUPPORTED("hda", true),
+    UNSUPPORTED("hdb", true),
+    UNSUPPORTED("hdc", true),
+    UNSUPPORTED("hdd", true),
+    UNSUPPORTED("cdrom", true),
+    UNSUPPORTED("fda", true),
+    UNSUPPORTED("fdb", true),
+    UNSUPPORTED("blockdev", true),
+    UNSUPPORTED("snapshot", false),
+    UNSUPPORTED("netdev", true),
+    UNSUPPORTED("nic", true),
+    UNSUPPORTED("net", true),
+    UNSUPPORTED("usb", false),
+    UNSUPPORTED("usbdevice", true),
+    UNSUPPORTED("vnc", true),
+    UNSUPPORTED("sdl", false),
+    UNSUPPORTED("full-screen", false),
+    UNSUPPORTED("s", false),
+    UNSUPPORTED("gdb", true),
+    UNSUPPORTED("object", true),
+    UNSUPPORTED("loadvm", true),
+    UNSUPPORTED("incoming", true),
+    UNSUPPORTED("icount", true),
+    UNSUPPORTED("fw_cfg", true),
+    UNSUPPORTED("smbios", true),
+    UNSUPPORTED("readconfig", true),
+    UNSUPPORTED("parallel", true),
+    UNSUPPORTED("audiodev", true),
+    UNSUPPORTED("trace", true),
+    UNSUPPORTED("overcommit", true),
+    UNSUPPORTED("sandbox", true),
+    UNSUPPORTED("numa", true),
+    UNSUPPORTED("mem-path", true),
+    UNSUPPORTED("k", true),
+    UNSUPPORTED("msg", true),
+    UNSUPPORTED("action", true),
+    UNSUPPORTED("watchdog-action", true),
+    UNSUPPORTED("singlestep", false),
+    UNSUPPORTED("semihosting", false),
+    UNSUPPORTED("virtfs", true),
+    UNSUPPORTED("tpmdev", true),
+    UNSUPPORTED("spice", true),
+    UNSUPPORTED("mtdblock", true),
+    UNSUPPORTED("pflash", true),
+    UNSUPPORTED("sd", true),
 };
 
 static const char *const help_groups[] = {
-    "Standard options", "Display options", "Character device options",
-    "Boot Image or Kernel specific", "Debug/Expert options",
+    "Standard options",         "Display options",
+    "Character device options", "Boot Image or Kernel specific",
+    "Debug/Expert options",
 };
 
 typedef struct MonitorSpec {
-    char *spec;   /* legacy chardev spec, or NULL with chardev set */
+    char *spec; /* legacy chardev spec, or NULL with chardev set */
     char *chardev;
     bool control; /* QMP */
     bool pretty;
@@ -188,13 +269,13 @@ static struct {
     char *cpu;
     char *smp;
     char *mem;
-    GPtrArray *chardevs; /* Opts * */
+    GPtrArray *chardevs;     /* Opts * */
     GPtrArray *chardev_args; /* char *: what the user typed, for errors */
-    GPtrArray *devices;  /* Opts * */
+    GPtrArray *devices;      /* Opts * */
     GPtrArray *device_args;  /* char * */
-    GPtrArray *globals;  /* char * */
-    GPtrArray *serials;  /* char * */
-    GPtrArray *monitors; /* MonitorSpec * */
+    GPtrArray *globals;      /* char * */
+    GPtrArray *serials;      /* char * */
+    GPtrArray *monitors;     /* MonitorSpec * */
     bool nographic;
     bool nodefaults;
     bool start_paused;
@@ -300,9 +381,22 @@ static const QemuOptionDef *find_option(const char *name)
 
 /* Keys -machine understands for every machine type. */
 static const char *const machine_common_keys[] = {
-    "accel", "kernel-irqchip", "kernel_irqchip", "usb", "graphics",
-    "dump-guest-core", "mem-merge", "dea-key-wrap", "suppress-vmdesc",
-    "memory-backend", "acpi", "smm", "vmport", "hpet", "pit", "sata",
+    "accel",
+    "kernel-irqchip",
+    "kernel_irqchip",
+    "usb",
+    "graphics",
+    "dump-guest-core",
+    "mem-merge",
+    "dea-key-wrap",
+    "suppress-vmdesc",
+    "memory-backend",
+    "acpi",
+    "smm",
+    "vmport",
+    "hpet",
+    "pit",
+    "sata",
     NULL,
 };
 
@@ -350,9 +444,11 @@ static void add_monitor(const char *spec, const char *chardev, bool control,
 static void parse_mon(const char *arg)
 {
     static const OptDesc mon_desc[] = {
-        { "chardev", OPT_STRING }, { "mode", OPT_STRING },
-        { "pretty", OPT_BOOL },    { "id", OPT_STRING },
-        { NULL },
+        {"chardev", OPT_STRING},
+        {"mode", OPT_STRING},
+        {"pretty", OPT_BOOL},
+        {"id", OPT_STRING},
+        {NULL},
     };
     Error *err = NULL;
     g_autoptr(Opts) o = opts_parse(arg, "chardev", mon_desc, &err);
@@ -383,8 +479,9 @@ static void parse_args(int argc, char **argv)
         const QemuOptionDef *def;
 
         if (a[0] != '-') {
-            opt_fail("hda", a, "disk images are not supported by this build "
-                               "yet");
+            opt_fail("hda", a,
+                     "disk images are not supported by this build "
+                     "yet");
         }
         name = a + 1;
         if (name[0] == '-') {
@@ -421,9 +518,10 @@ static void parse_args(int argc, char **argv)
                 if (cpu_list_fn) {
                     cpu_list_fn(out);
                 } else {
-                    g_string_append_printf(out, "No CPU models are "
-                                                "available for %s in this "
-                                                "build yet.\n",
+                    g_string_append_printf(out,
+                                           "No CPU models are "
+                                           "available for %s in this "
+                                           "build yet.\n",
                                            target_name);
                 }
                 print_and_exit(out);
@@ -468,10 +566,10 @@ static void parse_args(int argc, char **argv)
             break;
         case OPT_NAME: {
             static const OptDesc name_desc[] = {
-                { "guest", OPT_STRING },
-                { "process", OPT_STRING },
-                { "debug-threads", OPT_BOOL },
-                { NULL },
+                {"guest", OPT_STRING},
+                {"process", OPT_STRING},
+                {"debug-threads", OPT_BOOL},
+                {NULL},
             };
             g_autoptr(Opts) o = opts_parse(arg, "guest", name_desc, &err);
             if (!o) {
@@ -493,8 +591,9 @@ static void parse_args(int argc, char **argv)
             break;
         case OPT_DISPLAY:
             if (strcmp(arg, "none") && !g_str_has_prefix(arg, "none,")) {
-                opt_fail("display", arg, "display '%s' is not available in "
-                                         "this build (use -display none)",
+                opt_fail("display", arg,
+                         "display '%s' is not available in "
+                         "this build (use -display none)",
                          arg);
             }
             g_free(cfg.display);
@@ -502,8 +601,9 @@ static void parse_args(int argc, char **argv)
             break;
         case OPT_VGA:
             if (strcmp(arg, "none")) {
-                opt_fail("vga", arg, "VGA '%s' is not available in this "
-                                     "build (use -vga none)",
+                opt_fail("vga", arg,
+                         "VGA '%s' is not available in this "
+                         "build (use -vga none)",
                          arg);
             }
             break;
@@ -566,8 +666,10 @@ static void parse_args(int argc, char **argv)
             }
             /* Unknown models are reported before any machine is built. */
             if (!device_type_find(drv)) {
-                opt_fail("device", arg, "'%s' is not a valid device model "
-                                        "name", drv);
+                opt_fail("device", arg,
+                         "'%s' is not a valid device model "
+                         "name",
+                         drv);
             }
             g_ptr_array_add(cfg.devices, o);
             g_ptr_array_add(cfg.device_args, g_strdup(arg));
@@ -600,10 +702,10 @@ static void parse_args(int argc, char **argv)
             break;
         case OPT_RTC: {
             static const OptDesc rtc_desc[] = {
-                { "base", OPT_STRING },
-                { "clock", OPT_STRING },
-                { "driftfix", OPT_STRING },
-                { NULL },
+                {"base", OPT_STRING},
+                {"clock", OPT_STRING},
+                {"driftfix", OPT_STRING},
+                {NULL},
             };
             opts_free(qemu_rtc_opts);
             qemu_rtc_opts = opts_parse(arg, NULL, rtc_desc, &err);
@@ -648,8 +750,9 @@ static void parse_args(int argc, char **argv)
             cfg.qtest_log = g_strdup(arg);
             break;
         case OPT_UNSUPPORTED:
-            opt_fail(name, arg, "this option is not supported by this build "
-                                "of Quasar yet");
+            opt_fail(name, arg,
+                     "this option is not supported by this build "
+                     "of Quasar yet");
         }
     }
 }
@@ -658,10 +761,10 @@ static void parse_args(int argc, char **argv)
 static uint64_t parse_ram_size(const MachineClass *mc)
 {
     static const OptDesc mem_desc[] = {
-        { "size", OPT_STRING },
-        { "slots", OPT_NUMBER },
-        { "maxmem", OPT_SIZE },
-        { NULL },
+        {"size", OPT_STRING},
+        {"slots", OPT_NUMBER},
+        {"maxmem", OPT_SIZE},
+        {NULL},
     };
     Error *err = NULL;
     g_autoptr(Opts) o = NULL;
@@ -680,9 +783,10 @@ static uint64_t parse_ram_size(const MachineClass *mc)
         return mc->default_ram_size;
     }
     if (parse_size_unit(size, MiB, &v) < 0) {
-        opt_fail("m", cfg.mem, "Parameter 'size' expects a non-negative "
-                               "number below 2^64 (optional suffix k, M, G, "
-                               "T, P or E)");
+        opt_fail("m", cfg.mem,
+                 "Parameter 'size' expects a non-negative "
+                 "number below 2^64 (optional suffix k, M, G, "
+                 "T, P or E)");
     }
     if (v == 0) {
         opt_fail("m", cfg.mem, "ram size is too small");
@@ -697,10 +801,10 @@ static uint64_t parse_ram_size(const MachineClass *mc)
 static void parse_smp(MachineState *ms)
 {
     static const OptDesc smp_desc[] = {
-        { "cpus", OPT_NUMBER },    { "maxcpus", OPT_NUMBER },
-        { "sockets", OPT_NUMBER }, { "dies", OPT_NUMBER },
-        { "clusters", OPT_NUMBER },{ "cores", OPT_NUMBER },
-        { "threads", OPT_NUMBER }, { NULL },
+        {"cpus", OPT_NUMBER},     {"maxcpus", OPT_NUMBER},
+        {"sockets", OPT_NUMBER},  {"dies", OPT_NUMBER},
+        {"clusters", OPT_NUMBER}, {"cores", OPT_NUMBER},
+        {"threads", OPT_NUMBER},  {NULL},
     };
     const MachineClass *mc = ms->mc;
     unsigned max_allowed = mc->max_cpus ? mc->max_cpus : 1;
@@ -723,11 +827,14 @@ static void parse_smp(MachineState *ms)
     dies = opts_get_number(o, "dies", 1);
     cores = opts_get_number(o, "cores", 0);
     threads = opts_get_number(o, "threads", 0);
-    if ((opts_has(o, "cpus") && !cpus) || (opts_has(o, "sockets") && !sockets) ||
-        (opts_has(o, "cores") && !cores) || (opts_has(o, "threads") && !threads) ||
+    if ((opts_has(o, "cpus") && !cpus) ||
+        (opts_has(o, "sockets") && !sockets) ||
+        (opts_has(o, "cores") && !cores) ||
+        (opts_has(o, "threads") && !threads) ||
         (opts_has(o, "maxcpus") && !maxcpus) || !dies) {
-        opt_fail("smp", cfg.smp, "CPU topology parameters must be greater "
-                                 "than zero");
+        opt_fail("smp", cfg.smp,
+                 "CPU topology parameters must be greater "
+                 "than zero");
     }
     threads = threads ? threads : 1;
     maxcpus = maxcpus ? maxcpus : cpus;
@@ -744,17 +851,17 @@ static void parse_smp(MachineState *ms)
     if (sockets * dies * cores * threads != maxcpus) {
         opt_fail("smp", cfg.smp,
                  "Invalid CPU topology: product of the hierarchy must match "
-                 "maxcpus: sockets (%" G_GUINT64_FORMAT ") * dies (%"
-                 G_GUINT64_FORMAT ") * cores (%" G_GUINT64_FORMAT
-                 ") * threads (%" G_GUINT64_FORMAT ") != maxcpus (%"
-                 G_GUINT64_FORMAT ")",
+                 "maxcpus: sockets (%" G_GUINT64_FORMAT
+                 ") * dies (%" G_GUINT64_FORMAT ") * cores (%" G_GUINT64_FORMAT
+                 ") * threads (%" G_GUINT64_FORMAT
+                 ") != maxcpus (%" G_GUINT64_FORMAT ")",
                  sockets, dies, cores, threads, maxcpus);
     }
     if (maxcpus < cpus) {
         opt_fail("smp", cfg.smp,
                  "Invalid CPU topology: maxcpus must be equal to or greater "
-                 "than smp: maxcpus (%" G_GUINT64_FORMAT ") < smp_cpus (%"
-                 G_GUINT64_FORMAT ")",
+                 "than smp: maxcpus (%" G_GUINT64_FORMAT
+                 ") < smp_cpus (%" G_GUINT64_FORMAT ")",
                  maxcpus, cpus);
     }
     if (cpus > max_allowed || maxcpus > max_allowed) {
@@ -802,8 +909,9 @@ static void check_machine_opts(const MachineClass *mc, Opts *o)
 static bool tcg_none_init(MachineState *ms, Error **errp)
 {
     if (!ms->mc->no_cpu) {
-        error_setg(errp, "-accel tcg: TCG system emulation of machine '%s' "
-                         "is not available in this build yet; use -accel kvm",
+        error_setg(errp,
+                   "-accel tcg: TCG system emulation of machine '%s' "
+                   "is not available in this build yet; use -accel kvm",
                    ms->mc->name);
         return false;
     }
@@ -853,8 +961,9 @@ static const AccelOps *choose_accel(MachineState *ms)
         if (ops->available && !ops->available()) {
             error_free(last_err);
             last_err = NULL;
-            error_setg(&last_err, "-accel %s: %s is not available on this "
-                                  "host",
+            error_setg(&last_err,
+                       "-accel %s: %s is not available on this "
+                       "host",
                        n, n);
             continue;
         }
@@ -1156,8 +1265,7 @@ int qemu_main(int argc, char **argv, const char *arch)
                          err);
         }
     }
-    default_serial = !cfg.nodefaults && !mc->no_serial &&
-                     cfg.serials->len == 0;
+    default_serial = !cfg.nodefaults && !mc->no_serial && cfg.serials->len == 0;
     default_monitor = !cfg.nodefaults && cfg.monitors->len == 0;
     if (cfg.qtest) {
         default_serial = default_monitor = false;
@@ -1184,8 +1292,8 @@ int qemu_main(int argc, char **argv, const char *arch)
         const char *ram_id = mc->default_ram_id ? mc->default_ram_id : "ram";
         if (!memory_region_init_ram(ms->ram, NULL, ram_id, ms->ram_size,
                                     &err)) {
-            g_autofree char *s = g_strdup_printf("%" G_GUINT64_FORMAT,
-                                                 ms->ram_size);
+            g_autofree char *s =
+                g_strdup_printf("%" G_GUINT64_FORMAT, ms->ram_size);
             error_prepend(&err, "cannot set up guest memory '%s': ", ram_id);
             opt_fail_err("m", cfg.mem ? cfg.mem : s, err);
         }
@@ -1199,14 +1307,12 @@ int qemu_main(int argc, char **argv, const char *arch)
     for (guint i = 0; i < cfg.devices->len; i++) {
         Opts *o = g_ptr_array_index(cfg.devices, i);
         if (!device_create_from_opts(o, &err)) {
-            opt_fail_err("device", g_ptr_array_index(cfg.device_args, i),
-                         err);
+            opt_fail_err("device", g_ptr_array_index(cfg.device_args, i), err);
         }
     }
     create_monitors();
 
-    if (current_accel->start_vcpus &&
-        !current_accel->start_vcpus(ms, &err)) {
+    if (current_accel->start_vcpus && !current_accel->start_vcpus(ms, &err)) {
         error_report_err(err);
         exit(1);
     }

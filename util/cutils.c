@@ -12,19 +12,26 @@
 static uint64_t suffix_mult(char c)
 {
     switch (c) {
-    case 'B': case 'b':
+    case 'B':
+    case 'b':
         return 1;
-    case 'K': case 'k':
+    case 'K':
+    case 'k':
         return KiB;
-    case 'M': case 'm':
+    case 'M':
+    case 'm':
         return MiB;
-    case 'G': case 'g':
+    case 'G':
+    case 'g':
         return GiB;
-    case 'T': case 't':
+    case 'T':
+    case 't':
         return TiB;
-    case 'P': case 'p':
+    case 'P':
+    case 'p':
         return TiB * 1024;
-    case 'E': case 'e':
+    case 'E':
+    case 'e':
         return TiB * 1024 * 1024;
     default:
         return 0;
@@ -113,8 +120,8 @@ bool parse_int64(const char *s, int64_t *value)
 
 bool parse_bool(const char *s, bool *value)
 {
-    static const char *const yes[] = { "on", "yes", "true", "y" };
-    static const char *const no[] = { "off", "no", "false", "n" };
+    static const char *const yes[] = {"on", "yes", "true", "y"};
+    static const char *const no[] = {"off", "no", "false", "n"};
 
     for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
         if (!strcmp(s, yes[i])) {
@@ -131,8 +138,8 @@ bool parse_bool(const char *s, bool *value)
 
 char *size_to_str(uint64_t size)
 {
-    static const char *const units[] = { "B", "KiB", "MiB", "GiB",
-                                         "TiB", "PiB", "EiB" };
+    static const char *const units[] = {"B",   "KiB", "MiB", "GiB",
+                                        "TiB", "PiB", "EiB"};
     int i = 0;
     double v = (double)size;
 

@@ -180,8 +180,8 @@ static void report(const char *kind, const char *fmt, va_list ap)
         return;
     }
     line = g_strdup_printf("%s: %s%s%s%s\n", error_get_progname(),
-                           location ? location : "", location ? ": " : "",
-                           kind, msg);
+                           location ? location : "", location ? ": " : "", kind,
+                           msg);
     fputs(line, stderr);
     fflush(stderr);
 }

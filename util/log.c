@@ -14,20 +14,28 @@ typedef struct LogItem {
 } LogItem;
 
 static const LogItem log_items[] = {
-    { CPU_LOG_TB_OUT_ASM, "out_asm", "show generated host assembly code for each compiled TB" },
-    { CPU_LOG_TB_IN_ASM, "in_asm", "show target assembly code for each compiled TB" },
-    { CPU_LOG_TB_OP, "op", "show micro ops for each compiled TB" },
-    { CPU_LOG_TB_OP_OPT, "op_opt", "show micro ops after optimization" },
-    { CPU_LOG_INT, "int", "show interrupts/exceptions in short format" },
-    { CPU_LOG_EXEC, "exec", "show trace before each executed TB (lots of logs)" },
-    { CPU_LOG_TB_CPU, "cpu", "show CPU registers before entering a TB (lots of logs)" },
-    { CPU_LOG_MMU, "mmu", "log MMU-related activities" },
-    { CPU_LOG_PAGE, "page", "dump pages at beginning of user mode emulation" },
-    { CPU_LOG_RESET, "cpu_reset", "show CPU state before CPU resets" },
-    { LOG_UNIMP, "unimp", "log unimplemented functionality" },
-    { LOG_GUEST_ERROR, "guest_errors", "log when the guest OS does something invalid (eg accessing a non-existent register)" },
-    { LOG_STRACE, "strace", "log every user-mode syscall, its input, and its result" },
-    { CPU_LOG_TB_NOCHAIN, "nochain", "do not chain compiled TBs so that \"exec\" and \"cpu\" show complete traces" },
+    {CPU_LOG_TB_OUT_ASM, "out_asm",
+     "show generated host assembly code for each compiled TB"},
+    {CPU_LOG_TB_IN_ASM, "in_asm",
+     "show target assembly code for each compiled TB"},
+    {CPU_LOG_TB_OP, "op", "show micro ops for each compiled TB"},
+    {CPU_LOG_TB_OP_OPT, "op_opt", "show micro ops after optimization"},
+    {CPU_LOG_INT, "int", "show interrupts/exceptions in short format"},
+    {CPU_LOG_EXEC, "exec", "show trace before each executed TB (lots of logs)"},
+    {CPU_LOG_TB_CPU, "cpu",
+     "show CPU registers before entering a TB (lots of logs)"},
+    {CPU_LOG_MMU, "mmu", "log MMU-related activities"},
+    {CPU_LOG_PAGE, "page", "dump pages at beginning of user mode emulation"},
+    {CPU_LOG_RESET, "cpu_reset", "show CPU state before CPU resets"},
+    {LOG_UNIMP, "unimp", "log unimplemented functionality"},
+    {LOG_GUEST_ERROR, "guest_errors",
+     "log when the guest OS does something invalid (eg accessing a "
+     "non-existent register)"},
+    {LOG_STRACE, "strace",
+     "log every user-mode syscall, its input, and its result"},
+    {CPU_LOG_TB_NOCHAIN, "nochain",
+     "do not chain compiled TBs so that \"exec\" and \"cpu\" show complete "
+     "traces"},
 };
 
 unsigned qemu_loglevel;
@@ -81,7 +89,8 @@ bool qemu_log_parse_items(const char *str, unsigned *mask, Error **errp)
             }
         }
         if (!found) {
-            error_setg(errp, "unknown log item '%s' (use '-d help' for a list)", p);
+            error_setg(errp, "unknown log item '%s' (use '-d help' for a list)",
+                       p);
             return false;
         }
     }

@@ -16,20 +16,20 @@
 #include "util/error.h"
 
 #define CPU_LOG_TB_OUT_ASM (1u << 0)  /* out_asm: host code per TB */
-#define CPU_LOG_TB_IN_ASM (1u << 1)   /* in_asm: guest code per TB */
-#define CPU_LOG_TB_OP (1u << 2)       /* op: IR before optimization */
-#define CPU_LOG_TB_OP_OPT (1u << 3)   /* op_opt: IR after optimization */
-#define CPU_LOG_INT (1u << 4)         /* int: interrupts and exceptions */
-#define CPU_LOG_EXEC (1u << 5)        /* exec: each TB executed */
-#define CPU_LOG_TB_CPU (1u << 6)      /* cpu: CPU registers before a TB */
-#define CPU_LOG_RESET (1u << 7)       /* cpu_reset: CPU state at reset */
-#define LOG_UNIMP (1u << 8)           /* unimp: unimplemented features */
-#define LOG_GUEST_ERROR (1u << 9)     /* guest_errors: guest misbehaviour */
-#define CPU_LOG_MMU (1u << 10)        /* mmu: MMU faults and walks */
-#define CPU_LOG_PAGE (1u << 11)       /* page: guest page mappings */
-#define LOG_STRACE (1u << 12)         /* strace: user-mode syscalls */
+#define CPU_LOG_TB_IN_ASM  (1u << 1)  /* in_asm: guest code per TB */
+#define CPU_LOG_TB_OP      (1u << 2)  /* op: IR before optimization */
+#define CPU_LOG_TB_OP_OPT  (1u << 3)  /* op_opt: IR after optimization */
+#define CPU_LOG_INT        (1u << 4)  /* int: interrupts and exceptions */
+#define CPU_LOG_EXEC       (1u << 5)  /* exec: each TB executed */
+#define CPU_LOG_TB_CPU     (1u << 6)  /* cpu: CPU registers before a TB */
+#define CPU_LOG_RESET      (1u << 7)  /* cpu_reset: CPU state at reset */
+#define LOG_UNIMP          (1u << 8)  /* unimp: unimplemented features */
+#define LOG_GUEST_ERROR    (1u << 9)  /* guest_errors: guest misbehaviour */
+#define CPU_LOG_MMU        (1u << 10) /* mmu: MMU faults and walks */
+#define CPU_LOG_PAGE       (1u << 11) /* page: guest page mappings */
+#define LOG_STRACE         (1u << 12) /* strace: user-mode syscalls */
 #define CPU_LOG_TB_NOCHAIN (1u << 13) /* nochain: no TB chaining */
-#define CPU_LOG_PLUGIN (1u << 14)     /* reserved */
+#define CPU_LOG_PLUGIN     (1u << 14) /* reserved */
 
 extern unsigned qemu_loglevel;
 

@@ -123,8 +123,8 @@ static const OptDesc *desc_find(const OptDesc *desc, const char *key)
     return NULL;
 }
 
-Opts *opts_parse(const char *str, const char *implied_key,
-                 const OptDesc *desc, Error **errp)
+Opts *opts_parse(const char *str, const char *implied_key, const OptDesc *desc,
+                 Error **errp)
 {
     g_autoptr(Opts) opts = opts_new();
     const char *p = str;
@@ -168,8 +168,7 @@ Opts *opts_parse(const char *str, const char *implied_key,
             }
         }
         if (opts_find(opts, key->str)) {
-            error_setg(errp, "Parameter '%s' is set more than once",
-                       key->str);
+            error_setg(errp, "Parameter '%s' is set more than once", key->str);
             return NULL;
         }
         opts_set(opts, key->str, val->str);

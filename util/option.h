@@ -46,8 +46,8 @@ typedef struct Opts Opts;
  * is a table ending with { NULL }, or NULL to accept any key.
  * Returns NULL and sets errp with "Parameter 'k' ..." style messages.
  */
-Opts *opts_parse(const char *str, const char *implied_key,
-                 const OptDesc *desc, Error **errp);
+Opts *opts_parse(const char *str, const char *implied_key, const OptDesc *desc,
+                 Error **errp);
 Opts *opts_new(void);
 void opts_free(Opts *opts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Opts, opts_free)

@@ -28,36 +28,36 @@ typedef struct MachineState MachineState;
 
 typedef struct MachineClass {
     const char *name;
-    const char *alias;   /* "pc" for "pc-i440fx-7.2" */
+    const char *alias; /* "pc" for "pc-i440fx-7.2" */
     const char *desc;
-    const char *arch;    /* "x86_64", "aarch64", or NULL for every arch */
-    bool is_default;     /* the default machine of its arch */
+    const char *arch; /* "x86_64", "aarch64", or NULL for every arch */
+    bool is_default;  /* the default machine of its arch */
     void (*init)(MachineState *ms, Error **errp);
     uint64_t default_ram_size;
     const char *default_ram_id; /* name of ms->ram: "pc.ram"; NULL: "ram" */
-    unsigned max_cpus;   /* 0 means 1 */
+    unsigned max_cpus;          /* 0 means 1 */
     const char *default_cpu_type;
-    bool no_cpu;         /* the "none" machine: nothing executes */
-    bool no_serial;      /* no default serial port (as QEMU's `none`) */
+    bool no_cpu;    /* the "none" machine: nothing executes */
+    bool no_serial; /* no default serial port (as QEMU's `none`) */
     /* Machine-specific -machine properties (e.g. "pflash0"). */
     const OptDesc *props;
 } MachineClass;
 
 struct MachineState {
     const MachineClass *mc;
-    Opts *opts;              /* -machine, machine-specific keys included */
-    const char *accel;       /* "tcg", "kvm", "qtest" */
-    uint64_t ram_size;       /* -m, bytes */
-    unsigned smp_cpus;       /* -smp cpus */
-    unsigned smp_max_cpus;   /* maxcpus */
+    Opts *opts;            /* -machine, machine-specific keys included */
+    const char *accel;     /* "tcg", "kvm", "qtest" */
+    uint64_t ram_size;     /* -m, bytes */
+    unsigned smp_cpus;     /* -smp cpus */
+    unsigned smp_max_cpus; /* maxcpus */
     unsigned smp_sockets, smp_dies, smp_cores, smp_threads;
-    char *cpu_type;          /* -cpu, NULL = machine default */
-    char *kernel_filename;   /* -kernel */
-    char *initrd_filename;   /* -initrd */
-    char *kernel_cmdline;    /* -append */
-    char *firmware;          /* -bios */
-    char *boot_order;        /* -boot order=... */
-    MemoryRegion *ram;       /* main RAM, created by main() */
+    char *cpu_type;        /* -cpu, NULL = machine default */
+    char *kernel_filename; /* -kernel */
+    char *initrd_filename; /* -initrd */
+    char *kernel_cmdline;  /* -append */
+    char *firmware;        /* -bios */
+    char *boot_order;      /* -boot order=... */
+    MemoryRegion *ram;     /* main RAM, created by main() */
 };
 
 /* The one machine instance (NULL before creation). */
@@ -65,7 +65,7 @@ extern MachineState *current_machine;
 
 void machine_class_register(const MachineClass *mc);
 #define MACHINE_REGISTER(mc)                                                   \
-    static void __attribute__((constructor)) register_##mc(void)              \
+    static void __attribute__((constructor)) register_##mc(void)               \
     {                                                                          \
         machine_class_register(&(mc));                                         \
     }

@@ -7,12 +7,8 @@
 #include "util/option.h"
 
 static const OptDesc smp_desc[] = {
-    { "cpus", OPT_NUMBER },
-    { "sockets", OPT_NUMBER },
-    { "enabled", OPT_BOOL },
-    { "size", OPT_SIZE },
-    { "name", OPT_STRING },
-    { NULL },
+    {"cpus", OPT_NUMBER}, {"sockets", OPT_NUMBER}, {"enabled", OPT_BOOL},
+    {"size", OPT_SIZE},   {"name", OPT_STRING},    {NULL},
 };
 
 static Opts *parse_ok(const char *s, const char *implied, const OptDesc *d)

@@ -5,8 +5,8 @@
 #include "system/main-loop.h"
 
 typedef struct Fired {
-    GArray *order;  /* ids in firing order */
-    GArray *clock;  /* virtual clock seen at each firing */
+    GArray *order; /* ids in firing order */
+    GArray *clock; /* virtual clock seen at each firing */
 } Fired;
 
 typedef struct TimerCtx {
@@ -69,7 +69,7 @@ static void test_virtual_stopped(void)
 static void test_realtime_fires_in_loop(void)
 {
     Fired *f = fired_new();
-    TimerCtx c = { f, 1, NULL, 0 };
+    TimerCtx c = {f, 1, NULL, 0};
     int64_t start = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
 
     c.t = timer_new_ns(QEMU_CLOCK_REALTIME, on_timer, &c);
@@ -89,7 +89,7 @@ static void test_realtime_fires_in_loop(void)
 static void test_manual_step_order(void)
 {
     Fired *f = fired_new();
-    TimerCtx a = { f, 1, NULL, 0 }, b = { f, 2, NULL, 2 }, d = { f, 3, NULL, 0 };
+    TimerCtx a = {f, 1, NULL, 0}, b = {f, 2, NULL, 2}, d = {f, 3, NULL, 0};
     int64_t base;
 
     qemu_clock_virtual_set_manual();
