@@ -392,7 +392,7 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
         error_setg(errp, "encrypted images are not supported");
         return -ENOTSUP;
     }
-    if (s->refcount_order > 6) {
+    if ((uint32_t)s->refcount_order > 6) {
         error_setg(errp, "Reference count entry width too large; may not "
                          "exceed 64 bits");
         return -EINVAL;
