@@ -391,7 +391,77 @@ static void gen_one_i32(void)
     TCGv_i32 D = pick32(&d), A = pick32(&a), B = pick32(&b);
     uint32_t va = *a, vb = *b, r;
     uint64_t *x;
-    switch (rn(12)) {
+    switch (rn(20)) {
+    case 12: {
+        TCGv_i32 k = tcg_temp_ebb_new_i32();
+        tcg_gen_andi_i32(k, B, 31);
+        unsigned n = vb & 31;
+        switch (rn(3)) {
+        case 0:
+            tcg_gen_shl_i32(D, A, k);
+            r = va << n;
+            break;
+        case 1:
+            tcg_gen_shr_i32(D, A, k);
+            r = va >> n;
+            break;
+        default:
+            tcg_gen_sar_i32(D, A, k);
+            r = (uint32_t)((int32_t)va >> n);
+            break;
+        }
+        tcg_temp_free_i32(k);
+        break;
+    }
+    case 13: {
+        TCGCond cc = conds[rn(G_N_ELEMENTS(conds))];
+        uint32_t *c, *e;
+        TCGv_i32 C = pick32(&c), F = pick32(&e);
+        uint32_t vc = *c, vf = *e;
+        tcg_gen_movcond_i32(cc, D, A, B, C, F);
+        r = tcg_cond_eval(TCG_TYPE_I32, cc, va, vb) ? vc : vf;
+        break;
+    }
+    case 14: {
+        TCGCond cc = conds[rn(G_N_ELEMENTS(conds))];
+        tcg_gen_negsetcond_i32(cc, D, A, B);
+        r = tcg_cond_eval(TCG_TYPE_I32, cc, va, vb) ? ~0u : 0;
+        break;
+    }
+    case 15:
+        tcg_gen_clz_i32(D, A, B);
+        r = va ? (uint32_t)__builtin_clz(va) : vb;
+        break;
+    case 16:
+        tcg_gen_ctz_i32(D, A, B);
+        r = va ? (uint32_t)__builtin_ctz(va) : vb;
+        break;
+    case 17: {
+        unsigned pos = rn(33);
+        tcg_gen_extract2_i32(D, A, B, pos);
+        r = pos == 0 ? va : pos == 32 ? vb : (va >> pos) | (vb << (32 - pos));
+        break;
+    }
+    case 18: {
+        int fl = rn(2) ? TCG_BSWAP_OZ : TCG_BSWAP_OS;
+        tcg_gen_bswap16_i32(D, A, fl);
+        uint16_t h = __builtin_bswap16(va);
+        r = fl == TCG_BSWAP_OZ ? h : (uint32_t)(int32_t)(int16_t)h;
+        break;
+    }
+    case 19: {
+        /* host store + load through the env scratch area */
+        int off = offsetof(FakeEnv, scratch[rn(16)]);
+        tcg_gen_st_i32(A, tcg_env, off);
+        if (rn(2)) {
+            tcg_gen_ld8s_i32(D, tcg_env, off);
+            r = (uint32_t)(int32_t)(int8_t)va;
+        } else {
+            tcg_gen_ld16u_i32(D, tcg_env, off);
+            r = (uint16_t)va;
+        }
+        break;
+    }
     case 0:
         tcg_gen_add_i32(D, A, B);
         r = va + vb;
