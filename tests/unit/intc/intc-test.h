@@ -7,6 +7,7 @@
 #define TESTS_UNIT_INTC_TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib.h>
@@ -63,13 +64,19 @@ static inline void test_line_set(void *opaque, int n, int level)
 
 static char test_log_path[] = "/tmp/intc-test-log-XXXXXX";
 
-/* Sends guest_errors to a temporary file from now on. */
+static void test_log_cleanup(void)
+{
+    unlink(test_log_path);
+}
+
+/* Sends guest_errors to a temporary file from now on (removed at exit). */
 static inline void test_log_start(void)
 {
     int fd = mkstemp(test_log_path);
 
     g_assert_cmpint(fd, >=, 0);
     close(fd);
+    atexit(test_log_cleanup);
     g_assert_true(qemu_log_set_file(test_log_path, NULL));
     qemu_log_set_mask(LOG_GUEST_ERROR | LOG_UNIMP);
 }
