@@ -518,8 +518,9 @@ void tcg_gen_goto_ptr(TCGv_ptr ptr)
 
 /*
  * Inline probe of the per-vCPU jump cache: entry = cache[(pc ^ pc >> bits)
- * & mask]; if entry.tb && entry.pc == pc, jump to entry.tc_ptr.  The
- * target TB's own exit check still honours cpu_exit().
+ * & mask]; if entry.pc == pc, jump to entry.tc_ptr.  Empty and
+ * invalidated entries hold pc -1, which is not a canonical guest address.
+ * The target TB's own exit check still honours cpu_exit().
  */
 static void gen_lookup_inline(TCGContext *s)
 {
@@ -548,8 +549,7 @@ static void gen_lookup_inline(TCGContext *s)
     gen_muli(TCG_TYPE_I64, h, h, s->lookup_entry_size);
     gen_ldst(INDEX_op_ld, TCG_TYPE_I64, e, env, s->lookup_cache_off);
     gen_add(TCG_TYPE_I64, e, e, h);
-    gen_ldst(INDEX_op_ld, TCG_TYPE_I64, x, e, s->lookup_entry_tb);
-    gen_brcond(TCG_TYPE_I64, TCG_COND_EQ, x, cst(TCG_TYPE_I64, 0), slow);
+    /* empty and invalidated entries hold pc -1 */
     gen_ldst(INDEX_op_ld, TCG_TYPE_I64, x, e, s->lookup_entry_pc);
     gen_brcond(TCG_TYPE_I64, TCG_COND_NE, x, pc, slow);
     gen_ldst(INDEX_op_ld, TCG_TYPE_I64, x, e, s->lookup_entry_tc);

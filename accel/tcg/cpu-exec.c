@@ -95,7 +95,11 @@ void cpu_exec_init(CPUState *cpu, const TCGCPUOps *ops)
     cpu->tcg_ops = ops;
     cpu->env_ptr = (char *)cpu + ops->env_offset;
     cpu->exception_index = -1;
+    /* empty entries: tb NULL and a pc no guest can have */
     cpu->tb_jmp_cache = g_new0(TBJmpCacheEntry, TB_JMP_CACHE_SIZE);
+    for (unsigned i = 0; i < TB_JMP_CACHE_SIZE; i++) {
+        cpu->tb_jmp_cache[i].pc = (uint64_t)-1;
+    }
     tcg_cpu_env_offset = ops->env_offset;
     tcg_cpu_ops = ops;
     tcg_ctx->insn_start_words = ops->insn_start_words;

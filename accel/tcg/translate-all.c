@@ -97,10 +97,12 @@ void tb_jmp_cache_set(CPUState *cpu, TranslationBlock *tb)
 {
     TBJmpCacheEntry *e = &cpu->tb_jmp_cache[tb_jmp_cache_hash(tb->pc)];
     __atomic_store_n(&e->tb, NULL, __ATOMIC_RELAXED);
-    e->pc = tb->pc;
+    __atomic_store_n(&e->pc, (uint64_t)-1, __ATOMIC_RELAXED);
     e->cs_base = tb->cs_base;
     e->flags = tb->flags;
     e->tc_ptr = tb->tc_ptr;
+    /* pc last: the inline probe matches on it alone */
+    __atomic_store_n(&e->pc, tb->pc, __ATOMIC_RELEASE);
     __atomic_store_n(&e->tb, tb, __ATOMIC_RELEASE);
 }
 
@@ -211,6 +213,8 @@ static void tb_invalidate(TranslationBlock *tb)
     for (CPUState *c = first_cpu; c; c = c->next) {
         TBJmpCacheEntry *e = &c->tb_jmp_cache[jh];
         if (__atomic_load_n(&e->tb, __ATOMIC_RELAXED) == tb) {
+            /* the inline probe in generated code only compares the pc */
+            __atomic_store_n(&e->pc, (uint64_t)-1, __ATOMIC_RELAXED);
             __atomic_store_n(&e->tb, NULL, __ATOMIC_RELEASE);
         }
     }
@@ -323,7 +327,10 @@ static void tb_flush_locked(void)
     g_hash_table_remove_all(page_tbs);
     memset(tb_hash, 0, sizeof(tb_hash));
     for (CPUState *c = first_cpu; c; c = c->next) {
-        memset(c->tb_jmp_cache, 0, sizeof(TBJmpCacheEntry) * TB_JMP_CACHE_SIZE);
+        for (unsigned i = 0; i < TB_JMP_CACHE_SIZE; i++) {
+            c->tb_jmp_cache[i].tb = NULL;
+            c->tb_jmp_cache[i].pc = (uint64_t)-1;
+        }
     }
     code_gen_ptr = code_gen_start;
     tb_stats.flushes++;
