@@ -583,6 +583,15 @@ int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                 }
                 total += MIN(bytes - total, cs);
             }
+            int64_t flen = qcow2_file_end(bs);
+            if (flen >= 0 && host >= (uint64_t)flen + s->cluster_size) {
+                /* Nothing valid lives past the end of the file. */
+                qcow2_signal_corruption(bs,
+                                        "Data cluster %#" PRIx64
+                                        " is beyond the end of the image",
+                                        host);
+                return -EIO;
+            }
             if ((host & (cs - 1)) ||
                 qcow2_overlaps_metadata(s, host, in_off + total)) {
                 qcow2_signal_corruption(bs,

@@ -291,7 +291,8 @@ static int qcow2_grow_reftable(BlockDriverState *bs, uint64_t min_ri)
         uint64_t end = start + table_clusters + nblocks;
         uint64_t need = 0;
         for (uint64_t ri = start >> rb_bits; ri <= (end - 1) >> rb_bits; ri++) {
-            if (ri >= s->refcount_table_size || !s->refcount_table[ri]) {
+            if (ri >= s->refcount_table_size ||
+                !(s->refcount_table[ri] & REFT_OFFSET_MASK)) {
                 need++;
             }
         }
@@ -315,7 +316,7 @@ static int qcow2_grow_reftable(BlockDriverState *bs, uint64_t min_ri)
     /* Assign the new blocks to the uncovered ranges, in order. */
     uint64_t b = 0;
     for (uint64_t ri = start >> rb_bits; ri <= (end - 1) >> rb_bits; ri++) {
-        if (!table[ri]) {
+        if (!(table[ri] & REFT_OFFSET_MASK)) {
             table[ri] = (blocks_start + b) << s->cluster_bits;
             b++;
         }
@@ -324,7 +325,8 @@ static int qcow2_grow_reftable(BlockDriverState *bs, uint64_t min_ri)
     for (uint64_t ci = start; ci < end; ci++) {
         uint64_t ri = ci >> rb_bits;
         uint64_t idx = ci & ((1ULL << rb_bits) - 1);
-        bool is_new = ri >= s->refcount_table_size || !s->refcount_table[ri];
+        bool is_new = ri >= s->refcount_table_size ||
+                      !(s->refcount_table[ri] & REFT_OFFSET_MASK);
         if (is_new) {
             uint64_t bi = (table[ri] >> s->cluster_bits) - blocks_start;
             qcow2_refblock_set(s, blocks + bi * s->cluster_size, idx, 1);
@@ -400,11 +402,21 @@ int qcow2_update_refcount(BlockDriverState *bs, uint64_t ci, int64_t delta)
                 return ret;
             }
         }
+        if (s->alloc_depth > 2) {
+            /* Allocation keeps needing refcount blocks: bad metadata. */
+            qcow2_signal_corruption(bs,
+                                    "Cannot allocate a refcount block "
+                                    "for cluster %#" PRIx64,
+                                    ci << s->cluster_bits);
+            return -EIO;
+        }
+        s->alloc_depth++;
         int64_t nb = qcow2_alloc_clusters(bs, 1);
+        s->alloc_depth--;
         if (nb < 0) {
             return (int)nb;
         }
-        if (!s->refcount_table[ri]) {
+        if (!(s->refcount_table[ri] & REFT_OFFSET_MASK)) {
             g_autofree uint8_t *z = g_malloc0(s->cluster_size);
             int ret = bdrv_pwrite(bs->file, nb, s->cluster_size, z, 0);
             if (ret < 0) {
@@ -454,7 +466,8 @@ int qcow2_update_refcount(BlockDriverState *bs, uint64_t ci, int64_t delta)
 
 static bool qcow2_range_missing(BDRVQcow2State *s, uint64_t ri)
 {
-    return ri >= s->refcount_table_size || !s->refcount_table[ri];
+    return ri >= s->refcount_table_size ||
+           !(s->refcount_table[ri] & REFT_OFFSET_MASK);
 }
 
 /*
@@ -585,7 +598,7 @@ int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t n)
                 created = true;
                 break;
             }
-            if (!s->refcount_table[ri] &&
+            if (!(s->refcount_table[ri] & REFT_OFFSET_MASK) &&
                 (start >> rb_bits) != ((start + n - 1) >> rb_bits)) {
                 /* The run spans ranges: new blocks go past the end. */
                 int ret = qcow2_add_refblocks(bs, start, start + n - 1);
@@ -595,7 +608,7 @@ int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t n)
                 created = true;
                 break;
             }
-            if (!s->refcount_table[ri]) {
+            if (!(s->refcount_table[ri] & REFT_OFFSET_MASK)) {
                 /* Self-describing: the block takes the first cluster. */
                 g_autofree uint8_t *blk = g_malloc0(s->cluster_size);
                 qcow2_refblock_set(s, blk, ci & ((1ULL << rb_bits) - 1), 1);

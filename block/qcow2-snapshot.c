@@ -192,6 +192,28 @@ out:
     return ret;
 }
 
+/*
+ * Adds delta to the refcount of a cluster that is referenced already:
+ * a refcount of 0 there means the metadata is corrupt (never allocate
+ * refcount blocks for it).
+ */
+static int qcow2_walk_ref(BlockDriverState *bs, uint64_t ci, int delta)
+{
+    uint64_t rc;
+    int ret = qcow2_get_refcount(bs, ci, &rc);
+    if (ret < 0) {
+        return ret;
+    }
+    if (rc == 0) {
+        BDRVQcow2State *s = bs->opaque;
+        qcow2_signal_corruption(
+            bs, "Referenced cluster %#" PRIx64 " has refcount 0",
+            ci << s->cluster_bits);
+        return -EIO;
+    }
+    return qcow2_update_refcount(bs, ci, delta);
+}
+
 /* Adds delta to every L2 table and data cluster reachable from l1. */
 static int qcow2_walk_l1(BlockDriverState *bs, const uint64_t *l1,
                          uint32_t l1_size, int delta)
@@ -227,7 +249,7 @@ static int qcow2_walk_l1(BlockDriverState *bs, const uint64_t *l1,
             Qcow2ClusterType t = qcow2_entry_type(s, e, 0);
             ret = 0;
             if (t == QCOW2_CLUSTER_NORMAL || t == QCOW2_CLUSTER_ZERO_ALLOC) {
-                ret = qcow2_update_refcount(
+                ret = qcow2_walk_ref(
                     bs, (e & L2E_OFFSET_MASK) >> s->cluster_bits, delta);
             } else if (t == QCOW2_CLUSTER_COMPRESSED) {
                 uint64_t o = e & s->cluster_offset_mask;
@@ -235,14 +257,14 @@ static int qcow2_walk_l1(BlockDriverState *bs, const uint64_t *l1,
                 uint64_t end = (o & ~511ULL) + nsect * 512;
                 for (uint64_t c = o >> s->cluster_bits;
                      c <= (end - 1) >> s->cluster_bits && ret == 0; c++) {
-                    ret = qcow2_update_refcount(bs, c, delta);
+                    ret = qcow2_walk_ref(bs, c, delta);
                 }
             }
             if (ret < 0) {
                 return ret;
             }
         }
-        ret = qcow2_update_refcount(bs, l2_off >> s->cluster_bits, delta);
+        ret = qcow2_walk_ref(bs, l2_off >> s->cluster_bits, delta);
         if (ret < 0) {
             return ret;
         }

@@ -152,6 +152,7 @@ typedef struct BDRVQcow2State {
     bool read_only;
     bool ignore_corrupt;   /* opened by check */
     int metadata_prealloc; /* -1 unknown, else whether detected */
+    int alloc_depth;       /* refcount-block allocation recursion */
 } BDRVQcow2State;
 
 /* qcow2.c */

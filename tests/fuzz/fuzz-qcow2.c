@@ -2,8 +2,9 @@
  * libFuzzer harness: the qcow2 open + read + check path on arbitrary
  * bytes.  The input is written to a temporary file and opened read-only
  * as qcow2; every cluster of the first few MiB is read, block status is
- * walked, snapshots are listed and check() runs.  Any crash, leak or
- * sanitizer report is a bug; errors are fine.
+ * walked, snapshots are listed and check() runs; then it is opened
+ * read-write, written (plain, zero, compressed), snapshotted and checked.
+ * Any crash, leak or sanitizer report is a bug; errors are fine.
  *
  * Build and run: tests/fuzz/build.sh (clang with -fsanitize=fuzzer).
  */
@@ -51,6 +52,37 @@ static void fuzz_image(int flags)
     bdrv_unref(bs);
 }
 
+/* Read-write: writes, zero writes, a snapshot; then check again. */
+static void fuzz_write(void)
+{
+    Error *err = NULL;
+    BlockDriverState *bs =
+        bdrv_open(path, "qcow2", BDRV_O_RDWR | BDRV_O_NO_BACKING, &err);
+    if (!bs) {
+        error_free(err);
+        return;
+    }
+    int64_t len = bdrv_getlength(bs);
+    static uint8_t buf[70000];
+    memset(buf, 0x5a, sizeof(buf));
+    if (len > 0) {
+        uint64_t l = (uint64_t)len;
+        bdrv_pwrite(bs, 0, MIN(l, 4096), buf, 0);
+        bdrv_pwrite(bs, l / 2, MIN(l - l / 2, sizeof(buf)), buf, 0);
+        bdrv_pwrite_zeroes(bs, l / 3, MIN(l - l / 3, 65536),
+                           BDRV_REQ_MAY_UNMAP);
+        bdrv_pwrite_compressed(bs, 0, MIN(l, 65536), buf);
+    }
+    bdrv_snapshot_create(bs, "fuzz", &err);
+    error_free(err);
+    err = NULL;
+    bdrv_flush(bs);
+    BdrvCheckResult res = {.log = g_string_new(NULL)};
+    bdrv_check(bs, &res, BDRV_FIX_NONE);
+    g_string_free(res.log, true);
+    bdrv_unref(bs);
+}
+
 static void fuzz_discard(void *opaque, const char *line)
 {
 }
@@ -73,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fclose(f);
     fuzz_image(BDRV_O_NO_BACKING);
     fuzz_image(BDRV_O_NO_BACKING | BDRV_O_CHECK);
+    fuzz_write();
     unlink(path);
     return 0;
 }
