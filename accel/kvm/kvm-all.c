@@ -526,9 +526,21 @@ static bool kvm_available(void)
 
 static bool kvm_init_machine(MachineState *ms, Error **errp)
 {
-    KVMState *s = g_new0(KVMState, 1);
+    const char *irqchip = opts_get(ms->opts, "kernel-irqchip");
+    KVMState *s;
     int r;
 
+    if (!irqchip) {
+        irqchip = opts_get(ms->opts, "kernel_irqchip");
+    }
+    if (irqchip && strcmp(irqchip, "on") && strcmp(irqchip, "true")) {
+        error_setg(errp,
+                   "-machine kernel-irqchip=%s: only the full in-kernel "
+                   "irqchip (on) is supported",
+                   irqchip);
+        return false;
+    }
+    s = g_new0(KVMState, 1);
     s->fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (s->fd < 0) {
         error_setg_errno(errp, errno, "Could not access KVM kernel module");

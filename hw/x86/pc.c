@@ -383,22 +383,16 @@ static void pc_init(MachineState *ms, Error **errp)
                    ms->smp_cpus, ms->mc->name, ms->mc->max_cpus);
         return;
     }
-    {
+    if (!x86_cpu_model_known(ms->cpu_type)) {
         g_autofree char *model =
             g_strndup(ms->cpu_type, strcspn(ms->cpu_type, ","));
-        static const char *const models[] = {"qemu64", "kvm64", "host", "max"};
-        bool known = false;
-        for (size_t i = 0; i < G_N_ELEMENTS(models); i++) {
-            known |= !strcmp(model, models[i]);
-        }
-        if (!known) {
-            error_setg(errp, "unable to find CPU model '%s'", model);
-            return;
-        }
-        if (!strcmp(model, "host") && !kvm_enabled()) {
-            error_setg(errp, "CPU model 'host' requires KVM");
-            return;
-        }
+        error_setg(errp, "unable to find CPU model '%s'", model);
+        return;
+    }
+    if (!strncmp(ms->cpu_type, "host", strcspn(ms->cpu_type, ",")) &&
+        !kvm_enabled()) {
+        error_setg(errp, "CPU model 'host' requires KVM");
+        return;
     }
     for (unsigned i = 0; i < ms->smp_cpus; i++) {
         x86_cpu_new(i, i, ms->cpu_type);

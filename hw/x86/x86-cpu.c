@@ -10,6 +10,38 @@
 
 GPtrArray *x86_cpus;
 
+static const struct {
+    const char *name;
+    const char *desc;
+} x86_models[] = {
+    {"host", "processor with all supported host features (KVM only)"},
+    {"kvm64", "Common KVM processor"},
+    {"max", "Enables all features supported by the accelerator"},
+    {"qemu64", "QEMU Virtual CPU version 2.5+"},
+};
+
+bool x86_cpu_model_known(const char *cpu_type)
+{
+    size_t n = strcspn(cpu_type, ",");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(x86_models); i++) {
+        if (strlen(x86_models[i].name) == n &&
+            !strncmp(x86_models[i].name, cpu_type, n)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void x86_cpu_model_help(GString *out)
+{
+    g_string_append(out, "Available CPUs:\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(x86_models); i++) {
+        g_string_append_printf(out, "x86 %-16s %s\n", x86_models[i].name,
+                               x86_models[i].desc);
+    }
+}
+
 X86CPU *x86_cpu_new(int index, uint32_t apic_id, const char *model)
 {
     X86CPU *cpu = g_new0(X86CPU, 1);

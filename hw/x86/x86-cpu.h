@@ -111,6 +111,13 @@ void x86_cpu_flat32_state(X86CPUState *s, uint32_t eip, uint16_t cs,
 /* The state the CPU takes at machine reset. */
 void x86_cpu_reset_state(X86CPU *cpu, X86CPUState *s);
 
+/*
+ * -cpu models of system emulation: whether the model part of NAME[,opts]
+ * is known, and `-cpu help` text ("Available CPUs:" then one per line).
+ */
+bool x86_cpu_model_known(const char *cpu_type);
+void x86_cpu_model_help(GString *out);
+
 /* Calls the accelerator to refresh cpu->env. */
 void x86_cpu_synchronize(X86CPU *cpu);
 /* `info registers` text for one CPU (QEMU's layout). */

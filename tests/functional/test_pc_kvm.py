@@ -244,6 +244,21 @@ def test_bad_kernel_is_an_error(tmp_path):
     assert b"not a Linux bzImage nor a multiboot kernel" in p.stderr
 
 
+@pytest.mark.parametrize("args,message", [
+    (["-cpu", "bogus"], b"unable to find CPU model 'bogus'"),
+    (["-M", "pc,kernel-irqchip=split"], b"kernel-irqchip=split"),
+    (["-smp", "300"], b"The max CPUs supported by machine"),
+    (["-bios", "/nonexistent.bin"], b"could not load PC BIOS"),
+])
+def test_configuration_errors(args, message):
+    need_kvm()
+    binary = quasar_bin("qemu-system-x86_64")
+    p = subprocess.run([binary, "-accel", "kvm", "-display", "none"] + args,
+                       capture_output=True, timeout=30)
+    assert p.returncode == 1
+    assert message in p.stderr
+
+
 def test_seabios_boots_to_no_bootable_device(tmp_path):
     """No -kernel: the default firmware (Debian's SeaBIOS bios-256k.bin)
     runs from the reset vector, finds fw_cfg, the PCI devices and the CPUs,
