@@ -33,7 +33,7 @@ static const struct {
     {0x0c03, "USB controller"},
     {0x0c05, "SMBus"},
     {0x00ff, "Unclassified"},
-    {0xff00, "Class ff00"},
+
 };
 
 static GPtrArray *all_buses(void)

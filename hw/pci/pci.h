@@ -103,7 +103,7 @@
 #define PCI_CLASS_BRIDGE_HOST            0x0600
 #define PCI_CLASS_BRIDGE_ISA             0x0601
 #define PCI_CLASS_BRIDGE_OTHER           0x0680
-#define PCI_CLASS_OTHERS                 0xff00
+#define PCI_CLASS_OTHERS                 0x00ff
 
 #define PCI_DEVFN(slot, fn) ((((slot)&0x1f) << 3) | ((fn)&0x07))
 #define PCI_SLOT(devfn)     (((devfn) >> 3) & 0x1f)
