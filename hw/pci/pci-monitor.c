@@ -33,7 +33,6 @@ static const struct {
     {0x0c03, "USB controller"},
     {0x0c05, "SMBus"},
     {0x00ff, "Unclassified"},
-
 };
 
 static GPtrArray *all_buses(void)

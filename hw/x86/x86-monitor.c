@@ -3,7 +3,9 @@
  * query-cpus-fast, and the memory dumps x (virtual, through the first
  * CPU's page tables) and xp (physical).
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hw/x86/x86-cpu.h"
@@ -298,3 +300,103 @@ static const MonitorCommand xp_cmd = {
     .hmp_format = print_string,
 };
 MONITOR_COMMAND_REGISTER(xp_cmd)
+
+/* ---- memsave / pmemsave ---- */
+
+static json_t *memory_save(json_t *args, bool physical, Error **errp)
+{
+    uint64_t addr = json_integer_value(json_object_get(args, "val"));
+    uint64_t size = json_integer_value(json_object_get(args, "size"));
+    const char *path = json_string_value(json_object_get(args, "filename"));
+    json_t *idx = json_object_get(args, "cpu-index");
+    X86CPU *cpu = x86_cpu_get(idx ? json_integer_value(idx) : 0);
+    g_autofree uint8_t *buf = NULL;
+    FILE *f;
+
+    if (!physical && !cpu) {
+        error_setg(errp, "Parameter 'cpu-index' expects a CPU index");
+        return NULL;
+    }
+    if (size > 1ull << 32) {
+        error_setg(errp, "Parameter 'size' is too large");
+        return NULL;
+    }
+    f = fopen(path, "wb");
+    if (!f) {
+        error_setg_errno(errp, errno, "Could not open '%s'", path);
+        return NULL;
+    }
+    if (!physical) {
+        x86_cpu_synchronize(cpu);
+    }
+    buf = g_malloc(4096);
+    while (size) {
+        uint64_t pa = addr, n = MIN(size, 4096 - (addr & 4095));
+        if (!physical && !x86_translate(&cpu->env, addr, &pa)) {
+            error_setg(errp,
+                       "Invalid addr 0x%016" PRIx64 "/size %" PRIu64
+                       " specified",
+                       addr, size);
+            fclose(f);
+            return NULL;
+        }
+        address_space_read(&address_space_memory, pa, MEMTXATTRS_UNSPECIFIED,
+                           buf, n);
+        if (fwrite(buf, 1, n, f) != n) {
+            error_setg_errno(errp, errno, "writing memory to '%s'", path);
+            fclose(f);
+            return NULL;
+        }
+        addr += n;
+        size -= n;
+    }
+    fclose(f);
+    return json_object();
+}
+
+static json_t *qmp_memsave(json_t *args, Error **errp)
+{
+    return memory_save(args, false, errp);
+}
+
+static json_t *qmp_pmemsave(json_t *args, Error **errp)
+{
+    return memory_save(args, true, errp);
+}
+
+static const MonitorArg memsave_args[] = {
+    {"val", MON_ARG_INT},
+    {"size", MON_ARG_INT},
+    {"filename", MON_ARG_STR},
+    {"cpu-index", MON_ARG_INT, true},
+    {NULL},
+};
+
+static const MonitorArg pmemsave_args[] = {
+    {"val", MON_ARG_INT},
+    {"size", MON_ARG_INT},
+    {"filename", MON_ARG_STR},
+    {NULL},
+};
+
+static const MonitorCommand memsave_cmd = {
+    .name = "memsave",
+    .hmp_name = "memsave",
+    .args = memsave_args,
+    .hmp_params = "addr size file",
+    .hmp_help = "save to disk virtual memory dump starting at 'addr' of size "
+                "'size'",
+    .handler = qmp_memsave,
+};
+MONITOR_COMMAND_REGISTER(memsave_cmd)
+
+static const MonitorCommand pmemsave_cmd = {
+    .name = "pmemsave",
+    .hmp_name = "pmemsave",
+    .args = pmemsave_args,
+    .hmp_params = "addr size file",
+    .hmp_help = "save to disk physical memory dump starting at 'addr' of "
+                "size 'size'",
+    .handler = qmp_pmemsave,
+};
+MONITOR_COMMAND_REGISTER(pmemsave_cmd)

@@ -122,6 +122,14 @@ def test_info_commands_before_start(machine):
     # loader name) through physical and (paging off) virtual reads.
     assert "0000000000009000: 0x0000024f" in m.hmp("xp /1xw 0x9000")
     assert "0000000000009000: 0x0000024f" in m.hmp("x /1xw 0x9000")
+    # memsave / pmemsave: the multiboot info structure at 0x9000.
+    dump = os.path.join(os.path.dirname(m.sock_path), "mbi.bin")
+    assert m.cmd("pmemsave", val=0x9000, size=16, filename=dump) == {}
+    with open(dump, "rb") as f:
+        assert f.read()[:4] == bytes.fromhex("4f020000")
+    assert m.cmd("memsave", val=0x9000, size=8, filename=dump,
+                 **{"cpu-index": 0}) == {}
+    assert os.path.getsize(dump) == 8
     pic = m.hmp("info pic")
     assert "pic0: irr=00 imr=00 isr=00" in pic and "pic1: " in pic
     assert "ioapic0: ver=0x11" in pic and "  pin 23 " in pic
