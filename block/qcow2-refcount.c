@@ -125,6 +125,15 @@ int qcow2_cache_get(BlockDriverState *bs, Qcow2Cache *c, uint64_t offset,
         victim->offset = 0;
     }
     if (read) {
+        int64_t flen = qcow2_file_end(bs);
+        if (flen >= 0 && offset >= (uint64_t)flen) {
+            /* Metadata tables live inside the file; never write out there. */
+            qcow2_signal_corruption(bs,
+                                    "Metadata table at %#" PRIx64
+                                    " is beyond the end of the image",
+                                    offset);
+            return -EIO;
+        }
         int ret = bdrv_pread(bs->file, offset, s->cluster_size, victim->data);
         if (ret < 0) {
             return ret;
@@ -801,9 +810,11 @@ int qcow2_update_snapshot_refcount(BlockDriverState *bs, uint64_t l1_offset,
 
 /* ---- check ------------------------------------------------------------- */
 
+#define CHECK_MAX_CLUSTERS (1ULL << 28)
+
 typedef struct CheckState {
-    uint64_t *refs;
-    uint64_t nb; /* clusters tracked */
+    uint32_t *refs; /* saturating reference counts */
+    uint64_t nb;    /* clusters tracked */
     uint64_t file_clusters;
     BdrvCheckResult *res;
 } CheckState;
@@ -834,7 +845,9 @@ static void check_inc(BlockDriverState *bs, CheckState *cs, uint64_t offset,
         }
     }
     for (uint64_t c = first; c <= last; c++) {
-        cs->refs[c]++;
+        if (cs->refs[c] != UINT32_MAX) {
+            cs->refs[c]++;
+        }
     }
 }
 
@@ -1074,7 +1087,20 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
     }
     cs.file_clusters = qcow2_size_to_clusters(s, file_len);
     cs.nb = MAX(cs.file_clusters, 1);
-    cs.refs = g_new0(uint64_t, cs.nb);
+    if (cs.nb > CHECK_MAX_CLUSTERS) {
+        /* 4 bytes per cluster: refuse rather than exhaust memory. */
+        g_string_append_printf(res->log,
+                               "ERROR: image file too large to check (%" PRIu64
+                               " clusters)\n",
+                               cs.nb);
+        res->check_errors++;
+        return -EFBIG;
+    }
+    cs.refs = g_try_new0(uint32_t, cs.nb);
+    if (!cs.refs) {
+        res->check_errors++;
+        return -ENOMEM;
+    }
     res->total_clusters = qcow2_size_to_clusters(s, s->size);
 
     check_inc(bs, &cs, 0, s->cluster_size); /* header */
@@ -1137,8 +1163,17 @@ int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
     limit = MIN(limit, MAX(cs.nb, cs.file_clusters));
     for (uint64_t c = 0; c < limit; c++) {
         uint64_t want = c < cs.nb ? cs.refs[c] : 0;
-        uint64_t have;
-        ret = qcow2_get_refcount(bs, c, &have);
+        uint64_t have = 0;
+        uint64_t ri = c >> s->refcount_block_bits;
+        uint64_t rb = ri < s->refcount_table_size
+                          ? s->refcount_table[ri] & REFT_OFFSET_MASK
+                          : 0;
+        if ((rb & (s->cluster_size - 1)) || rb >= cs.file_clusters
+                                                      << s->cluster_bits) {
+            ret = 0; /* a bad refcount block was reported above */
+        } else {
+            ret = qcow2_get_refcount(bs, c, &have);
+        }
         if (ret < 0) {
             res->check_errors++;
             have = 0;
