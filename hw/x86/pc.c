@@ -376,6 +376,13 @@ static void pc_init(MachineState *ms, Error **errp)
 
     pc->ms = ms;
     pc->direct_boot = ms->kernel_filename && !ms->firmware;
+    if (ms->kernel_filename && ms->firmware) {
+        /* QEMU hands -kernel to the firmware through an option ROM. */
+        warn_report("-kernel is ignored with -bios: firmware-loaded kernels "
+                    "(linuxboot/multiboot option ROMs) are not supported; "
+                    "drop -bios to boot %s directly",
+                    ms->kernel_filename);
+    }
     if (ms->smp_cpus > ms->mc->max_cpus) {
         error_setg(errp,
                    "Invalid SMP CPUs %u. The max CPUs supported by "
