@@ -644,7 +644,7 @@ static void hmp_error_printer(void *opaque, const char *line)
 
 void hmp_run(GString *out, const char *cmdline)
 {
-    g_autofree char *w1 = NULL, *w2 = NULL;
+    g_autofree char *w1 = NULL, *w2 = NULL, *rest = NULL;
     const MonitorCommand *cmd;
     const char *p = skip_spaces(cmdline);
     g_autoptr(json_t) args = NULL;
@@ -676,6 +676,13 @@ void hmp_run(GString *out, const char *cmdline)
             return;
         }
     } else {
+        /* A command name ends at '/' too: "x/4x 0x9000" is x with /4x. */
+        char *slash = w1[0] != '/' ? strchr(w1, '/') : NULL;
+        if (slash) {
+            rest = g_strconcat(slash, " ", p, NULL);
+            *slash = '\0';
+            p = rest;
+        }
         cmd = hmp_find(w1, NULL);
         if (!cmd) {
             g_string_append_printf(out, "unknown command: '%s'\n", w1);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hw/x86/x86-cpu.h"
+#include "system/system.h"
 
 GPtrArray *x86_cpus;
 
@@ -31,6 +32,12 @@ bool x86_cpu_model_known(const char *cpu_type)
         }
     }
     return false;
+}
+
+/* `-cpu help` lists these models. */
+static void __attribute__((constructor)) x86_cpu_register_help(void)
+{
+    cpu_list_register(x86_cpu_model_help);
 }
 
 void x86_cpu_model_help(GString *out)

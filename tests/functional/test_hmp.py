@@ -351,3 +351,15 @@ def test_nographic_serial_and_monitor_share_stdio():
     p.expect(pexpect.EOF)
     p.close()
     assert p.exitstatus == 0x41  # isa-debug-exit: the guest passed
+
+
+def test_format_glued_to_command_name():
+    """QEMU's HMP ends a command name at '/': `xp/2b 0` is `xp /2b 0`."""
+    exe = quasar_bin("qemu-system-x86_64")
+    p = subprocess.run([exe, "-M", "none", "-m", "16M", "-display", "none",
+                        "-monitor", "stdio"],
+                       input="xp/2b 0\nxp /2b 0\nquit\n", capture_output=True,
+                       text=True, timeout=20)
+    assert p.returncode == 0
+    assert p.stdout.count("0000000000000000: 0x00 0x00") == 2, p.stdout
+    assert "unknown command" not in p.stdout
