@@ -96,7 +96,7 @@ void helper_sse_call(CPUX86State *env, void *fn, void *d, void *s);
 void helper_sse_blendv(CPUX86State *env, void *fn, void *d, void *s);
 uint64_t helper_sse_to_gpr(CPUX86State *env, void *fn, void *s);
 void helper_sse_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v);
-void helper_sse_flags(CPUX86State *env, void *fn, void *d, void *s);
+uint64_t helper_sse_flags(CPUX86State *env, void *fn, void *d, void *s);
 void helper_sse_pcmpstr(CPUX86State *env, void *fn, void *d, void *s,
                         uint32_t mask_form);
 void helper_ldmxcsr(CPUX86State *env, uint32_t val);
@@ -104,6 +104,9 @@ uint32_t helper_stmxcsr(CPUX86State *env);
 void helper_sse_call_s64(CPUX86State *env, void *fn, void *d, void *s);
 DECL_HELPER(stmxcsr);
 DECL_HELPER(sse_call_s64);
+uint64_t helper_sse_scalar(CPUX86State *env, void *fn, uint64_t d,
+                           uint64_t s);
+DECL_HELPER(sse_scalar);
 void helper_mmx_call(CPUX86State *env, void *fn, void *d, void *s);
 void helper_mmx_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v);
 uint64_t helper_mmx_to_gpr(CPUX86State *env, void *fn, void *s);

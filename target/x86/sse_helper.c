@@ -44,9 +44,14 @@ static inline void mxcsr_enter(CPUX86State *env)
     }
 }
 
-void x86_mxcsr_from_host(CPUX86State *env)
+static inline void mxcsr_merge(CPUX86State *env)
 {
     env->mxcsr |= _mm_getcsr() & 0x3f;
+}
+
+void x86_mxcsr_from_host(CPUX86State *env)
+{
+    mxcsr_merge(env);
 }
 
 void x86_mxcsr_to_host(CPUX86State *env)
@@ -70,10 +75,25 @@ void helper_sse_call(CPUX86State *env, void *fn, void *d, void *s)
     mxcsr_enter(env);
     st128(d, ((SSEFn)fn)(ld128(d), ld128(s)));
     helper_retaddr = 0;
-    x86_mxcsr_from_host(env);
+    mxcsr_merge(env);
 }
 DEF_HELPER_INFO(sse_call, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
                 HI_PTR);
+
+/* Scalar SS/SD arithmetic on the low 64 bits of both operands. */
+uint64_t helper_sse_scalar(CPUX86State *env, void *fn, uint64_t d, uint64_t s)
+{
+    __m128i r;
+
+    helper_retaddr = GETPC();
+    mxcsr_enter(env);
+    r = ((SSEFn)fn)(_mm_cvtsi64_si128(d), _mm_cvtsi64_si128(s));
+    helper_retaddr = 0;
+    mxcsr_merge(env);
+    return _mm_cvtsi128_si64(r);
+}
+DEF_HELPER_INFO(sse_scalar, TCG_CALL_NO_RWG, HI_I64, 4, HI_PTR, HI_PTR, HI_I64,
+                HI_I64);
 
 /* The same for a source of at most 8 bytes (scalar and narrow forms). */
 void helper_sse_call_s64(CPUX86State *env, void *fn, void *d, void *s)
@@ -82,7 +102,7 @@ void helper_sse_call_s64(CPUX86State *env, void *fn, void *d, void *s)
     mxcsr_enter(env);
     st128(d, ((SSEFn)fn)(ld128(d), _mm_loadl_epi64((const __m128i *)s)));
     helper_retaddr = 0;
-    x86_mxcsr_from_host(env);
+    mxcsr_merge(env);
 }
 DEF_HELPER_INFO(sse_call_s64, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
                 HI_PTR, HI_PTR);
@@ -99,7 +119,7 @@ uint64_t helper_sse_to_gpr(CPUX86State *env, void *fn, void *s)
 {
     mxcsr_enter(env);
     uint64_t r = ((SSEToGpr)fn)(_mm_setzero_si128(), ld128(s));
-    x86_mxcsr_from_host(env);
+    mxcsr_merge(env);
     return r;
 }
 DEF_HELPER_INFO(sse_to_gpr, TCG_CALL_NO_RWG, HI_I64, 3, HI_PTR, HI_PTR, HI_PTR);
@@ -108,22 +128,26 @@ void helper_sse_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v)
 {
     mxcsr_enter(env);
     __m128i r = ((SSEFromGpr)fn)(ld128(d), v);
-    x86_mxcsr_from_host(env);
+    mxcsr_merge(env);
     st128(d, r);
 }
 DEF_HELPER_INFO(sse_from_gpr, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
                 HI_PTR, HI_I64);
 
-/* COMIS/UCOMIS/PTEST: the thunk returns the host RFLAGS. */
-void helper_sse_flags(CPUX86State *env, void *fn, void *d, void *s)
+/*
+ * COMIS/UCOMIS/PTEST: the thunk returns the host RFLAGS; the helper
+ * returns the arithmetic flags and the translator makes them the lazy
+ * CC_OP_EFLAGS state (so no TCG global is touched here).
+ */
+uint64_t helper_sse_flags(CPUX86State *env, void *fn, void *d, void *s)
 {
     mxcsr_enter(env);
     uint64_t f = ((SSEToGpr)fn)(ld128(d), ld128(s));
-    x86_mxcsr_from_host(env);
-    env->cc_src = f & CC_ALL;
-    env->cc_op = CC_OP_EFLAGS;
+    mxcsr_merge(env);
+    return f & CC_ALL;
 }
-DEF_HELPER_INFO(sse_flags, 0, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR, HI_PTR);
+DEF_HELPER_INFO(sse_flags, TCG_CALL_NO_RWG, HI_I64, 4, HI_PTR, HI_PTR, HI_PTR,
+                HI_PTR);
 
 /* PCMPESTRI/ISTRI (ECX) and PCMPESTRM/ISTRM (XMM0), with flags. */
 void helper_sse_pcmpstr(CPUX86State *env, void *fn, void *d, void *s,
@@ -169,7 +193,7 @@ void helper_mmx_call_x(CPUX86State *env, void *fn, void *d, void *s)
 {
     mxcsr_enter(env);
     __m128i r = ((SSEFn)fn)(_mm_loadl_epi64(d), ld128(s));
-    x86_mxcsr_from_host(env);
+    mxcsr_merge(env);
     _mm_storel_epi64(d, r);
     ((FPReg *)d)->sexp = 0xffff;
     mmx_enter(env);
