@@ -117,6 +117,18 @@ int main(void)
                    (long long)((int64_t)a / (int64_t)(b == ~0ULL ? 3 : b)));
         }
     }
+    /* BT changes CF only: every other flag keeps the value CMP gave it */
+    for (i = 0; i < NV; i++) {
+        for (j = 0; j < 3; j++) {
+            unsigned long f, v = vals[i];
+            unsigned long a = j == 0 ? 0 : j == 1 ? 1 : ~0UL;
+            __asm__("cmp $1, %2\n\tbtq %3, %1\n\tpushfq\n\tpopq %0"
+                    : "=r"(f), "+r"(v)
+                    : "r"(a), "r"((unsigned long)(i * 5))
+                    : "cc");
+            printf("bt-flags %u %u %03lx\n", i, j, f & 0x8d5);
+        }
+    }
     {
         unsigned a, b, c, d;
         __asm__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
