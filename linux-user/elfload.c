@@ -27,6 +27,7 @@
 #define PAGE_UP(x)   (((x) + TARGET_PAGE_SIZE - 1) & TARGET_PAGE_MASK)
 
 char *interp_prefix;
+uint64_t guest_stack_size;
 
 char *prefixed_path(const char *path)
 {
@@ -313,6 +314,10 @@ bool loader_exec(const char *path, char **argv, char **envp, ImageInfo *info)
     }
     if (stack_size > 256ULL * 1024 * 1024) {
         stack_size = 256ULL * 1024 * 1024;
+    }
+    if (guest_stack_size) {
+        stack_size =
+            (guest_stack_size + TARGET_PAGE_SIZE - 1) & TARGET_PAGE_MASK;
     }
     void *stk =
         mmap(NULL, stack_size + TARGET_PAGE_SIZE, PROT_READ | PROT_WRITE,

@@ -8,6 +8,7 @@
  *   -E var=value   QEMU_SET_ENV       set a variable in the guest env
  *   -U var         QEMU_UNSET_ENV     unset a variable in the guest env
  *   -0 argv0       QEMU_ARGV0         argv[0] of the guest
+ *   -s size        QEMU_STACK_SIZE    guest stack size (default RLIMIT_STACK)
  *   -cpu model     QEMU_CPU           CPU model (-cpu help lists them)
  *   -d items       QEMU_LOG           log items (-d help lists them)
  *   -D file        QEMU_LOG_FILENAME  log to file
@@ -29,6 +30,7 @@
 
 #include "config-host.h"
 #include "linux-user/user.h"
+#include "util/cutils.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -270,6 +272,8 @@ static void usage(int status)
            "variable\n"
            "-U var               QEMU_UNSET_ENV    unsets targets environment "
            "variable\n"
+           "-s size              QEMU_STACK_SIZE   set the stack size to "
+           "'size' bytes\n"
            "-0 argv0             QEMU_ARGV0        forces target process "
            "argv[0] to be 'argv0'\n"
            "-d item[,...]        QEMU_LOG          enable logging of "
@@ -370,6 +374,11 @@ int main(int argc, char **argv)
     if (getenv("QEMU_CPU")) {
         cpu_model_name = getenv("QEMU_CPU");
     }
+    if (getenv("QEMU_STACK_SIZE") &&
+        parse_size(getenv("QEMU_STACK_SIZE"), &guest_stack_size) != 0) {
+        error_report("QEMU_STACK_SIZE: invalid stack size");
+        exit(1);
+    }
     if (getenv("QEMU_ARGV0")) {
         argv0 = getenv("QEMU_ARGV0");
     }
@@ -425,6 +434,12 @@ int main(int argc, char **argv)
             env_apply_list(arg, false);
         } else if (!strcmp(opt, "0")) {
             argv0 = arg;
+        } else if (!strcmp(opt, "s")) {
+            if (parse_size(arg, &guest_stack_size) != 0 ||
+                guest_stack_size < 64 * 1024) {
+                error_report("-s %s: invalid stack size", arg);
+                exit(1);
+            }
         } else if (!strcmp(opt, "cpu")) {
             cpu_model_name = arg;
         } else if (!strcmp(opt, "d")) {
@@ -432,9 +447,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(opt, "D")) {
             log_file = arg;
         } else if (!strcmp(opt, "B") || !strcmp(opt, "R") ||
-                   !strcmp(opt, "s") || !strcmp(opt, "p") ||
-                   !strcmp(opt, "seed") || !strcmp(opt, "plugin") ||
-                   !strcmp(opt, "g")) {
+                   !strcmp(opt, "p") || !strcmp(opt, "seed") ||
+                   !strcmp(opt, "plugin") || !strcmp(opt, "g")) {
             /* accepted for compatibility; no effect here */
         } else {
             error_report("unknown option '%s'", argv[optind]);

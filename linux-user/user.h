@@ -34,7 +34,7 @@ typedef struct ImageInfo {
     uint64_t stack_limit;
     uint64_t saved_auxv;
     uint64_t auxv_len;
-    char *exe_path; /* absolute host path of the program */
+    char *exe_path;              /* absolute host path of the program */
     uint64_t arg_start, arg_end; /* guest argv strings (/proc/self/cmdline) */
 } ImageInfo;
 
@@ -63,7 +63,8 @@ typedef struct TaskState {
 } TaskState;
 
 extern ImageInfo *exec_info;
-extern char *interp_prefix; /* -L / QEMU_LD_PREFIX */
+extern char *interp_prefix;       /* -L / QEMU_LD_PREFIX */
+extern uint64_t guest_stack_size; /* -s / QEMU_STACK_SIZE; 0 = RLIMIT_STACK */
 extern bool do_strace;
 extern const char *cpu_model_name;
 extern char **qemu_argv_saved; /* for execve of guest binaries */

@@ -401,3 +401,16 @@ def test_argv0_options(qemu):
     assert run([qemu, "-0", "echo", bb, "hi"]) == (0, b"hi\n", b"")
     env = dict(os.environ, QEMU_ARGV0="seq")
     assert run([qemu, bb, "3"], env=env) == (0, b"1\n2\n3\n", b"")
+
+
+def test_stack_size_option(qemu):
+    """-s / QEMU_STACK_SIZE size the guest stack ([stack] in maps)."""
+    def stack_kib(argv, env=None):
+        rc, out, _ = run(argv, env=env)
+        line = [l for l in out.splitlines() if l.endswith(b"[stack]")][0]
+        lo, hi = (int(x, 16) for x in line.split()[0].split(b"-"))
+        return (hi - lo) // 1024
+    assert stack_kib([qemu, "-s", "1M", "/bin/cat", "/proc/self/maps"]) == 1024
+    env = dict(os.environ, QEMU_STACK_SIZE="2M")
+    assert stack_kib([qemu, "/bin/cat", "/proc/self/maps"], env) == 2048
+    assert run([qemu, "-s", "x", "/bin/true"])[0] == 1
