@@ -548,8 +548,52 @@ static int qcow2_set_entries(BlockDriverState *bs, uint64_t guest,
     return 0;
 }
 
+/*
+ * After an unlocked data write: point the still-empty entries at the new
+ * clusters; where a concurrent request got there first, its write wins
+ * and our cluster is freed (racing writes have no defined order).
+ */
+static int qcow2_claim_entries(BlockDriverState *bs, uint64_t guest,
+                               uint64_t host, uint64_t k)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint8_t *l2;
+    uint64_t l2_off;
+    int ret = qcow2_l2_for_write(bs, guest, &l2, &l2_off);
+    if (ret < 0) {
+        return ret;
+    }
+    uint64_t j = qcow2_l2_index(s, guest);
+    bool lost = false;
+    for (uint64_t i = 0; i < k; i++) {
+        if (qcow2_is_empty(s, l2_get(s, l2, j + i))) {
+            l2_set(s, l2, j + i,
+                   (host + (i << s->cluster_bits)) | QCOW_OFLAG_COPIED,
+                   EXTL2_ALL_ALLOC);
+        } else {
+            lost = true;
+        }
+    }
+    qcow2_cache_mark_dirty(s->l2_cache, l2_off);
+    for (uint64_t i = 0; lost && i < k; i++) {
+        uint64_t e = l2_get(s, l2, j + i);
+        if ((e & L2E_OFFSET_MASK) != host + (i << s->cluster_bits)) {
+            ret = qcow2_free_clusters(bs, host + (i << s->cluster_bits), 1);
+            if (ret < 0) {
+                return ret;
+            }
+            /* qcow2_free_clusters may have moved the table in the cache. */
+            ret = qcow2_l2_lookup(bs, guest, &l2, &l2_off);
+            if (ret < 0) {
+                return ret;
+            }
+        }
+    }
+    return 0;
+}
+
 int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
-                const uint8_t *buf)
+                const uint8_t *buf, bool unlock_io)
 {
     BDRVQcow2State *s = bs->opaque;
     uint64_t cs = s->cluster_size;
@@ -620,9 +664,22 @@ int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
             if (host < 0) {
                 return (int)host;
             }
-            ret = bdrv_pwrite(bs->file, host, k * cs, buf, 0);
-            if (ret == 0) {
-                ret = qcow2_set_entries(bs, offset, host, k);
+            if (unlock_io) {
+                /*
+                 * The new clusters are ours alone until the L2 entries
+                 * point at them: write the data without the lock.
+                 */
+                pthread_mutex_unlock(&s->lock);
+                ret = bdrv_pwrite(bs->file, host, k * cs, buf, 0);
+                pthread_mutex_lock(&s->lock);
+                if (ret == 0) {
+                    ret = qcow2_claim_entries(bs, offset, host, k);
+                }
+            } else {
+                ret = bdrv_pwrite(bs->file, host, k * cs, buf, 0);
+                if (ret == 0) {
+                    ret = qcow2_set_entries(bs, offset, host, k);
+                }
             }
             if (ret < 0) {
                 return ret;

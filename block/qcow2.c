@@ -614,7 +614,7 @@ static int qcow2_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
 {
     BDRVQcow2State *s = bs->opaque;
     pthread_mutex_lock(&s->lock);
-    int ret = qcow2_write(bs, offset, bytes, buf);
+    int ret = qcow2_write(bs, offset, bytes, buf, true);
     pthread_mutex_unlock(&s->lock);
     return ret;
 }
@@ -639,7 +639,7 @@ static int qcow2_pwrite_zeroes(BlockDriverState *bs, uint64_t offset,
         z = g_malloc0(cs);
     }
     if (offset < astart) {
-        ret = qcow2_write(bs, offset, astart - offset, z);
+        ret = qcow2_write(bs, offset, astart - offset, z, false);
     }
     if (ret == 0) {
         ret = qcow2_zero_or_discard(bs, astart, aend - astart, false, flags);
@@ -649,11 +649,11 @@ static int qcow2_pwrite_zeroes(BlockDriverState *bs, uint64_t offset,
         z = z ? z : g_malloc0(cs);
         ret = 0;
         for (uint64_t o = astart; o < MIN(aend, end) && ret == 0; o += cs) {
-            ret = qcow2_write(bs, o, MIN(cs, end - o), z);
+            ret = qcow2_write(bs, o, MIN(cs, end - o), z, false);
         }
     }
     if (ret == 0 && aend < end) {
-        ret = qcow2_write(bs, aend, end - aend, z);
+        ret = qcow2_write(bs, aend, end - aend, z, false);
     }
     pthread_mutex_unlock(&s->lock);
     return ret;
@@ -706,8 +706,8 @@ static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
         int len = qcow2_compress(s, p, out, cs - 1);
         pthread_mutex_lock(&s->lock);
         if (len == -ENOMEM) {
-            ret = qcow2_write(bs, offset + o, MIN(cs, s->size - offset - o),
-                              p); /* incompressible */
+            ret = qcow2_write(bs, offset + o, MIN(cs, s->size - offset - o), p,
+                              false); /* incompressible */
         } else if (len < 0) {
             ret = len;
         } else {
@@ -1271,7 +1271,7 @@ static int qcow2_amend(BlockDriverState *bs, Opts *opts, bool force,
                 ret = qcow2_clear_entry(bs, o);
                 if (ret == 0 && (bs->backing || bs->backing_file[0] ||
                                  (e & L2E_OFFSET_MASK))) {
-                    ret = qcow2_write(bs, o, MIN(cs, s->size - o), z);
+                    ret = qcow2_write(bs, o, MIN(cs, s->size - o), z, false);
                 }
             }
         }

@@ -209,8 +209,12 @@ int qcow2_get_l2_entry(BlockDriverState *bs, uint64_t guest, uint64_t *entry,
  */
 int qcow2_read(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                uint8_t *buf, bool unlock_io);
+/*
+ * Writes guest bytes.  With unlock_io, runs of freshly allocated whole
+ * clusters are written without s->lock (nobody else can see them yet).
+ */
 int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
-                const uint8_t *buf);
+                const uint8_t *buf, bool unlock_io);
 int qcow2_zero_or_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                           bool discard, int flags);
 int qcow2_write_compressed_data(BlockDriverState *bs, uint64_t offset,

@@ -35,6 +35,7 @@ typedef struct ConvertState {
     GMutex lock;
     uint64_t next_chunk;
     uint64_t nchunks;
+    GArray *jobs; /* ConvertJob, see convert_plan() */
     uint64_t done_bytes;
     uint64_t next_write; /* in-order mode: the chunk whose turn it is */
     GCond write_turn;
@@ -44,22 +45,83 @@ typedef struct ConvertState {
     double last_pct;
 } ConvertState;
 
+/* One unit of work: a 2 MiB cell of a source, or a run of zero cells. */
+typedef struct ConvertJob {
+    int si;
+    uint64_t off, len;
+    bool zero;
+} ConvertJob;
+
 static void convert_chunk_locate(ConvertState *s, uint64_t idx, int *si,
                                  uint64_t *off, uint64_t *len)
 {
-    /* Chunks are numbered source by source. */
-    uint64_t n = idx;
-    for (int i = 0; i < s->nsrc; i++) {
-        uint64_t c = (s->src_size[i] + CONVERT_CHUNK - 1) / CONVERT_CHUNK;
-        if (n < c) {
-            *si = i;
-            *off = n * CONVERT_CHUNK;
-            *len = MIN((uint64_t)CONVERT_CHUNK, s->src_size[i] - *off);
-            return;
-        }
-        n -= c;
+    if (idx >= s->jobs->len) {
+        *si = -1;
+        return;
     }
-    *si = -1;
+    ConvertJob *j = &g_array_index(s->jobs, ConvertJob, idx);
+    *si = j->si;
+    *off = j->off;
+    *len = j->len;
+}
+
+/*
+ * Plans the copy: one job per 2 MiB cell that holds any data, and one job
+ * per run of cells that read as zero (none at all when the target reads
+ * as zero already), so sparse and huge images cost what their data costs.
+ */
+static int convert_plan(ConvertState *s)
+{
+    for (int i = 0; i < s->nsrc; i++) {
+        uint64_t size = s->src_size[i];
+        uint64_t ncells = (size + CONVERT_CHUNK - 1) / CONVERT_CHUNK;
+        g_autofree uint8_t *data = g_malloc0(MAX(ncells, 1));
+        if (s->target_backing) {
+            memset(data, 1, ncells); /* each cell decides by itself */
+        } else {
+            for (uint64_t off = 0; off < size;) {
+                uint64_t n;
+                int ret = bdrv_block_status_above(
+                    s->src[i], NULL, off, size - off, &n, NULL, NULL, NULL);
+                if (ret < 0) {
+                    return ret;
+                }
+                if (n == 0) {
+                    n = size - off;
+                }
+                if (!(ret & BDRV_BLOCK_ZERO) || (ret & BDRV_BLOCK_DATA)) {
+                    memset(data + off / CONVERT_CHUNK, 1,
+                           (off + n - 1) / CONVERT_CHUNK - off / CONVERT_CHUNK +
+                               1);
+                }
+                off += n;
+            }
+        }
+        for (uint64_t c = 0; c < ncells;) {
+            uint64_t off = c * CONVERT_CHUNK;
+            if (data[c]) {
+                ConvertJob j = {
+                    i, off, MIN((uint64_t)CONVERT_CHUNK, size - off), false};
+                g_array_append_val(s->jobs, j);
+                c++;
+                continue;
+            }
+            uint64_t e = c;
+            while (e < ncells && !data[e]) {
+                e++;
+            }
+            uint64_t end = MIN(e * CONVERT_CHUNK, size);
+            if (s->target_zero) {
+                s->done_bytes += end - off; /* nothing to do there */
+            } else {
+                ConvertJob j = {i, off, end - off, true};
+                g_array_append_val(s->jobs, j);
+            }
+            c = e;
+        }
+    }
+    s->nchunks = s->jobs->len;
+    return 0;
 }
 
 static int convert_write_zeroes(ConvertState *s, uint64_t off, uint64_t len,
@@ -229,6 +291,10 @@ static int convert_read_chunk(ConvertState *s, uint64_t idx, uint8_t *buf,
         return 0;
     }
     BlockDriverState *src = s->src[si];
+    if (g_array_index(s->jobs, ConvertJob, idx).zero) {
+        seg_add(segs, off, len, SEG_ZERO, 0);
+        return 0;
+    }
     if (s->compress && !s->target_backing &&
         !(s->src_base[si] % s->cluster_size)) {
         return convert_compress_chunk(s, src, off, len, buf, cbuf, segs);
@@ -575,10 +641,9 @@ int img_convert(int argc, char **argv)
         (!skip_create && !out_base && bdrv_has_zero_init(s.target)) ||
         target_is_zero;
     s.progress = progress;
-    for (int i = 0; i < nsrc; i++) {
-        s.nchunks += (s.src_size[i] + CONVERT_CHUNK - 1) / CONVERT_CHUNK;
-    }
     img_progress(progress, 0.0);
+    s.jobs = g_array_new(FALSE, FALSE, sizeof(ConvertJob));
+    s.error = convert_plan(&s);
     /* -m N threads read in parallel; without -W they write in order. */
     int nthreads = (int)workers;
     s.out_of_order = ooo;
@@ -613,6 +678,9 @@ out:
     g_free(s.src_base);
     g_mutex_clear(&s.lock);
     g_cond_clear(&s.write_turn);
+    if (s.jobs) {
+        g_array_free(s.jobs, TRUE);
+    }
     return ret;
 }
 
@@ -712,8 +780,9 @@ int img_compare(int argc, char **argv)
     img_progress(progress, 0.0);
     for (uint64_t off = 0; off < common;) {
         uint64_t n1, n2;
+        /* Ask about big ranges (zeros are skipped whole), read 2 MiB. */
         int r1 = bdrv_block_status_above(bs1, NULL, off,
-                                         MIN(common - off, CONVERT_CHUNK), &n1,
+                                         MIN(common - off, 1ULL << 40), &n1,
                                          NULL, NULL, NULL);
         int r2 = r1 < 0 ? r1
                         : bdrv_block_status_above(bs2, NULL, off, n1, &n2, NULL,
@@ -726,6 +795,9 @@ int img_compare(int argc, char **argv)
         uint64_t n = MIN(n1, n2);
         bool z1 = (r1 & BDRV_BLOCK_ZERO) && !(r1 & BDRV_BLOCK_DATA);
         bool z2 = (r2 & BDRV_BLOCK_ZERO) && !(r2 & BDRV_BLOCK_DATA);
+        if (!(z1 && z2)) {
+            n = MIN(n, CONVERT_CHUNK);
+        }
         if (strict &&
             (r1 & BDRV_BLOCK_ALLOCATED) != (r2 & BDRV_BLOCK_ALLOCATED)) {
             if (!quiet) {
@@ -772,13 +844,14 @@ int img_compare(int argc, char **argv)
         for (uint64_t off = common; off < total;) {
             uint64_t n;
             int r = bdrv_block_status_above(big, NULL, off,
-                                            MIN(total - off, CONVERT_CHUNK), &n,
+                                            MIN(total - off, 1ULL << 40), &n,
                                             NULL, NULL, NULL);
             if (r < 0) {
                 error_report("Sector allocation test failed");
                 goto out;
             }
             if (!((r & BDRV_BLOCK_ZERO) && !(r & BDRV_BLOCK_DATA))) {
+                n = MIN(n, CONVERT_CHUNK);
                 if (bdrv_pread(big, off, n, b1) < 0) {
                     error_report("Error while reading offset %" PRIu64, off);
                     goto out;
