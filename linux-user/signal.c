@@ -360,7 +360,7 @@ static void setup_rt_frame(CPUX86State *env, int sig, KernelSigaction *ka,
         !on_sig_stack(ts, env->regs[R_ESP])) {
         sp = ts->ss_sp + ts->ss_size;
     }
-    sp -= 512 + 64;
+    sp -= 576 + 4; /* XSAVE area (x87 + SSE) and FP_XSTATE_MAGIC2 */
     sp &= ~63ULL;
     fpstate = sp;
     sp -= sizeof(TargetRtSigframe);
@@ -368,9 +368,26 @@ static void setup_rt_frame(CPUX86State *env, int sig, KernelSigaction *ka,
     f = (TargetRtSigframe *)sp;
 
     cpu_x86_fxsave(env, (void *)fpstate);
+    {
+        /*
+         * XSAVE is enabled (XCR0 = x87|SSE), so, as Linux does, the frame
+         * holds an XSAVE image: FXSAVE area whose software-reserved bytes
+         * describe it (struct _fpx_sw_bytes), the XSAVE header, MAGIC2.
+         */
+        uint8_t *fp = (uint8_t *)fpstate;
+        *(uint32_t *)(fp + 464) = 0x46505853; /* FP_XSTATE_MAGIC1 */
+        *(uint32_t *)(fp + 468) = 576 + 4;    /* extended_size */
+        *(uint64_t *)(fp + 472) = 3;          /* xfeatures */
+        *(uint32_t *)(fp + 480) = 576;        /* xstate_size */
+        memset(fp + 484, 0, 28);
+        memset(fp + 512, 0, 64);
+        *(uint64_t *)(fp + 512) = 3;          /* XSTATE_BV */
+        *(uint32_t *)(fp + 576) = 0x46505845; /* FP_XSTATE_MAGIC2 */
+    }
     memset(f, 0, sizeof(*f));
     f->pretcode = ka->restorer;
-    f->uc.uc_flags = 0;
+    /* UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS */
+    f->uc.uc_flags = 0x7;
     f->uc.uc_link = 0;
     f->uc.ss_sp = ts->ss_sp;
     f->uc.ss_flags = ts->ss_size == 0                     ? K_SS_DISABLE
