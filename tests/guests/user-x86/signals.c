@@ -41,6 +41,19 @@ static void h_fault(int sig, siginfo_t *si, void *puc)
     }
 }
 
+static void h_fpstate(int sig, siginfo_t *si, void *puc)
+{
+    ucontext_t *uc = puc;
+    const unsigned char *fp = (const unsigned char *)uc->uc_mcontext.fpregs;
+    unsigned magic1, xsize;
+
+    memcpy(&magic1, fp + 464, 4);
+    memcpy(&xsize, fp + 480, 4);
+    printf("fpstate: fp-xstate %lu magic1 %x mxcsr %x fcw %x\n",
+           uc->uc_flags & 1, magic1, uc->uc_mcontext.fpregs->mxcsr,
+           uc->uc_mcontext.fpregs->cwd);
+}
+
 static void h_alarm(int sig)
 {
     got = sig;
@@ -142,6 +155,20 @@ int main(void)
     }
     alarm_read(1);
     alarm_read(0);
+
+    /* the FPU/SSE state saved in the frame (MXCSR, FCW as set here) */
+    sa.sa_sigaction = h_fpstate;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGUSR2, &sa, NULL);
+    {
+        unsigned csr = 0x3f80, old;
+        unsigned short cw = 0x27f, oldcw;
+        __asm__ volatile("stmxcsr %0\n\tldmxcsr %1" : "=m"(old) : "m"(csr));
+        __asm__ volatile("fnstcw %0\n\tfldcw %1" : "=m"(oldcw) : "m"(cw));
+        raise(SIGUSR2);
+        __asm__ volatile("ldmxcsr %0" : : "m"(old));
+        __asm__ volatile("fldcw %0" : : "m"(oldcw));
+    }
 
     /* a handler that blocks a signal while it runs (sa_mask) */
     sa.sa_sigaction = h_simple;
