@@ -842,10 +842,8 @@ int bdrv_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **list)
 int bdrv_snapshot_create(BlockDriverState *bs, const char *name, Error **errp)
 {
     if (!bs->drv->snapshot_create) {
-        error_setg(errp,
-                   "Block format '%s' used by device '' does not "
-                   "support feature 'internal snapshots'",
-                   bs->drv->format_name);
+        error_setg(errp, "Could not create snapshot '%s': %d (%s)", name,
+                   -ENOTSUP, strerror(ENOTSUP));
         return -ENOTSUP;
     }
     return bs->drv->snapshot_create(bs, name, errp);
@@ -854,7 +852,10 @@ int bdrv_snapshot_create(BlockDriverState *bs, const char *name, Error **errp)
 int bdrv_snapshot_goto(BlockDriverState *bs, const char *name, Error **errp)
 {
     if (!bs->drv->snapshot_goto) {
-        error_setg(errp, "snapshots are not supported by this format");
+        error_setg(errp,
+                   "Could not apply snapshot '%s': Block driver does not "
+                   "support snapshots",
+                   name);
         return -ENOTSUP;
     }
     return bs->drv->snapshot_goto(bs, name, errp);
@@ -863,10 +864,16 @@ int bdrv_snapshot_goto(BlockDriverState *bs, const char *name, Error **errp)
 int bdrv_snapshot_delete(BlockDriverState *bs, const char *name, Error **errp)
 {
     if (!bs->drv->snapshot_delete) {
-        error_setg(errp, "snapshots are not supported by this format");
+        error_setg(errp, "Could not delete snapshot '%s': snapshot not found",
+                   name);
         return -ENOTSUP;
     }
     return bs->drv->snapshot_delete(bs, name, errp);
+}
+
+bool bdrv_supports_amend(BlockDriverState *bs)
+{
+    return bs->drv->amend != NULL;
 }
 
 int bdrv_amend(BlockDriverState *bs, Opts *opts, bool force, Error **errp)

@@ -218,6 +218,7 @@ int bdrv_snapshot_delete(BlockDriverState *bs, const char *name, Error **errp);
 
 /* qemu-img amend: change format options in place. */
 int bdrv_amend(BlockDriverState *bs, Opts *opts, bool force, Error **errp);
+bool bdrv_supports_amend(BlockDriverState *bs);
 /* Empties the top layer (commit without -d). */
 int bdrv_make_empty(BlockDriverState *bs, Error **errp);
 

@@ -536,7 +536,7 @@ int img_convert(int argc, char **argv)
             error_report("option '%s' needs an argument", argv[optind - 1]);
             return 1;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
     }
@@ -545,7 +545,7 @@ int img_convert(int argc, char **argv)
     }
     int nsrc = argc - optind - 1;
     if (nsrc < 1) {
-        error_report("Expecting image file name");
+        error_report("Must specify image file name");
         return 1;
     }
     if (target_is_zero && !skip_create) {
@@ -746,7 +746,7 @@ int img_compare(int argc, char **argv)
         case 'h':
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 2;
         }
     }
@@ -754,8 +754,8 @@ int img_compare(int argc, char **argv)
         progress = false;
     }
     if (optind != argc - 2) {
-        error_report("Expecting two image file names");
-        return 2;
+        img_usage_error("Expecting two image file names");
+        return 1;
     }
     int flags = 0;
     if (cache && !img_parse_cache(cache, &flags)) {
@@ -924,7 +924,7 @@ int img_commit(int argc, char **argv)
         case 'h':
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
     }
@@ -932,7 +932,7 @@ int img_commit(int argc, char **argv)
         progress = false;
     }
     if (optind != argc - 1) {
-        error_report("Expecting one image file name");
+        img_usage_error("Expecting one image file name");
         return 1;
     }
     int flags = BDRV_O_RDWR | BDRV_O_NO_BACKING;
@@ -1067,7 +1067,7 @@ int img_rebase(int argc, char **argv)
         case 'h':
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
     }
@@ -1077,11 +1077,12 @@ int img_rebase(int argc, char **argv)
         progress = false;
     }
     if (optind != argc - 1) {
-        error_report("Expecting one image file name");
+        img_usage_error("Expecting one image file name");
         return 1;
     }
     if (!out_base) {
-        error_report("Must specify backing file (-b) or use unsafe mode (-u)");
+        img_usage_error(
+            "Must specify backing file (-b) or use unsafe mode (-u)");
         return 1;
     }
     const char *filename = argv[optind];
@@ -1163,6 +1164,25 @@ int img_rebase(int argc, char **argv)
     if (!out_fmt && nb) {
         out_fmt = bdrv_get_format_name(nb);
     }
+    if (!out_fmt && out_base[0]) {
+        /* -u without -F: probe the new backing file if it is there. */
+        char path[4096];
+        Error *perr = NULL;
+        bdrv_resolve_backing(filename, out_base, path, sizeof(path));
+        BlockDriverState *p = bdrv_open(
+            path, NULL, BDRV_O_NO_BACKING | BDRV_O_FORCE_SHARE, &perr);
+        if (!p) {
+            error_free(perr);
+            error_report("Could not change the backing file to '%s': "
+                         "backing format must be specified",
+                         out_base);
+            goto out;
+        }
+        static char probed[32];
+        g_strlcpy(probed, bdrv_get_format_name(p), sizeof(probed));
+        out_fmt = probed;
+        bdrv_unref(p);
+    }
     if (bdrv_change_backing_file(bs, out_base[0] ? out_base : NULL,
                                  out_base[0] ? out_fmt : NULL, &err) < 0) {
         error_report("Could not change the backing file to '%s': %s", out_base,
@@ -1207,7 +1227,7 @@ int img_dd(int argc, char **argv)
         case 'h':
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
     }
@@ -1244,12 +1264,8 @@ int img_dd(int argc, char **argv)
             return 1;
         }
     }
-    if (!in) {
-        error_report("Must specify input file");
-        return 1;
-    }
-    if (!out) {
-        error_report("Must specify output file");
+    if (!in || !out) {
+        error_report("Must specify both input and output files");
         return 1;
     }
     BlockDriverState *src = img_open(in, fmt, 0, force_share, false);
@@ -1379,7 +1395,7 @@ int img_bench(int argc, char **argv)
         case 'h':
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
         if (dst && parse_size(optarg, dst) < 0) {
@@ -1388,7 +1404,7 @@ int img_bench(int argc, char **argv)
         }
     }
     if (optind != argc - 1) {
-        error_report("Expecting one image file name");
+        img_usage_error("Expecting one image file name");
         return 1;
     }
     if (!bufsize || bufsize > INT32_MAX) {

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,15 @@ bool img_parse_cache(const char *mode, int *flags)
         return false;
     }
     return true;
+}
+
+void img_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_vreport(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "Try 'qemu-img --help' for more information\n");
 }
 
 void img_progress(bool enabled, double pct)
@@ -295,7 +305,7 @@ static int img_create(int argc, char **argv)
             error_report("option '%s' needs an argument", argv[optind - 1]);
             return 1;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
     }
@@ -304,7 +314,7 @@ static int img_create(int argc, char **argv)
         return rc;
     }
     if (optind >= argc) {
-        error_report("Expecting image file name");
+        img_usage_error("Expecting image file name");
         return 1;
     }
     const char *filename = argv[optind++];
@@ -390,7 +400,7 @@ static int img_create(int argc, char **argv)
         bdrv_unref(b);
     }
     if (!opts_has(o, "size")) {
-        error_report("Image creation needs a size parameter");
+        error_report("%s: Image creation needs a size parameter", filename);
         opts_free(o);
         return 1;
     }
@@ -660,12 +670,12 @@ static int img_info(int argc, char **argv)
             help();
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
     }
     if (optind != argc - 1) {
-        error_report("Expecting one image file name");
+        img_usage_error("Expecting one image file name");
         return 1;
     }
     bool json = !strcmp(output, "json");
@@ -762,12 +772,12 @@ static int img_check(int argc, char **argv)
             help();
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
     }
     if (optind != argc - 1) {
-        error_report("Expecting one image file name");
+        img_usage_error("Expecting one image file name");
         return 1;
     }
     bool json = !strcmp(output, "json");
@@ -1009,12 +1019,12 @@ static int img_map(int argc, char **argv)
             help();
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
     }
     if (optind != argc - 1) {
-        error_report("Expecting one image file name");
+        img_usage_error("Expecting one image file name");
         return 1;
     }
     bool json = !strcmp(output, "json");
@@ -1098,6 +1108,10 @@ static int img_resize(int argc, char **argv)
         {"image-opts", no_argument, 0, 'I'},
         {0, 0, 0, 0},
     };
+    if (argc < 3) {
+        img_usage_error("Not enough arguments");
+        return 1;
+    }
     /* A leading '-' in the size is not an option. */
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] == '-' && g_ascii_isdigit(argv[i][1]) && i == argc - 1) {
@@ -1122,12 +1136,12 @@ static int img_resize(int argc, char **argv)
             help();
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
     }
     if (optind != argc - 2) {
-        error_report("Expecting image file name and size");
+        img_usage_error("Expecting image file name and size");
         return 1;
     }
     const char *filename = argv[optind];
@@ -1209,7 +1223,7 @@ static int img_snapshot(int argc, char **argv)
         {"image-opts", no_argument, 0, 'I'},
         {0, 0, 0, 0},
     };
-    while ((c = getopt_long(argc, argv, ":la:c:d:f:hqU", long_opts, NULL)) !=
+    while ((c = getopt_long(argc, argv, ":la:c:d:hqU", long_opts, NULL)) !=
            -1) {
         int a = NONE;
         switch (c) {
@@ -1238,7 +1252,7 @@ static int img_snapshot(int argc, char **argv)
             help();
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
         if (action != NONE) {
@@ -1249,7 +1263,7 @@ static int img_snapshot(int argc, char **argv)
         name = a == LIST ? NULL : optarg;
     }
     if (optind != argc - 1) {
-        error_report("Expecting one image file name");
+        img_usage_error("Expecting one image file name");
         return 1;
     }
     if (action == NONE) {
@@ -1343,12 +1357,12 @@ static int img_amend(int argc, char **argv)
             help();
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
     }
     if (!options) {
-        error_report("Must specify options (-o)");
+        img_usage_error("Must specify options (-o)");
         return 1;
     }
     if (!strcmp(options, "help") && fmt) {
@@ -1356,7 +1370,7 @@ static int img_amend(int argc, char **argv)
         return rc;
     }
     if (optind != argc - 1) {
-        error_report("Expecting one image file name");
+        img_usage_error("Expecting one image file name");
         return 1;
     }
     int flags = BDRV_O_RDWR | BDRV_O_NO_BACKING;
@@ -1366,6 +1380,12 @@ static int img_amend(int argc, char **argv)
     }
     BlockDriverState *bs = img_open(argv[optind], fmt, flags, false, quiet);
     if (!bs) {
+        return 1;
+    }
+    if (!bdrv_supports_amend(bs)) {
+        error_report("Format driver '%s' does not support option amendment",
+                     bdrv_get_format_name(bs));
+        bdrv_unref(bs);
         return 1;
     }
     Opts *o = parse_create_options(bdrv_get_format_name(bs), options, &rc);
@@ -1432,7 +1452,7 @@ static int img_measure(int argc, char **argv)
             help();
             return 0;
         default:
-            error_report("unrecognized option '%s'", argv[optind - 1]);
+            img_usage_error("unrecognized option '%s'", argv[optind - 1]);
             return 1;
         }
     }

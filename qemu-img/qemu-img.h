@@ -16,6 +16,8 @@ BlockDriverState *img_open(const char *filename, const char *fmt, int flags,
 char *img_size_to_str(uint64_t size);
 /* -t/-T cache mode to open flags; false on a bad mode. */
 bool img_parse_cache(const char *mode, int *flags);
+/* A usage error: the message plus QEMU's "Try 'qemu-img --help'" line. */
+void img_usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Writes the progress line "    (xx.xx/100%)\r". */
 void img_progress(bool enabled, double pct);
 

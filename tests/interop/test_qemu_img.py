@@ -761,3 +761,29 @@ def test_reference_bitmaps(tools, tmp_path):
     assert "bitmaps" not in info_json(REF, img)["format-specific"]["data"]
     p = run(REF, "check", img, ok=False)
     assert p.returncode in (0, 3)  # leaked bitmap clusters at most
+
+
+@pytest.mark.parametrize("args", [
+    ["info"], ["check"], ["map"], ["snapshot"], ["compare", "a"], ["create"],
+    ["convert", "a"], ["commit"], ["rebase", "x"], ["amend", "x"],
+    ["measure"], ["dd"], ["resize", "x"], ["create", "-f", "qcow2", "x"]])
+def test_usage_errors_like_reference(tools, tmp_path, args):
+    q = tools
+    pq = run(q, *args, ok=False, cwd=tmp_path)
+    pr = run(REF, *args, ok=False, cwd=tmp_path)
+    assert (pq.returncode, pq.stdout, pq.stderr) == (pr.returncode,
+                                                     pr.stdout, pr.stderr)
+
+
+@pytest.mark.parametrize("args", [
+    ["snapshot", "-c", "x"], ["snapshot", "-d", "x"],
+    ["amend", "-o", "compat=0.10"], ["rebase", "-u", "-b", "foo"],
+    ["resize", "--shrink"]])
+def test_raw_unsupported_ops_like_reference(tools, tmp_path, args):
+    q = tools
+    img = tmp_path / "r.img"
+    run(REF, "create", "-q", "-f", "raw", img, "1M")
+    fmt = [] if args[0] == "snapshot" else ["-f", "raw"]  # no -f there
+    pq = run(q, *args, *fmt, img, ok=False)
+    pr = run(REF, *args, *fmt, img, ok=False)
+    assert (pq.returncode, pq.stderr) == (pr.returncode, pr.stderr)
