@@ -140,7 +140,7 @@ int qcow2_compress(BDRVQcow2State *s, const uint8_t *in, uint8_t *out,
         return -ENOTSUP;
     }
     z_stream strm = {0};
-    if (deflateInit2(&strm, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9,
+    if (deflateInit2(&strm, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 8,
                      Z_DEFAULT_STRATEGY) != Z_OK) {
         return -EIO;
     }
@@ -512,13 +512,16 @@ static int qcow2_l2_for_write(BlockDriverState *bs, uint64_t guest,
 }
 
 /* Whether the entry can take a write in place. */
-static bool qcow2_in_place(BDRVQcow2State *s, uint64_t e, uint64_t bitmap)
+static uint64_t qcow2_full_bitmap(BDRVQcow2State *s, uint64_t guest);
+
+static bool qcow2_in_place(BDRVQcow2State *s, uint64_t e, uint64_t bitmap,
+                           uint64_t guest)
 {
     if (qcow2_entry_type(s, e, bitmap) != QCOW2_CLUSTER_NORMAL ||
         !(e & QCOW_OFLAG_COPIED)) {
         return false;
     }
-    return !s->extended_l2 || bitmap == EXTL2_ALL_ALLOC;
+    return !s->extended_l2 || bitmap == qcow2_full_bitmap(s, guest);
 }
 
 /* Fresh allocation possible without freeing anything. */
@@ -526,6 +529,21 @@ static bool qcow2_is_empty(BDRVQcow2State *s, uint64_t e)
 {
     Qcow2ClusterType t = qcow2_entry_type(s, e, 0);
     return t == QCOW2_CLUSTER_UNALLOCATED || t == QCOW2_CLUSTER_ZERO_PLAIN;
+}
+
+/*
+ * Extended L2 bitmap of a freshly written cluster: every subcluster
+ * allocated, except those wholly past the end of the image (as QEMU).
+ */
+static uint64_t qcow2_full_bitmap(BDRVQcow2State *s, uint64_t guest)
+{
+    uint64_t start = guest & ~(s->cluster_size - 1);
+    if (start + s->cluster_size <= s->size) {
+        return EXTL2_ALL_ALLOC;
+    }
+    uint64_t n =
+        (s->size - start + s->subcluster_size - 1) >> s->subcluster_bits;
+    return n >= 32 ? EXTL2_ALL_ALLOC : (1ULL << n) - 1;
 }
 
 static int qcow2_set_entries(BlockDriverState *bs, uint64_t guest,
@@ -542,7 +560,7 @@ static int qcow2_set_entries(BlockDriverState *bs, uint64_t guest,
     for (uint64_t i = 0; i < k; i++) {
         l2_set(s, l2, j + i,
                (host + (i << s->cluster_bits)) | QCOW_OFLAG_COPIED,
-               EXTL2_ALL_ALLOC);
+               qcow2_full_bitmap(s, guest + (i << s->cluster_bits)));
     }
     qcow2_cache_mark_dirty(s->l2_cache, l2_off);
     return 0;
@@ -569,7 +587,7 @@ static int qcow2_claim_entries(BlockDriverState *bs, uint64_t guest,
         if (qcow2_is_empty(s, l2_get(s, l2, j + i))) {
             l2_set(s, l2, j + i,
                    (host + (i << s->cluster_bits)) | QCOW_OFLAG_COPIED,
-                   EXTL2_ALL_ALLOC);
+                   qcow2_full_bitmap(s, guest + (i << s->cluster_bits)));
         } else {
             lost = true;
         }
@@ -616,12 +634,13 @@ int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         uint64_t bm = l2_get_bitmap(s, l2, j);
         Qcow2ClusterType t = qcow2_entry_type(s, e, bm);
 
-        if (qcow2_in_place(s, e, bm)) {
+        if (qcow2_in_place(s, e, bm, offset)) {
             uint64_t host = e & L2E_OFFSET_MASK;
             uint64_t total = n;
             for (uint64_t k = 1; total < bytes && j + k < s->l2_size; k++) {
                 uint64_t e2 = l2_get(s, l2, j + k);
-                if (!qcow2_in_place(s, e2, l2_get_bitmap(s, l2, j + k)) ||
+                if (!qcow2_in_place(s, e2, l2_get_bitmap(s, l2, j + k),
+                                    offset + (k << s->cluster_bits)) ||
                     (e2 & L2E_OFFSET_MASK) != host + (k << s->cluster_bits)) {
                     break;
                 }
@@ -721,7 +740,16 @@ int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
             if (host < 0) {
                 return (int)host;
             }
-            ret = bdrv_pwrite(bs->file, host, cs, cbuf, 0);
+            /*
+             * With subclusters, the part of the last cluster past the end
+             * of the image is neither allocated nor written (as QEMU).
+             */
+            uint64_t wlen = cs;
+            if (s->extended_l2 && cstart + cs > s->size) {
+                wlen = MIN(cs, (s->size - cstart + s->subcluster_size - 1) &
+                                   ~(s->subcluster_size - 1));
+            }
+            ret = bdrv_pwrite(bs->file, host, wlen, cbuf, 0);
             if (ret == 0) {
                 ret = qcow2_set_entries(bs, offset, host, 1);
             }

@@ -209,9 +209,22 @@ def test_convert_to_qcow2_passes_reference(tools, tmp_path, mixed, opts):
         assert j.get("compressed-clusters", 0) > 0
 
 
+@pytest.mark.parametrize("opts", [[], ["-c"], ["-o", "compat=0.10"],
+                                  ["-c", "-o", "compression_type=zstd"],
+                                  ["-o", "extended_l2=on"]],
+                         ids=lambda o: " ".join(o) or "default")
+def test_convert_byte_identical_to_reference(tools, tmp_path, mixed, opts):
+    """Same input, same options: the very same qcow2 file as QEMU's."""
+    q = tools
+    a, b = tmp_path / "a.qcow2", tmp_path / "b.qcow2"
+    run(q, "convert", "-O", "qcow2", *opts, mixed, a)
+    run(REF, "convert", "-O", "qcow2", *opts, mixed, b)
+    assert a.read_bytes() == b.read_bytes()
+
+
 def test_convert_same_size_as_reference(tools, tmp_path, mixed):
     q = tools
-    for opts in ([], ["-c"]):
+    for opts in ([], ["-c"], ["-c", "-o", "cluster_size=4k"]):
         a, b = tmp_path / "a.qcow2", tmp_path / "b.qcow2"
         run(q, "convert", "-O", "qcow2", *opts, mixed, a)
         run(REF, "convert", "-O", "qcow2", *opts, mixed, b)
