@@ -139,6 +139,9 @@ void cpu_exec_fini(CPUState *cpu)
     pthread_cond_broadcast(&exclusive_cond);
     pthread_mutex_unlock(&cpu_list_lock);
     tb_lock_release();
+    /* Unlinked under tb_lock: no invalidation walks this cache any more. */
+    g_free(cpu->tb_jmp_cache);
+    cpu->tb_jmp_cache = NULL;
 }
 
 void cpu_exit(CPUState *cpu)

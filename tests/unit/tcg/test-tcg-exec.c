@@ -512,11 +512,12 @@ int main(int argc, char **argv)
     g_assert(ram != MAP_FAILED);
     guest_base = (uintptr_t)ram - RAM_BASE;
     tcg_exec_init(256 * 1024);
+    /* Global names must live as long as the TCG context. */
+    static char names[8][4];
     for (int i = 0; i < 8; i++) {
-        char name[8];
-        snprintf(name, sizeof(name), "r%d", i);
+        snprintf(names[i], sizeof(names[i]), "r%d", i);
         t_r[i] = tcg_global_mem_new_i64(tcg_env, offsetof(ToyEnv, r[i]),
-                                        g_strdup(name));
+                                        names[i]);
     }
     t_pc = tcg_global_mem_new_i64(tcg_env, offsetof(ToyEnv, pc), "pc");
     cpu_exec_init(&cpu.parent, &toy_ops);
