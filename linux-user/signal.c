@@ -230,6 +230,18 @@ static void host_signal_handler(int sig, siginfo_t *info, void *puc)
 
 /* ---- guest side ------------------------------------------------------ */
 
+/* After a mask change: deliver kill()ed sync signals that are now open. */
+static void signal_rearm_sync(TaskState *ts)
+{
+    int sig;
+
+    for (sig = 1; sig <= TARGET_NSIG; sig++) {
+        if (ts->sigtab[sig].pending && !(ts->sigmask & SIGBIT(sig))) {
+            ts->signal_pending = 1;
+        }
+    }
+}
+
 int64_t do_rt_sigaction(int sig, uint64_t act, uint64_t oact, size_t sz)
 {
     KernelSigaction k;
@@ -285,6 +297,7 @@ int64_t do_rt_sigprocmask(int how, uint64_t set, uint64_t oset, size_t sz)
         nm &= ~UNBLOCKABLE;
         ts->sigmask = nm;
         host_set_mask(nm);
+        signal_rearm_sync(ts);
     }
     if (oset) {
         *(uint64_t *)oset = old;
@@ -472,6 +485,7 @@ int64_t do_rt_sigreturn(CPUX86State *env)
     }
     ts->sigmask = f->uc.sigmask & ~UNBLOCKABLE;
     host_set_mask(ts->sigmask);
+    signal_rearm_sync(ts);
     /* restore_altstack(): like sigaltstack(&uc->uc_stack, NULL) */
     if (!(ts->ss_size && on_sig_stack(ts, env->regs[R_ESP]))) {
         if (f->uc.ss_flags & K_SS_DISABLE) {
@@ -546,6 +560,14 @@ void process_pending_signals(CPUX86State *env)
         for (sig = 1; sig <= TARGET_NSIG; sig++) {
             if (ts->sigtab[sig].pending) {
                 if (ts->sigmask & SIGBIT(sig)) {
+                    if (is_sync_signal(sig)) {
+                        /*
+                         * kill()ed SIGSEGV & co: the host never blocks
+                         * them, so keep it here until the guest unblocks
+                         * it (sigprocmask, sigreturn re-arm the check).
+                         */
+                        continue;
+                    }
                     /* Blocked meanwhile: hand it back to the kernel. */
                     ts->sigtab[sig].pending = false;
                     host_syscall6(SYS_rt_tgsigqueueinfo, getpid(), ts->tid, sig,

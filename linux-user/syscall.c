@@ -677,6 +677,20 @@ static int64_t do_syscall1(CPUX86State *env, int64_t num, uint64_t a1,
         return host_syscall6(num, 0, 0, 0, 0, 0, 0);
     case SYS_ptrace:
         return -EPERM;
+    case SYS_pkey_alloc:
+        /* no PKU/OSPKE in the CPU model: as Linux on such a CPU */
+        return -ENOSPC;
+    case SYS_pkey_free:
+        return -EINVAL;
+    case SYS_pkey_mprotect:
+        if ((int)a4 != -1) {
+            return -EINVAL;
+        }
+        ret = host_syscall6(SYS_mprotect, a1, a2, a3, 0, 0, 0);
+        if (ret == 0) {
+            user_set_page_prot(a1, a2, a3);
+        }
+        return ret;
     default:
         return host_syscall6(num, a1, a2, a3, a4, a5, a6);
     }

@@ -7,6 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* a crash handler that re-raises with the default action, as V8's does */
+static void reraise(int sig)
+{
+    signal(sig, SIG_DFL);
+    raise(sig); /* pending until the handler returns, then fatal */
+}
+
 static void child(int how)
 {
     switch (how) {
@@ -25,6 +32,10 @@ static void child(int how)
     case 3:
         __asm__ volatile("ud2");
         break;
+    case 4:
+        signal(SIGSEGV, reraise);
+        *(volatile int *)8 = 1;
+        break;
     default:
         exit(17);
     }
@@ -36,7 +47,7 @@ int main(void)
     int how, status;
 
     setvbuf(stdout, NULL, _IONBF, 0);
-    for (how = 0; how < 5; how++) {
+    for (how = 0; how < 6; how++) {
         pid_t p = fork();
         if (p == 0) {
             child(how);
