@@ -511,9 +511,11 @@ static void deliver_signal(CPUX86State *env, TaskState *ts, int sig,
     KernelSigaction *ka = &guest_actions[sig];
 
     if (do_strace) {
-        fprintf(stderr, "--- SIG%s {si_signo=%d, si_code=%d, si_addr=%p} ---\n",
-                sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", sig, info->si_code,
-                info->si_addr);
+        fprintf(
+            stderr,
+            "--- SIG%s {si_signo=%d, si_code=%d, si_addr=%p} rip=%llx ---\n",
+            sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", sig, info->si_code,
+            info->si_addr, (unsigned long long)env->rip);
     }
     if (ka->handler == (uint64_t)SIG_DFL ||
         (sync &&
