@@ -876,6 +876,16 @@ bool bdrv_supports_amend(BlockDriverState *bs)
     return bs->drv->amend != NULL;
 }
 
+int bdrv_snapshot_load_tmp(BlockDriverState *bs, const char *name, Error **errp)
+{
+    if (!bs->drv->snapshot_load_tmp) {
+        error_setg(errp, "Failed to load snapshot: snapshots are not "
+                         "supported by this format");
+        return -ENOTSUP;
+    }
+    return bs->drv->snapshot_load_tmp(bs, name, errp);
+}
+
 int bdrv_amend(BlockDriverState *bs, Opts *opts, bool force, Error **errp)
 {
     if (!bs->drv->amend) {

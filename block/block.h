@@ -215,6 +215,9 @@ int bdrv_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **list);
 int bdrv_snapshot_create(BlockDriverState *bs, const char *name, Error **errp);
 int bdrv_snapshot_goto(BlockDriverState *bs, const char *name, Error **errp);
 int bdrv_snapshot_delete(BlockDriverState *bs, const char *name, Error **errp);
+/* Read-only opens: show the snapshot's content instead (convert -l). */
+int bdrv_snapshot_load_tmp(BlockDriverState *bs, const char *name,
+                           Error **errp);
 
 /* qemu-img amend: change format options in place. */
 int bdrv_amend(BlockDriverState *bs, Opts *opts, bool force, Error **errp);

@@ -59,6 +59,8 @@ struct BlockDriver {
     int (*snapshot_goto)(BlockDriverState *bs, const char *name, Error **errp);
     int (*snapshot_delete)(BlockDriverState *bs, const char *name,
                            Error **errp);
+    int (*snapshot_load_tmp)(BlockDriverState *bs, const char *name,
+                             Error **errp);
     int (*amend)(BlockDriverState *bs, Opts *opts, bool force, Error **errp);
     int (*make_empty)(BlockDriverState *bs, Error **errp);
     bool (*measure)(Opts *opts, BlockDriverState *in_bs, uint64_t size,

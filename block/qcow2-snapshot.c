@@ -609,3 +609,42 @@ int qcow2_snapshot_delete(BlockDriverState *bs, const char *name, Error **errp)
     pthread_mutex_unlock(&s->lock);
     return ret;
 }
+
+/*
+ * Read-only view of a snapshot (convert -l): the in-memory active L1 and
+ * size are replaced by the snapshot's; nothing is written.
+ */
+int qcow2_snapshot_load_tmp(BlockDriverState *bs, const char *name,
+                            Error **errp)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (!s->read_only) {
+        error_setg(errp, "Snapshots can only be loaded read-only");
+        return -EINVAL;
+    }
+    pthread_mutex_lock(&s->lock);
+    int idx = qcow2_find_snapshot(s, name);
+    if (idx < 0) {
+        pthread_mutex_unlock(&s->lock);
+        error_setg(errp, "Failed to load snapshot: Can't find snapshot");
+        return -ENOENT;
+    }
+    Qcow2Snapshot *sn = &s->snapshots[idx];
+    uint64_t *l1 = NULL;
+    int ret = qcow2_read_l1(bs, sn->l1_table_offset, sn->l1_size, &l1);
+    if (ret == 0) {
+        g_free(s->l1_table);
+        s->l1_table = l1;
+        s->l1_size = sn->l1_size;
+        s->size = sn->disk_size;
+        /* The snapshot's L1 may cover less than its disk size. */
+        uint64_t span = 1ULL << (s->cluster_bits + s->l2_bits);
+        if ((uint64_t)s->l1_size * span < s->size) {
+            s->size = (uint64_t)s->l1_size * span;
+        }
+    } else {
+        error_setg_errno(errp, -ret, "Failed to load snapshot");
+    }
+    pthread_mutex_unlock(&s->lock);
+    return ret;
+}

@@ -1445,6 +1445,7 @@ const BlockDriver bdrv_qcow2 = {
     .snapshot_create = qcow2_snapshot_create,
     .snapshot_goto = qcow2_snapshot_goto,
     .snapshot_delete = qcow2_snapshot_delete,
+    .snapshot_load_tmp = qcow2_snapshot_load_tmp,
     .amend = qcow2_amend,
     .make_empty = qcow2_make_empty,
     .measure = qcow2_measure,

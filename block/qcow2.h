@@ -245,6 +245,8 @@ int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **list);
 int qcow2_snapshot_create(BlockDriverState *bs, const char *name, Error **errp);
 int qcow2_snapshot_goto(BlockDriverState *bs, const char *name, Error **errp);
 int qcow2_snapshot_delete(BlockDriverState *bs, const char *name, Error **errp);
+int qcow2_snapshot_load_tmp(BlockDriverState *bs, const char *name,
+                            Error **errp);
 
 static inline uint64_t qcow2_size_to_clusters(BDRVQcow2State *s, uint64_t size)
 {

@@ -443,7 +443,7 @@ static gpointer convert_worker(gpointer opaque)
 int img_convert(int argc, char **argv)
 {
     const char *fmt = NULL, *out_fmt = "raw", *cache = NULL, *src_cache = NULL;
-    const char *out_base = NULL, *base_fmt = NULL;
+    const char *out_base = NULL, *base_fmt = NULL, *snapshot = NULL;
     g_autofree char *options = NULL;
     bool compress = false, progress = false, quiet = false, skip_create = false;
     bool force_share = false, ooo = false, target_is_zero = false;
@@ -476,8 +476,17 @@ int img_convert(int argc, char **argv)
         case 'c':
             compress = true;
             break;
-        case 'C':
         case 'l':
+            /* "name", "snapshot.name=NAME" or "snapshot.id=ID" */
+            if (g_str_has_prefix(optarg, "snapshot.name=")) {
+                snapshot = optarg + 14;
+            } else if (g_str_has_prefix(optarg, "snapshot.id=")) {
+                snapshot = optarg + 12;
+            } else {
+                snapshot = optarg;
+            }
+            break;
+        case 'C':
         case 'r':
         case 's' + 256:
             break;
@@ -576,6 +585,18 @@ int img_convert(int argc, char **argv)
             img_open(argv[optind + i], fmt, src_flags, force_share, quiet);
         if (!s.src[i]) {
             goto out;
+        }
+        if (snapshot) {
+            Error *serr = NULL;
+            if (nsrc > 1) {
+                error_report("No support for concatenating multiple "
+                             "snapshot");
+                goto out;
+            }
+            if (bdrv_snapshot_load_tmp(s.src[i], snapshot, &serr) < 0) {
+                error_report_err(serr);
+                goto out;
+            }
         }
         s.src_base[i] = s.total;
         s.src_size[i] = bdrv_getlength(s.src[i]);

@@ -800,3 +800,22 @@ def test_raw_unsupported_ops_like_reference(tools, tmp_path, args):
     pq = run(q, *args, *fmt, img, ok=False)
     pr = run(REF, *args, *fmt, img, ok=False)
     assert (pq.returncode, pq.stderr) == (pr.returncode, pr.stderr)
+
+
+def test_convert_from_internal_snapshot(tools, tmp_path):
+    q = tools
+    img = tmp_path / "s.qcow2"
+    run(REF, "create", "-q", "-f", "qcow2", img, "4M")
+    ref_io(str(img), "write -P 1 0 1M")
+    run(REF, "snapshot", "-c", "one", img)
+    ref_io(str(img), "write -P 2 0 512k")
+    for sel in ("one", "snapshot.name=one", "snapshot.id=1"):
+        run(q, "convert", "-l", sel, "-O", "raw", img, tmp_path / "q.raw")
+        run(REF, "convert", "-l", sel, "-O", "raw", img, tmp_path / "r.raw")
+        assert (tmp_path / "q.raw").read_bytes() == (
+            tmp_path / "r.raw").read_bytes()
+    pq = run(q, "convert", "-l", "nope", "-O", "raw", img, tmp_path / "x",
+             ok=False)
+    pr = run(REF, "convert", "-l", "nope", "-O", "raw", img, tmp_path / "y",
+             ok=False)
+    assert (pq.returncode, pq.stderr) == (pr.returncode, pr.stderr)
