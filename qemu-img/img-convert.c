@@ -961,7 +961,8 @@ int img_commit(int argc, char **argv)
         error_report("Invalid cache option: %s", cache);
         return 1;
     }
-    BlockDriverState *top = img_open(argv[optind], fmt, flags, false, quiet);
+    const char *filename = argv[optind];
+    BlockDriverState *top = img_open(filename, fmt, flags, false, quiet);
     if (!top) {
         return 1;
     }
@@ -972,17 +973,40 @@ int img_commit(int argc, char **argv)
         error_report("Image does not have a backing file");
         goto out;
     }
+    Error *err = NULL;
+    BlockDriverState *stop = NULL; /* base node inside top's chain */
+    const char *base_path = bdrv_full_backing_filename(top);
+    const char *base_fmt = bdrv_backing_format(top);
     if (base && strcmp(base, bdrv_backing_file(top)) &&
         strcmp(base, bdrv_full_backing_filename(top))) {
-        error_report("Committing into an indirect base image is not "
-                     "supported: '%s'",
-                     base);
-        goto out;
+        /*
+         * An indirect base: read the layers above it through the chain
+         * (opened without locks), write into the base, leave the top and
+         * the intermediate images as they are (as QEMU does).
+         */
+        g_autofree char *want = realpath(base, NULL);
+        bdrv_unref(top);
+        top = img_open(filename, fmt, 0, true, quiet);
+        if (!top) {
+            goto out;
+        }
+        for (BlockDriverState *p = bdrv_backing(top); p && want;
+             p = bdrv_backing(p)) {
+            g_autofree char *have = realpath(bdrv_get_filename(p), NULL);
+            if (have && !strcmp(have, want)) {
+                stop = p;
+                break;
+            }
+        }
+        if (!stop) {
+            error_report("Did not find '%s' in the backing chain of '%s'", base,
+                         filename);
+            goto out;
+        }
+        base_path = bdrv_get_filename(stop);
+        base_fmt = bdrv_get_format_name(stop);
     }
-    Error *err = NULL;
-    const char *bfmt = bdrv_backing_format(top);
-    bb = bdrv_open(bdrv_full_backing_filename(top), bfmt[0] ? bfmt : NULL,
-                   BDRV_O_RDWR, &err);
+    bb = bdrv_open(base_path, base_fmt[0] ? base_fmt : NULL, BDRV_O_RDWR, &err);
     if (!bb) {
         error_report_err(err);
         goto out;
@@ -996,8 +1020,9 @@ int img_commit(int argc, char **argv)
     img_progress(progress, 0.0);
     for (uint64_t off = 0; off < len;) {
         uint64_t n;
-        int r = bdrv_block_status(top, off, MIN(len - off, CONVERT_CHUNK), &n,
-                                  NULL, NULL);
+        int r = bdrv_block_status_above(top, stop, off,
+                                        MIN(len - off, CONVERT_CHUNK), &n, NULL,
+                                        NULL, NULL);
         if (r < 0) {
             error_report("Block status failed: %s", strerror(-r));
             goto out;

@@ -819,3 +819,28 @@ def test_convert_from_internal_snapshot(tools, tmp_path):
     pr = run(REF, "convert", "-l", "nope", "-O", "raw", img, tmp_path / "y",
              ok=False)
     assert (pq.returncode, pq.stderr) == (pr.returncode, pr.stderr)
+
+
+def test_commit_into_indirect_base(tools, tmp_path):
+    q = tools
+    cwd = tmp_path
+    run(REF, "create", "-q", "-f", "qcow2", "b0.qcow2", "4M", cwd=cwd)
+    ref_io(str(cwd / "b0.qcow2"), "write -P 1 0 1M")
+    run(REF, "create", "-q", "-f", "qcow2", "-b", "b0.qcow2", "-F", "qcow2",
+        "b1.qcow2", cwd=cwd)
+    ref_io(str(cwd / "b1.qcow2"), "write -P 2 512k 1M", "write -z 3M 64k")
+    run(REF, "create", "-q", "-f", "qcow2", "-b", "b1.qcow2", "-F", "qcow2",
+        "b2.qcow2", cwd=cwd)
+    ref_io(str(cwd / "b2.qcow2"), "write -P 3 1M 1M")
+    run(REF, "convert", "-O", "raw", "b2.qcow2", "expect.raw", cwd=cwd)
+    p = run(q, "commit", "-b", "b0.qcow2", "b2.qcow2", cwd=cwd)
+    assert p.stdout == "Image committed.\n"
+    ref_check_clean(cwd / "b0.qcow2")
+    run(REF, "compare", "b0.qcow2", "expect.raw", cwd=cwd)
+    run(REF, "compare", "b2.qcow2", "expect.raw", cwd=cwd)  # top unchanged
+    assert info_json(REF, cwd / "b2.qcow2")["backing-filename"] == "b1.qcow2"
+    pq = run(q, "commit", "-b", "nothere.qcow2", "b2.qcow2", ok=False,
+             cwd=cwd)
+    pr = run(REF, "commit", "-b", "nothere.qcow2", "b2.qcow2", ok=False,
+             cwd=cwd)
+    assert (pq.returncode, pq.stderr) == (pr.returncode, pr.stderr)
