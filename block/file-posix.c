@@ -147,14 +147,27 @@ static void file_close(BlockDriverState *bs)
     }
 }
 
+/*
+ * O_DIRECT needs aligned offsets, lengths and buffers: the aligned window
+ * [*start, *end) around [offset, offset + bytes) and a bounce buffer of
+ * its size (free()), or NULL when it can't be allocated.
+ */
+static void *direct_bounce(uint64_t offset, uint64_t bytes, uint64_t *start,
+                           uint64_t *end)
+{
+    void *bounce;
+
+    *start = offset & ~(uint64_t)(DIRECT_ALIGN - 1);
+    *end = (offset + bytes + DIRECT_ALIGN - 1) & ~(uint64_t)(DIRECT_ALIGN - 1);
+    return posix_memalign(&bounce, DIRECT_ALIGN, *end - *start) ? NULL : bounce;
+}
+
 static int file_pread_direct(FileState *s, uint64_t offset, uint64_t bytes,
                              void *buf)
 {
-    uint64_t start = offset & ~(uint64_t)(DIRECT_ALIGN - 1);
-    uint64_t end =
-        (offset + bytes + DIRECT_ALIGN - 1) & ~(uint64_t)(DIRECT_ALIGN - 1);
-    void *bounce;
-    if (posix_memalign(&bounce, DIRECT_ALIGN, end - start)) {
+    uint64_t start, end;
+    void *bounce = direct_bounce(offset, bytes, &start, &end);
+    if (!bounce) {
         return -ENOMEM;
     }
     uint64_t done = 0;
@@ -234,11 +247,9 @@ static int file_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         return file_pwrite_buffered(s->fd, offset, bytes, buf);
     }
     /* O_DIRECT: read-modify-write through an aligned bounce buffer. */
-    uint64_t start = offset & ~(uint64_t)(DIRECT_ALIGN - 1);
-    uint64_t end =
-        (offset + bytes + DIRECT_ALIGN - 1) & ~(uint64_t)(DIRECT_ALIGN - 1);
-    void *bounce;
-    if (posix_memalign(&bounce, DIRECT_ALIGN, end - start)) {
+    uint64_t start, end;
+    void *bounce = direct_bounce(offset, bytes, &start, &end);
+    if (!bounce) {
         return -ENOMEM;
     }
     int ret = 0;
