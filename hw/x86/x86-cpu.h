@@ -86,6 +86,13 @@ struct X86CPU {
     bool halted;
     const X86CPUAccelOps *ops;
     void *accel; /* accelerator's per-vCPU state */
+    /*
+     * The userspace local APIC ("apic" DeviceState *, hw/intc/apic.h)
+     * when the board created one (no in-kernel irqchip: TCG, qtest);
+     * NULL under KVM's in-kernel irqchip.  The accelerator connects it
+     * to its vCPU with apic_set_cpu() and apic_set_current().
+     */
+    void *apic;
 };
 
 /* Every CPU, by index. */
