@@ -1,6 +1,7 @@
 #!/bin/sh
-# mkinitramfs.sh INIT OUT.gz: a gzip'd cpio with busybox-static as every
-# applet and INIT (a shell script) as /init.  Used by `make run` and tests.
+# mkinitramfs.sh INIT OUT.gz [FILE...]: a gzip'd cpio with busybox-static as
+# every applet, INIT (a shell script) as /init and each FILE copied into
+# /bin.  Used by `make run`, tests and benchmarks.
 set -eu
 init=$1
 out=$2
@@ -14,6 +15,10 @@ for a in $("$bb" --list); do
     [ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
 done
 cp "$init" "$root/init"
+shift 2
+for f in "$@"; do
+    cp "$f" "$root/bin/"
+done
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet) | gzip -9 > "$out"
 rm -rf "$root"
