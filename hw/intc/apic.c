@@ -31,6 +31,7 @@
 #include "hw/intc/irq.h"
 #include "system/main-loop.h"
 #include "system/memory.h"
+#include "system/qtest.h"
 #include "util/log.h"
 
 #define APIC_MMIO_SIZE 0x1000
@@ -199,6 +200,9 @@ static void apic_update_irq(APICState *s)
 
     if (pending != s->intr) {
         s->intr = pending;
+        if (qtest_irq_intercepted(&s->parent, false)) {
+            qtest_irq_report(0, pending);
+        }
         if (s->ops && s->ops->set_intr) {
             s->ops->set_intr(s->cpu, pending);
         }
@@ -850,11 +854,14 @@ DEVICE_TYPE_REGISTER(apic_info)
 DeviceState *apic_init(uint32_t apic_id, bool bsp, DeviceState *pic,
                        Error **errp)
 {
+    unsigned index = apic_list ? apic_list->len : 0; /* the CPU's index */
     DeviceState *dev = device_new("apic", errp);
 
     if (!dev) {
         return NULL;
     }
+    dev->canonical_path =
+        g_strdup_printf("/machine/unattached/device[%u]/lapic", index);
     if (!device_prop_set_uint(dev, "id", apic_id, errp) ||
         !device_prop_set_bool(dev, "bsp", bsp, errp) ||
         !device_prop_set_ptr(dev, "pic", pic, errp) ||

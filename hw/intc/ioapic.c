@@ -266,6 +266,7 @@ DeviceState *ioapic_init(Error **errp)
     if (!dev) {
         return NULL;
     }
+    dev->id = g_strdup("ioapic"); /* qtest: "irq_intercept_in ioapic" */
     if (!device_realize(dev, sysbus_get_default(), errp)) {
         device_free(dev);
         return NULL;

@@ -16,7 +16,7 @@
 #define IOAPIC_BASE 0xfec00000ull
 #define IOAPIC_PINS 24
 
-/* Creates and realizes "ioapic" (MMIO 0xfec00000, IOAPIC ID 0). */
+/* Creates and realizes "ioapic" (id "ioapic", MMIO 0xfec00000, IOAPIC ID 0). */
 DeviceState *ioapic_init(Error **errp);
 qemu_irq *ioapic_get_irqs(DeviceState *ioapic);
 

@@ -7,7 +7,9 @@
  *   irq     "irqs" (qemu_irq[24], the board's GSIs): legacy replacement
  *           routes timer 0 to GSI 0 (ISA IRQ 0) and timer 1 to GSI 8;
  *           otherwise Tn_INT_ROUTE_CNF picks one of the GSIs in the
- *           route capability (20-23)
+ *           route capability (20-23); "legacy" (qemu_irq, optional)
+ *           follows LEG_RT_CNF so that the board can take the PIT's and
+ *           the RTC's lines off IRQ 0 and IRQ 8 while it is set (2.4)
  * Follows the IA-PC HPET specification 1.0a: 2.3 (register map), 2.3.9
  * (timer configuration), 2.4 (legacy replacement).  Comparators match
  * when the counter reaches them; periodic timers add their period on
@@ -67,7 +69,8 @@ typedef struct HPETTimer {
 
 struct HPETState {
     DeviceState parent;
-    void *irqs; /* qemu_irq[24] */
+    void *irqs;   /* qemu_irq[24] */
+    void *legacy; /* qemu_irq: LEG_RT_CNF */
     MemoryRegion mmio;
     uint64_t config;
     uint64_t isr;
@@ -298,6 +301,9 @@ static void hpet_write(void *opaque, hwaddr addr, uint64_t val, unsigned size)
             hpet_set_line(&s->timers[i], 0); /* routes may change */
         }
         s->config = v;
+        if ((v ^ old) & HPET_CFG_LEGACY) {
+            qemu_set_irq(s->legacy, !!(v & HPET_CFG_LEGACY));
+        }
         for (int i = 0; i < HPET_NUM_TIMERS; i++) {
             hpet_update_irq(&s->timers[i], false);
             hpet_arm(&s->timers[i]);
@@ -338,6 +344,9 @@ static void hpet_reset(DeviceState *dev)
 {
     HPETState *s = HPET(dev);
 
+    if (s->config & HPET_CFG_LEGACY) {
+        qemu_set_irq(s->legacy, 0);
+    }
     s->config = 0;
     s->isr = 0;
     s->counter = 0;
@@ -370,6 +379,7 @@ static bool hpet_realize(DeviceState *dev, Error **errp)
 
 static const Property hpet_props[] = {
     DEFINE_PROP_PTR("irqs", HPETState, irqs),
+    DEFINE_PROP_PTR("legacy", HPETState, legacy),
     DEFINE_PROP_END,
 };
 

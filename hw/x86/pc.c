@@ -12,7 +12,12 @@
  *   4 GiB ..                the rest of RAM
  * Interrupts: ISA IRQ n is GSI n (PIC and IOAPIC); PCI INTx go through
  * PIIX3's PIRQ routing.  Under KVM the PIC, IOAPIC, LAPICs and PIT are
- * the kernel's.
+ * the kernel's.  Otherwise (TCG, qtest) they are the userspace models:
+ * GSI n < 16 drives 8259 input n, GSI n drives IOAPIC pin n except ISA
+ * IRQ 0 which is pin 2 (the MADT's interrupt source override), the
+ * 8259's INT is every LAPIC's LINT0 and MSIs go on the APIC bus.  The
+ * HPET's legacy replacement takes IRQ 0 and IRQ 8 from the PIT and the
+ * RTC while it is on (HPET spec 2.4).
  *
  * Boot: with -kernel (and no -bios) the machine loads the kernel itself
  * and sets the boot CPU's entry state, builds the ACPI tables in RAM
@@ -29,16 +34,21 @@
 #include "chardev/char.h"
 #include "hw/acpi/piix4-pm.h"
 #include "hw/core/machine.h"
+#include "hw/intc/apic.h"
+#include "hw/intc/i8259.h"
 #include "hw/intc/ioapic-kvm.h"
+#include "hw/intc/ioapic.h"
 #include "hw/isa/piix3.h"
 #include "hw/nvram/fw_cfg.h"
 #include "hw/pci-host/i440fx.h"
 #include "hw/rtc/mc146818rtc.h"
+#include "hw/timer/i8254.h"
 #include "hw/x86/acpi-build.h"
 #include "hw/x86/x86-boot.h"
 #include "hw/x86/x86-cpu.h"
 #include "monitor/monitor.h"
 #include "system/memory.h"
+#include "system/qtest.h"
 #include "system/runstate.h"
 #include "system/system.h"
 #include "util/cutils.h"
@@ -57,7 +67,16 @@ typedef struct PCMachine {
     MemoryRegion ram_below_4g, ram_above_4g;
     MemoryRegion bios, isa_bios;
     qemu_irq *gsi;
-    qemu_irq *ioapic_in; /* the irqchip's GSI inputs */
+    qemu_irq *ioapic_in; /* the in-kernel irqchip's GSI inputs (KVM) */
+    /* Userspace irqchip (no in-kernel one). */
+    DeviceState *pic, *ioapic;
+    qemu_irq *pic_in, *ioapic_pins;
+    /* ISA lines 0 and 8 are shared by PIT/RTC and the HPET's legacy mode. */
+    qemu_irq *isa_in;  /* PIIX3's ISA lines (and the PIT's) */
+    qemu_irq *hpet_in; /* the HPET's 24 outputs */
+    qemu_irq hpet_legacy_in;
+    int isa_level[PC_GSI_COUNT], hpet_level[PC_GSI_COUNT];
+    bool hpet_legacy;
     int gsi_level[PC_GSI_COUNT];
     uint64_t gsi_raises[PC_GSI_COUNT]; /* for `info irq` */
     PCIBus *pci_bus;
@@ -73,23 +92,122 @@ static PCMachine pcms;
 
 /* ---- Interrupts ---- */
 
-/* Counts raises for `info irq`, then drives the irqchip input. */
+/*
+ * Counts raises for `info irq`, then drives the irqchip inputs.  With the
+ * userspace irqchip, "irq_intercept_in ioapic" (qtest) reports GSI n
+ * instead of driving IOAPIC pin n, as QEMU does.
+ */
 static void pc_gsi_set(void *opaque, int n, int level)
 {
     PCMachine *pc = opaque;
+    bool changed = (level != 0) != (pc->gsi_level[n] != 0);
 
     if (level && !pc->gsi_level[n]) {
         pc->gsi_raises[n]++;
     }
     pc->gsi_level[n] = level;
-    qemu_set_irq(pc->ioapic_in[n], level);
+    if (!pc->pic) {
+        qemu_set_irq(pc->ioapic_in[n], level);
+        return;
+    }
+    if (n < ISA_NUM_IRQS) {
+        qemu_set_irq(pc->pic_in[n], level);
+    }
+    if (qtest_irq_intercepted(pc->ioapic, true)) {
+        if (changed) {
+            qtest_irq_report(n, level);
+        }
+        return;
+    }
+    qemu_set_irq(pc->ioapic_pins[n == 0 ? 2 : n], level);
+}
+
+/* ISA IRQ 0 and 8 come from the HPET in legacy mode, else from the bus. */
+static void pc_legacy_update(PCMachine *pc, int n)
+{
+    int level = pc->hpet_legacy ? pc->hpet_level[n] : pc->isa_level[n];
+
+    qemu_set_irq(pc->gsi[n], level);
+}
+
+static void pc_isa_set(void *opaque, int n, int level)
+{
+    PCMachine *pc = opaque;
+
+    pc->isa_level[n] = level;
+    if (n == 0 || n == 8) {
+        pc_legacy_update(pc, n);
+    } else {
+        qemu_set_irq(pc->gsi[n], level);
+    }
+}
+
+static void pc_hpet_set(void *opaque, int n, int level)
+{
+    PCMachine *pc = opaque;
+
+    pc->hpet_level[n] = level;
+    if (n == 0 || n == 8) {
+        if (pc->hpet_legacy) {
+            pc_legacy_update(pc, n);
+        }
+    } else {
+        qemu_set_irq(pc->gsi[n], level);
+    }
+}
+
+static void pc_hpet_legacy_set(void *opaque, int n, int level)
+{
+    PCMachine *pc = opaque;
+
+    pc->hpet_legacy = level;
+    pc_legacy_update(pc, 0);
+    pc_legacy_update(pc, 8);
 }
 
 static void pc_msi_sink(uint64_t addr, uint32_t data)
 {
     if (kvm_irqchip_in_kernel()) {
         kvm_send_msi(addr, data);
+    } else if (pcms.pic) {
+        apic_bus_send_msi(addr, data);
     }
+}
+
+/*
+ * The interrupt controllers: the kernel's under KVM, else the 8259 pair,
+ * one LAPIC per CPU, the IOAPIC and the 8254 PIT in userspace.
+ */
+static bool pc_irqchip_init(PCMachine *pc, Error **errp)
+{
+    MachineState *ms = pc->ms;
+
+    pc->gsi = qemu_allocate_irqs(pc_gsi_set, pc, PC_GSI_COUNT);
+    pc->isa_in = qemu_allocate_irqs(pc_isa_set, pc, PC_GSI_COUNT);
+    pc->hpet_in = qemu_allocate_irqs(pc_hpet_set, pc, PC_GSI_COUNT);
+    pc->hpet_legacy_in = qemu_allocate_irq(pc_hpet_legacy_set, pc, 0);
+    if (kvm_irqchip_in_kernel()) {
+        pc->ioapic_in = ioapic_kvm_init(errp);
+        return pc->ioapic_in != NULL;
+    }
+    pc->pic = i8259_init(apic_bus_extint_line(), errp);
+    if (!pc->pic) {
+        return false;
+    }
+    pc->pic_in = i8259_get_irqs(pc->pic);
+    for (unsigned i = 0; i < ms->smp_cpus; i++) {
+        X86CPU *cpu = x86_cpu_get(i);
+        cpu->apic = apic_init(cpu->apic_id, i == 0, pc->pic, errp);
+        if (!cpu->apic) {
+            return false;
+        }
+    }
+    pc->ioapic = ioapic_init(errp);
+    if (!pc->ioapic) {
+        return false;
+    }
+    pc->ioapic_pins = ioapic_get_irqs(pc->ioapic);
+    return true;
 }
 
 /* ---- Memory ---- */
@@ -412,18 +530,16 @@ static void pc_init(MachineState *ms, Error **errp)
         return;
     }
 
-    pc->ioapic_in = ioapic_kvm_init(errp);
-    if (!pc->ioapic_in) {
+    if (!pc_irqchip_init(pc, errp)) {
         return;
     }
-    pc->gsi = qemu_allocate_irqs(pc_gsi_set, pc, PC_GSI_COUNT);
     pci_set_msi_sink(pc_msi_sink);
     pc->pci_bus =
         i440fx_init(sysmem, get_system_io(), ms->ram, pc->direct_boot, errp);
     if (!pc->pci_bus) {
         return;
     }
-    piix3 = piix3_init(pc->pci_bus, pc->gsi, pc->direct_boot, errp);
+    piix3 = piix3_init(pc->pci_bus, pc->isa_in, pc->direct_boot, errp);
     if (!piix3) {
         return;
     }
@@ -443,10 +559,14 @@ static void pc_init(MachineState *ms, Error **errp)
     }
     if (device_type_find("hpet")) {
         DeviceState *hpet = device_new("hpet", errp);
-        if (!hpet || !device_prop_set_ptr(hpet, "irqs", pc->gsi, errp) ||
+        if (!hpet || !device_prop_set_ptr(hpet, "irqs", pc->hpet_in, errp) ||
+            !device_prop_set_ptr(hpet, "legacy", pc->hpet_legacy_in, errp) ||
             !device_realize(hpet, sysbus_get_default(), errp)) {
             return;
         }
+    }
+    if (!kvm_pit_in_kernel() && !i8254_init(pc->isa_in[0], errp)) {
+        return;
     }
     for (int i = 0; i < 4; i++) {
         Chardev *chr = serial_hd(i);

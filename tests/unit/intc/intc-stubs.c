@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "chardev/char.h"
+#include "system/qtest.h"
 
 Chardev *chardev_find(const char *id)
 {
@@ -14,4 +15,14 @@ Chardev *chardev_find(const char *id)
 const char *chardev_label(const Chardev *chr)
 {
     return "";
+}
+
+/* No test protocol in the unit tests: nothing is ever intercepted. */
+bool qtest_irq_intercepted(const DeviceState *dev, bool in)
+{
+    return false;
+}
+
+void qtest_irq_report(int line, bool level)
+{
 }
