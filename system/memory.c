@@ -769,8 +769,13 @@ static void store_le(uint8_t *p, uint64_t v, unsigned size)
     }
 }
 
+void (*memory_ram_write_notify)(void *host, uint64_t len);
+
 static void ram_mark_dirty(MemoryRegion *mr, hwaddr off, hwaddr len)
 {
+    if (memory_ram_write_notify && mr->ram_ptr && len) {
+        memory_ram_write_notify(mr->ram_ptr + off, len);
+    }
     if (!mr->dirty_bitmap || !len) {
         return;
     }

@@ -281,6 +281,14 @@ void *address_space_map(AddressSpace *as, hwaddr addr, hwaddr *plen,
 void address_space_unmap(AddressSpace *as, void *buffer, hwaddr len,
                          bool is_write, hwaddr access_len);
 
+/*
+ * Called after guest RAM bytes [host, host + len) were written by the
+ * memory core (address_space_write/rw, write_rom, a written unmap, a RAM
+ * dispatch): TCG sets it to invalidate translated code there.  NULL when
+ * no accelerator needs it.
+ */
+extern void (*memory_ram_write_notify)(void *host, uint64_t len);
+
 void memory_listener_register(MemoryListener *l, AddressSpace *as);
 void memory_listener_unregister(MemoryListener *l);
 

@@ -136,5 +136,8 @@ TCGOp *tcg_emit_op6(TCGOpcode opc, TCGType type, TCGArg a1, TCGArg a2,
 extern const TCGHelperInfo helper_info_lookup_tb_ptr;
 extern const TCGHelperInfo helper_info_atomic_cmpxchg;
 extern const TCGHelperInfo helper_info_atomic_op;
+/* System mode: guest loads/stores through the softmmu TLB (cputlb.c). */
+extern const TCGHelperInfo helper_info_ld_mmu;
+extern const TCGHelperInfo helper_info_st_mmu;
 
 #endif

@@ -673,7 +673,25 @@ static void gen_qemu_ldst(TCGOpcode opc, TCGType t, TCGTemp *v, TCGTemp *addr,
                           unsigned idx, MemOp mop)
 {
     mop = canon_memop(t, mop, opc == INDEX_op_qemu_st);
+#ifdef CONFIG_SOFTMMU
+    /* system mode: through the softmmu TLB (accel/tcg/cputlb.c) */
+    TCGTemp *oi = cst(TCG_TYPE_I32, make_memop_idx(mop, idx));
+    if (opc == INDEX_op_qemu_ld) {
+        TCGTemp *r = tmp(TCG_TYPE_I64);
+        TCGTemp *args[3] = {T(tcg_env), addr, oi};
+        tcg_gen_callN(&helper_info_ld_mmu, r, 3, args);
+        gen_from64(t, v, r);
+        tfree(r);
+    } else {
+        TCGTemp *v64 = tmp(TCG_TYPE_I64);
+        gen_ext_to64(v64, t, v);
+        TCGTemp *args[4] = {T(tcg_env), addr, v64, oi};
+        tcg_gen_callN(&helper_info_st_mmu, NULL, 4, args);
+        tfree(v64);
+    }
+#else
     tcg_emit_op4(opc, t, A(v), A(addr), make_memop_idx(mop, idx), 0);
+#endif
 }
 
 void tcg_gen_qemu_ld_i32(TCGv_i32 val, TCGv_i64 addr, unsigned mem_idx,
@@ -726,11 +744,21 @@ static void gen_atomic_result(TCGType t, TCGTemp *ret, TCGTemp *r64, MemOp mop)
     tfree(x);
 }
 
+/*
+ * User mode does guest atomics inline on host memory; system mode calls
+ * the helpers, which find the host address through the softmmu TLB.
+ */
+#ifdef CONFIG_SOFTMMU
+#define ATOMIC_INLINE false
+#else
+#define ATOMIC_INLINE true
+#endif
+
 static void gen_atomic_cmpxchg(TCGType t, TCGTemp *ret, TCGTemp *addr,
                                TCGTemp *cmpv, TCGTemp *newv, unsigned idx,
                                MemOp mop)
 {
-    if (!(mop & MO_BSWAP) || (mop & MO_SIZE) == MO_8) {
+    if (ATOMIC_INLINE && (!(mop & MO_BSWAP) || (mop & MO_SIZE) == MO_8)) {
         /* host lock cmpxchg */
         mop = canon_memop(t, mop, false);
         tcg_emit_op5(INDEX_op_atomic_cmpxchg, t, A(ret), A(addr), A(cmpv),
@@ -768,7 +796,7 @@ void tcg_gen_atomic_cmpxchg_i64(TCGv_i64 ret, TCGv_i64 addr, TCGv_i64 cmpv,
 static void gen_atomic_op(TCGAtomicOp aop, TCGType t, TCGTemp *ret,
                           TCGTemp *addr, TCGTemp *val, unsigned idx, MemOp mop)
 {
-    if (!(mop & MO_BSWAP) || (mop & MO_SIZE) == MO_8) {
+    if (ATOMIC_INLINE && (!(mop & MO_BSWAP) || (mop & MO_SIZE) == MO_8)) {
         /* host xchg / lock xadd; add_fetch adds once more afterwards */
         MemOp m = canon_memop(t, mop, false);
         if (aop == TCG_ATOMIC_XCHG) {

@@ -11,8 +11,13 @@
 #include "accel/tcg/tb-internal.h"
 #include "tcg/tcg-internal.h"
 #include "util/log.h"
+#ifdef CONFIG_SOFTMMU
+#include "accel/tcg/cputlb.h"
+#include "system/main-loop.h"
+#endif
 
 __thread CPUState *current_cpu;
+__thread uintptr_t helper_retaddr;
 ptrdiff_t tcg_cpu_env_offset;
 CPUState *first_cpu;
 const TCGCPUOps *tcg_cpu_ops;
@@ -23,6 +28,8 @@ static pthread_mutex_t cpu_list_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t exclusive_cond = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t exclusive_resume = PTHREAD_COND_INITIALIZER;
 static bool exclusive_active;
+/* this thread's exclusive section, and whether it was running before */
+static __thread bool exclusive_mine, exclusive_was_running;
 static int cpu_next_index;
 
 static size_t tcg_exec_code_size;
@@ -45,21 +52,27 @@ void tb_stats_print(FILE *f)
 static void tcg_fork_prepare(void)
 {
     pthread_mutex_lock(&tb_lock);
+#ifndef CONFIG_SOFTMMU
     pthread_mutex_lock(&page_lock);
+#endif
     pthread_mutex_lock(&cpu_list_lock);
 }
 
 static void tcg_fork_parent(void)
 {
     pthread_mutex_unlock(&cpu_list_lock);
+#ifndef CONFIG_SOFTMMU
     pthread_mutex_unlock(&page_lock);
+#endif
     pthread_mutex_unlock(&tb_lock);
 }
 
 static void tcg_fork_child(void)
 {
     pthread_mutex_init(&cpu_list_lock, NULL);
+#ifndef CONFIG_SOFTMMU
     pthread_mutex_init(&page_lock, NULL);
+#endif
     pthread_mutex_init(&tb_lock, NULL);
     pthread_cond_init(&exclusive_cond, NULL);
     pthread_cond_init(&exclusive_resume, NULL);
@@ -103,7 +116,14 @@ void cpu_exec_init(CPUState *cpu, const TCGCPUOps *ops)
     tcg_cpu_env_offset = ops->env_offset;
     tcg_cpu_ops = ops;
     tcg_ctx->insn_start_words = ops->insn_start_words;
+#ifdef CONFIG_SOFTMMU
+    pthread_cond_init(&cpu->halt_cond, NULL);
+    cputlb_cpu_init(cpu);
+    /* the jump cache hash groups pages (for tlb_flush_page): no inline */
+    if (false) {
+#else
     if (ops->tb_key_is_pc) {
+#endif
         TCGContext *s = tcg_ctx;
         s->lookup_inline = true;
         s->lookup_pc_off = ops->pc_offset;
@@ -119,8 +139,15 @@ void cpu_exec_init(CPUState *cpu, const TCGCPUOps *ops)
     tb_lock_acquire();
     pthread_mutex_lock(&cpu_list_lock);
     cpu->cpu_index = cpu_next_index++;
-    cpu->next = first_cpu;
-    __atomic_store_n(&first_cpu, cpu, __ATOMIC_RELEASE);
+    cpu->next = NULL;
+    {
+        /* append: system mode boards expect CPU 0 first */
+        CPUState **pp = &first_cpu;
+        while (*pp) {
+            pp = &(*pp)->next;
+        }
+        __atomic_store_n(pp, cpu, __ATOMIC_RELEASE);
+    }
     pthread_mutex_unlock(&cpu_list_lock);
     tb_lock_release();
 }
@@ -185,6 +212,7 @@ void start_exclusive(void)
 {
     CPUState *self = current_cpu;
     pthread_mutex_lock(&cpu_list_lock);
+    exclusive_was_running = self && self->running;
     if (self) {
         /* we wait like a stopped CPU, so two flushers can't deadlock */
         self->running = false;
@@ -202,6 +230,7 @@ void start_exclusive(void)
     while (others_running(self)) {
         pthread_cond_wait(&exclusive_cond, &cpu_list_lock);
     }
+    exclusive_mine = true;
     pthread_mutex_unlock(&cpu_list_lock);
 }
 
@@ -210,8 +239,10 @@ void end_exclusive(void)
     CPUState *self = current_cpu;
     pthread_mutex_lock(&cpu_list_lock);
     exclusive_active = false;
+    exclusive_mine = false;
     if (self) {
-        self->running = true;
+        /* a vCPU thread outside cpu_exec (queued work) stays not running */
+        self->running = exclusive_was_running;
     }
     pthread_cond_broadcast(&exclusive_resume);
     pthread_mutex_unlock(&cpu_list_lock);
@@ -311,6 +342,61 @@ const TCGHelperInfo helper_info_lookup_tb_ptr = {
 
 /* ---- the loop --------------------------------------------------------- */
 
+#ifdef CONFIG_SOFTMMU
+/*
+ * Runs fn with the BQL held (taken if this thread does not hold it).
+ * Interrupt delivery reads device state (the PIC's vector, the APIC).
+ */
+static bool cpu_bql_take(void)
+{
+    if (bql_locked()) {
+        return false;
+    }
+    bql_lock();
+    return true;
+}
+
+/*
+ * Pending interrupt_request bits at a TB boundary.  Returns true if the
+ * loop must return ret (halt, debug); sets *chain_break when control flow
+ * changed (last_tb must not be chained to what runs next).
+ */
+static bool cpu_handle_interrupt(CPUState *cpu, int *ret, bool *chain_break)
+{
+    uint32_t ir = __atomic_load_n(&cpu->interrupt_request, __ATOMIC_ACQUIRE);
+    if (!ir) {
+        return false;
+    }
+    if (ir & CPU_INTERRUPT_DEBUG) {
+        cpu_reset_interrupt(cpu, CPU_INTERRUPT_DEBUG);
+        *ret = EXCP_DEBUG;
+        return true;
+    }
+    if (ir & CPU_INTERRUPT_HALT) {
+        cpu_reset_interrupt(cpu, CPU_INTERRUPT_HALT);
+        cpu->halted = 1;
+        *ret = EXCP_HLT;
+        return true;
+    }
+    if (cpu->tcg_ops->cpu_exec_interrupt) {
+        bool took = cpu_bql_take();
+        /* may longjmp (an exception while delivering): cpu_exec unlocks */
+        if (cpu->tcg_ops->cpu_exec_interrupt(cpu, ir)) {
+            *chain_break = true;
+        }
+        if (took) {
+            bql_unlock();
+        }
+    }
+    if (__atomic_load_n(&cpu->interrupt_request, __ATOMIC_ACQUIRE) &
+        CPU_INTERRUPT_EXITTB) {
+        cpu_reset_interrupt(cpu, CPU_INTERRUPT_EXITTB);
+        *chain_break = true;
+    }
+    return false;
+}
+#endif
+
 int cpu_exec(CPUState *cpu)
 {
     const TCGCPUOps *ops = cpu->tcg_ops;
@@ -318,24 +404,70 @@ int cpu_exec(CPUState *cpu)
     volatile int tb_exit = 0;
     int ret;
 
+#ifdef CONFIG_SOFTMMU
+    if (cpu->halted) {
+        if (!ops->cpu_has_work || !ops->cpu_has_work(cpu)) {
+            return EXCP_HALTED;
+        }
+        cpu->halted = 0;
+    }
+#endif
     current_cpu = cpu;
     cpu_exec_start(cpu);
+    if (ops->cpu_exec_enter) {
+        ops->cpu_exec_enter(cpu);
+    }
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
         /* back from cpu_loop_exit: maybe in the middle of translation */
-        cpu = current_cpu;
         if (tb_lock_held) {
             tb_lock_release();
         }
+        if (exclusive_mine) {
+            end_exclusive();
+        }
+#ifdef CONFIG_SOFTMMU
+        /* vCPU threads never enter cpu_exec holding the BQL */
+        if (bql_locked()) {
+            bql_unlock();
+        }
+#endif
         helper_retaddr = 0;
         last_tb = NULL;
     }
 
     for (;;) {
         if (cpu->exception_index >= 0) {
+#ifdef CONFIG_SOFTMMU
+            if (cpu->exception_index < EXCP_INTERRUPT && ops->do_interrupt) {
+                /* a guest exception: deliver it and go on */
+                bool took = cpu_bql_take();
+                ops->do_interrupt(cpu);
+                if (took) {
+                    bql_unlock();
+                }
+                cpu->exception_index = -1;
+                last_tb = NULL;
+                continue;
+            }
+#endif
             ret = cpu->exception_index;
             cpu->exception_index = -1;
             break;
         }
+#ifdef CONFIG_SOFTMMU
+        {
+            bool chain_break = false;
+            if (cpu_handle_interrupt(cpu, &ret, &chain_break)) {
+                break;
+            }
+            if (chain_break) {
+                last_tb = NULL;
+            }
+            if (cpu->exception_index >= 0) {
+                continue; /* raised while delivering */
+            }
+        }
+#endif
         if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
             __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_SEQ_CST);
             ret = EXCP_INTERRUPT;
@@ -355,7 +487,8 @@ int cpu_exec(CPUState *cpu)
         }
         if (!tb) {
             tb = tb_gen_code(cpu, pc, cs_base, flags, cflags);
-            if (!cflags) {
+            /* one-off TBs (1-insn after SMC, code in MMIO) are not cached */
+            if (!(tb->cflags & CF_COUNT_MASK)) {
                 tb_jmp_cache_set(cpu, tb);
             }
         }
@@ -388,6 +521,9 @@ int cpu_exec(CPUState *cpu)
             }
             last_tb = NULL;
         }
+    }
+    if (ops->cpu_exec_exit) {
+        ops->cpu_exec_exit(cpu);
     }
     cpu_exec_end(cpu);
     return ret;

@@ -31,10 +31,40 @@
  * Another thread's exclusive section (a TB flush) also kicks every vCPU
  * out with EXCP_INTERRUPT: the caller handles pending signals, if any,
  * and calls cpu_exec again.  The guest state is exact at every return.
+ *
+ * System mode (accel/tcg built with CONFIG_SOFTMMU: tcg_sys_dep, linked
+ * into qemu-system-*).  Guest memory is reached through a per-vCPU
+ * softmmu TLB (accel/tcg/cputlb.h) filled by the target's tlb_fill hook;
+ * the target also fills the interrupt hooks below:
+ *
+ *     static const TCGCPUOps x86_sys_tcg_ops = {
+ *         ...the user-mode fields above...,
+ *         .tlb_fill = x86_tlb_fill,              // page walk
+ *         .mmu_index = x86_mmu_index,            // CPL/SMAP -> TLB index
+ *         .cpu_exec_interrupt = x86_exec_interrupt,
+ *         .do_interrupt = x86_do_interrupt,      // exception -> IDT
+ *         .cpu_has_work = x86_has_work,          // wakes HLT
+ *     };
+ *     cpu_exec_init(cs, &x86_sys_tcg_ops);
+ *     cs->as = &address_space_memory;            // the default if NULL
+ *     tcg_vcpu_start(cs, errp);                  // accel/tcg/tcg-accel-ops.h
+ *
+ * In system mode cpu_exec delivers guest exceptions itself: an
+ * exception_index below EXCP_INTERRUPT goes to do_interrupt and
+ * execution continues; pending cpu->interrupt_request bits are offered to
+ * cpu_exec_interrupt at every return to the loop (TB boundaries that are
+ * not chained: cpu_interrupt() makes the running TB chain exit at the
+ * next TB start).  cpu_exec returns only for EXCP_INTERRUPT (kick: run
+ * queued work, pause), EXCP_HLT/EXCP_HALTED (sleep until cpu_has_work),
+ * EXCP_DEBUG and other exception indexes >= EXCP_INTERRUPT.  A target
+ * must end the TB with exit_tb (not goto_tb) after an instruction that
+ * may unmask interrupts (x86: STI, POPF, IRET, MOV SS...), or a pending
+ * interrupt waits until the next unchained TB boundary.
  */
 #ifndef ACCEL_TCG_CPU_EXEC_H
 #define ACCEL_TCG_CPU_EXEC_H
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -62,6 +92,52 @@ typedef enum MMUAccessType {
     MMU_DATA_STORE = 1,
     MMU_INST_FETCH = 2,
 } MMUAccessType;
+
+/*
+ * cpu->interrupt_request bits (system mode).  The generic ones are
+ * handled by cpu_exec; the TGT_* ones belong to the target (x86: NMI,
+ * SMI, INIT, SIPI, MCE, VIRQ, POLL) and are offered to cpu_exec_interrupt.
+ */
+#define CPU_INTERRUPT_HARD      0x0002 /* external interrupt line */
+#define CPU_INTERRUPT_EXITTB    0x0004 /* leave the TB chain (flags changed) */
+#define CPU_INTERRUPT_HALT      0x0020 /* enter halted state */
+#define CPU_INTERRUPT_DEBUG     0x0080 /* return EXCP_DEBUG */
+#define CPU_INTERRUPT_RESET     0x0400 /* target-defined reset request */
+#define CPU_INTERRUPT_TGT_EXT_0 0x0008
+#define CPU_INTERRUPT_TGT_EXT_1 0x0010
+#define CPU_INTERRUPT_TGT_EXT_2 0x0040
+#define CPU_INTERRUPT_TGT_EXT_3 0x0200
+#define CPU_INTERRUPT_TGT_EXT_4 0x1000
+#define CPU_INTERRUPT_TGT_INT_0 0x0100
+#define CPU_INTERRUPT_TGT_INT_1 0x0800
+#define CPU_INTERRUPT_TGT_INT_2 0x2000
+
+/* Softmmu TLB: one table per MMU index (see accel/tcg/cputlb.h). */
+#define NB_MMU_MODES 8
+
+/*
+ * One TLB entry.  The comparators hold the page-aligned guest virtual
+ * address for read, write and execute, with TLB_* flag bits (cputlb.h)
+ * in the low bits that force the slow path; -1 = no access.  addend:
+ * host address = guest virtual address + addend (RAM pages).
+ */
+typedef struct CPUTLBEntry {
+    uint64_t addr_read;
+    uint64_t addr_write;
+    uint64_t addr_code;
+    uintptr_t addend;
+} CPUTLBEntry;
+#define CPU_TLB_ENTRY_BITS 5 /* log2(sizeof(CPUTLBEntry)) */
+
+/*
+ * What generated code reads: mask = (entries - 1) << CPU_TLB_ENTRY_BITS,
+ * so that ((addr >> (TARGET_PAGE_BITS - CPU_TLB_ENTRY_BITS)) & mask) is
+ * the byte offset of the entry in table.
+ */
+typedef struct CPUTLBDescFast {
+    uintptr_t mask;
+    CPUTLBEntry *table;
+} CPUTLBDescFast;
 
 typedef struct TCGCPUOps {
     /* offsetof(ArchCPU, env): CPUState must be at offset 0. */
@@ -92,6 +168,54 @@ typedef struct TCGCPUOps {
                            uintptr_t ra);
     /* -d cpu: prints the registers. */
     void (*dump_state)(CPUState *cpu, FILE *f);
+
+    /* ---- system mode only (NULL in user mode) ---- */
+    /*
+     * Translates addr (the first byte of an access of size bytes that does
+     * not cross a page) for access_type in mmu_idx.  On success: calls
+     * tlb_set_page() (cputlb.h) for the page and returns true.  On a
+     * fault: returns false if probe; else raises the guest exception
+     * (sets cpu->exception_index and the target's fault state, then
+     * cpu_loop_exit_restore(cpu, retaddr)) and does not return.
+     * retaddr is 0 when the guest state is already exact (code fetch at a
+     * TB start, a call outside generated code).
+     */
+    bool (*tlb_fill)(CPUState *cpu, uint64_t addr, int size,
+                     MMUAccessType access_type, int mmu_idx, bool probe,
+                     uintptr_t retaddr);
+    /*
+     * The MMU index (0..NB_MMU_MODES-1) of the current state, for code
+     * fetch (ifetch) or data; used by translator_ld*, tb lookup and the
+     * cpu_*_data_ra accessors of cpu-ldst.h.
+     */
+    int (*mmu_index)(CPUState *cpu, bool ifetch);
+    /*
+     * Offered every pending interrupt_request mask when cpu_exec is at a
+     * TB boundary (guest state exact, BQL held).  Delivers what the state
+     * allows (may call do_interrupt or cpu_loop_exit) and returns true if
+     * it changed the control flow; pending bits it cannot take yet stay
+     * set (and cost nothing until the next unchained TB boundary).
+     */
+    bool (*cpu_exec_interrupt)(CPUState *cpu, int interrupt_request);
+    /*
+     * Delivers cpu->exception_index (< EXCP_INTERRUPT) to the guest
+     * (x86: through the IDT).  Called with the BQL held, state exact;
+     * cpu_exec resets exception_index to -1 afterwards and continues.
+     */
+    void (*do_interrupt)(CPUState *cpu);
+    /* Whether a halted CPU wakes up (x86: IF && HARD, NMI, INIT, ...). */
+    bool (*cpu_has_work)(CPUState *cpu);
+    /* Optional: called on entry to / before return from cpu_exec. */
+    void (*cpu_exec_enter)(CPUState *cpu);
+    void (*cpu_exec_exit)(CPUState *cpu);
+    /*
+     * Optional: a MO_ALIGN access at a misaligned addr.  Raises the guest
+     * exception (cpu_loop_exit_restore(cpu, retaddr)); does not return.
+     * NULL: alignment is not checked.
+     */
+    void (*do_unaligned_access)(CPUState *cpu, uint64_t addr,
+                                MMUAccessType access_type, int mmu_idx,
+                                uintptr_t retaddr);
     /*
      * -d in_asm: the guest ISA for the disassembler, "x86_64" (default
      * when NULL), "i386" or "aarch64".
@@ -122,10 +246,23 @@ typedef struct TBJmpCacheEntry {
     const void *tc_ptr;
 } TBJmpCacheEntry;
 
+struct CPUTLB;
+struct AddressSpace;
+struct TCGWorkItem;
+
 struct CPUState {
     const TCGCPUOps *tcg_ops;
     void *env_ptr;
     int cpu_index;
+    /*
+     * System mode: pending CPU_INTERRUPT_* bits (atomic; set with
+     * cpu_interrupt, cleared with cpu_reset_interrupt or by the target).
+     */
+    volatile uint32_t interrupt_request;
+    /* System mode: the CPU waits (HLT) until cpu_has_work. */
+    volatile uint32_t halted;
+    /* System mode: physical address space (NULL: address_space_memory). */
+    struct AddressSpace *as;
     /* Set >= 0 to make cpu_exec return it; reset to -1 on return. */
     int32_t exception_index;
     /* Nonzero: leave generated code at the next TB start (atomic). */
@@ -137,8 +274,25 @@ struct CPUState {
     sigjmp_buf jmp_env;
     TBJmpCacheEntry *tb_jmp_cache; /* TB_JMP_CACHE_SIZE entries */
     void *opaque;          /* the user of the CPU (linux-user TaskState) */
-    struct CPUState *next; /* all CPUs list */
+    struct CPUState *next; /* all CPUs list, in creation order */
+
+    /* ---- system mode (accel/tcg/cputlb.c, tcg-accel-ops.c) ---- */
+    /* Read by generated code at a negative offset from env. */
+    CPUTLBDescFast tlb_fast[NB_MMU_MODES];
+    struct CPUTLB *tlb; /* the rest of the TLB (private to cputlb.c) */
+    /* vCPU thread state, under the vCPU lock of tcg-accel-ops.c */
+    bool thread_created;
+    bool stop;    /* asked to park (pause_all_vcpus) */
+    bool stopped; /* parked */
+    bool quit;    /* thread must exit */
+    pthread_t thread;
+    pthread_cond_t halt_cond; /* the thread sleeps here (halted/parked) */
+    struct TCGWorkItem *work_first, *work_last;
 };
+
+/* The list of all CPUs, in creation order (for system mode's boards). */
+extern CPUState *first_cpu;
+#define CPU_FOREACH(cpu) for ((cpu) = first_cpu; (cpu); (cpu) = (cpu)->next)
 
 /* The CPU whose code this thread is running (NULL outside cpu_exec). */
 extern __thread CPUState *current_cpu;
@@ -165,7 +319,15 @@ struct TranslationBlock {
     uint16_t icount; /* guest insns, set by translate_code */
     void *tc_ptr;    /* host code */
     uint32_t tc_size;
-    /* the guest pages it was read from (page_addr[1] = -1 if one page) */
+    /*
+     * Code addresses: the guest virtual address in user mode; in system
+     * mode the host address of the guest RAM/ROM byte ("ram address"), so
+     * that one physical page mapped at several virtual (or physical, via
+     * aliases) addresses is one set of TBs.  phys_pc: of the first byte,
+     * part of the TB key.  page_addr: the pages it was read from
+     * (page_addr[1] = -1 if one page).
+     */
+    uint64_t phys_pc;
     uint64_t page_addr[2];
     /* chaining: see accel/tcg/tb-maint.c */
     uint16_t jmp_reset_offset[2];
@@ -196,6 +358,15 @@ int cpu_exec(CPUState *cpu);
 
 /* Make cpu leave generated code soon (thread/signal safe). */
 void cpu_exit(CPUState *cpu);
+
+/*
+ * System mode: sets mask in cpu->interrupt_request and kicks the vCPU
+ * (leaves the TB chain at the next TB start; wakes it if halted).  Safe
+ * from any thread (devices call it with the BQL held).
+ */
+void cpu_interrupt(CPUState *cpu, int mask);
+/* Clears mask in cpu->interrupt_request (atomic). */
+void cpu_reset_interrupt(CPUState *cpu, int mask);
 
 /* Longjmp back to cpu_exec (exception_index already set). */
 void cpu_loop_exit(CPUState *cpu) __attribute__((noreturn));
@@ -240,8 +411,10 @@ bool translator_should_stop(TranslationBlock *tb, uint64_t next_pc);
 /* ---- TB cache --------------------------------------------------------- */
 
 /*
- * Invalidates every TB containing guest code in [start, end) (guest
- * addresses); unlinks chained jumps into them.  Safe from any thread.
+ * Invalidates every TB containing guest code in [start, end) (code
+ * addresses: guest addresses in user mode, host addresses of guest RAM
+ * in system mode, see TranslationBlock.phys_pc); unlinks chained jumps
+ * into them.  Safe from any thread.
  */
 void tb_invalidate_phys_range(uint64_t start, uint64_t end);
 /* Drops all TBs and resets the code buffer (stops all other CPUs). */

@@ -8,8 +8,10 @@
  * mode) restores the guest state to the calling insn; the plain forms
  * pass 0 (the state must then already be exact).  All accesses are
  * little-endian unless the name says _be_.  In user mode they go through
- * guest_base; in system mode they will go through the softmmu TLB with
- * the mmu index of the _mmuidx_ forms (user mode ignores it).
+ * guest_base; in system mode through the softmmu TLB (accel/tcg/cputlb.h)
+ * with the current MMU index, or the one given to the _mmuidx_ forms.
+ * A page-crossing access is split in two (each page checked before
+ * either is written); MMIO goes to the device with the BQL taken.
  */
 #ifndef ACCEL_TCG_CPU_LDST_H
 #define ACCEL_TCG_CPU_LDST_H
@@ -68,17 +70,29 @@ static inline void cpu_stq_data(void *env, uint64_t addr, uint64_t v)
     cpu_stq_data_ra(env, addr, v, 0);
 }
 
-/* mmu_idx forms (system mode will use mmu_idx; user mode ignores it). */
-static inline uint32_t cpu_ldub_mmuidx_ra(void *env, uint64_t addr, int mmu_idx,
-                                          uintptr_t ra)
-{
-    return cpu_ldub_data_ra(env, addr, ra);
-}
-static inline uint64_t cpu_ldq_mmuidx_ra(void *env, uint64_t addr, int mmu_idx,
-                                         uintptr_t ra)
-{
-    return cpu_ldq_data_ra(env, addr, ra);
-}
+/*
+ * Explicit MMU index forms.  System mode: through the softmmu TLB of
+ * mmu_idx (a miss calls the target's tlb_fill; a fault restores state
+ * from ra and raises).  User mode: the same as the _data_ra forms
+ * (mmu_idx is ignored).  In system mode the _data_ra forms above use
+ * the index of the current state (TCGCPUOps.mmu_index(cpu, false)).
+ */
+uint32_t cpu_ldub_mmuidx_ra(void *env, uint64_t addr, int mmu_idx,
+                            uintptr_t ra);
+int32_t cpu_ldsb_mmuidx_ra(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);
+uint32_t cpu_lduw_mmuidx_ra(void *env, uint64_t addr, int mmu_idx,
+                            uintptr_t ra);
+int32_t cpu_ldsw_mmuidx_ra(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);
+uint32_t cpu_ldl_mmuidx_ra(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);
+uint64_t cpu_ldq_mmuidx_ra(void *env, uint64_t addr, int mmu_idx, uintptr_t ra);
+void cpu_stb_mmuidx_ra(void *env, uint64_t addr, uint32_t v, int mmu_idx,
+                       uintptr_t ra);
+void cpu_stw_mmuidx_ra(void *env, uint64_t addr, uint32_t v, int mmu_idx,
+                       uintptr_t ra);
+void cpu_stl_mmuidx_ra(void *env, uint64_t addr, uint32_t v, int mmu_idx,
+                       uintptr_t ra);
+void cpu_stq_mmuidx_ra(void *env, uint64_t addr, uint64_t v, int mmu_idx,
+                       uintptr_t ra);
 
 /*
  * 128-bit atomic compare-and-exchange (CMPXCHG16B): if *addr == cmpv then
@@ -91,5 +105,11 @@ unsigned __int128 cpu_atomic_cmpxchgo_le(void *env, uint64_t addr,
 /* 64-bit (CMPXCHG8B etc.) from C. */
 uint64_t cpu_atomic_cmpxchgq_le(void *env, uint64_t addr, uint64_t cmpv,
                                 uint64_t newv, uintptr_t ra);
+/*
+ * System mode: the atomics above are atomic on RAM (host atomics through
+ * the TLB, write access checked first).  On MMIO or a page-crossing
+ * address they are done as a load and a store inside an exclusive
+ * section (every other vCPU stopped), which is atomic for the guest.
+ */
 
 #endif

@@ -106,6 +106,39 @@ void tb_jmp_cache_set(CPUState *cpu, TranslationBlock *tb)
     __atomic_store_n(&e->tb, tb, __ATOMIC_RELEASE);
 }
 
+/*
+ * The hash table lookup.  In system mode the key includes the code
+ * address (host address of the guest RAM) of pc, found through the code
+ * TLB: with probe a fault returns NULL, else it is raised (the guest
+ * state must then be exact).
+ */
+static TranslationBlock *tb_htable_lookup(CPUState *cpu, uint64_t pc,
+                                          uint64_t cs_base, uint32_t flags,
+                                          bool probe)
+{
+    uint64_t phys_pc = pc;
+#ifdef CONFIG_SOFTMMU
+    bool fault = false, is_io = false;
+    void *host = tlb_code_host(cpu, pc, probe, &fault, &is_io);
+    if (!host) {
+        return NULL; /* fault (probe), or code in MMIO: never cached */
+    }
+    phys_pc = (uintptr_t)host;
+#endif
+    tb_stats.lookups_slow++;
+    TranslationBlock *tb = __atomic_load_n(
+        &tb_hash[tb_hash_func(phys_pc, cs_base, flags)], __ATOMIC_ACQUIRE);
+    for (; tb; tb = __atomic_load_n(&tb->hash_next, __ATOMIC_ACQUIRE)) {
+        if (tb->phys_pc == phys_pc && tb->pc == pc && tb->cs_base == cs_base &&
+            tb->flags == flags &&
+            !(__atomic_load_n(&tb->cflags, __ATOMIC_RELAXED) & CF_INVALID)) {
+            tb_jmp_cache_set(cpu, tb);
+            return tb;
+        }
+    }
+    return NULL;
+}
+
 TranslationBlock *tb_lookup(CPUState *cpu, uint64_t pc, uint64_t cs_base,
                             uint32_t flags, uint32_t cflags)
 {
@@ -114,18 +147,34 @@ TranslationBlock *tb_lookup(CPUState *cpu, uint64_t pc, uint64_t cs_base,
     if (tb && e->pc == pc && e->cs_base == cs_base && e->flags == flags) {
         return tb;
     }
-    tb_stats.lookups_slow++;
-    tb = __atomic_load_n(&tb_hash[tb_hash_func(pc, cs_base, flags)],
-                         __ATOMIC_ACQUIRE);
-    for (; tb; tb = __atomic_load_n(&tb->hash_next, __ATOMIC_ACQUIRE)) {
-        if (tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags &&
-            !(__atomic_load_n(&tb->cflags, __ATOMIC_RELAXED) & CF_INVALID)) {
-            tb_jmp_cache_set(cpu, tb);
-            return tb;
-        }
-    }
-    return NULL;
+    return tb_htable_lookup(cpu, pc, cs_base, flags, false);
 }
+
+#ifdef CONFIG_SOFTMMU
+void tb_jmp_cache_clear(CPUState *cpu)
+{
+    for (unsigned i = 0; i < TB_JMP_CACHE_SIZE; i++) {
+        __atomic_store_n(&cpu->tb_jmp_cache[i].tb, NULL, __ATOMIC_RELAXED);
+        cpu->tb_jmp_cache[i].pc = (uint64_t)-1;
+    }
+}
+
+static void tb_jmp_cache_clear_one_page(CPUState *cpu, uint64_t page)
+{
+    unsigned i0 = tb_jmp_cache_hash_page(page);
+    for (unsigned i = 0; i < TB_JMP_PAGE_SIZE; i++) {
+        __atomic_store_n(&cpu->tb_jmp_cache[i0 + i].tb, NULL, __ATOMIC_RELAXED);
+        cpu->tb_jmp_cache[i0 + i].pc = (uint64_t)-1;
+    }
+}
+
+void tb_jmp_cache_clear_page(CPUState *cpu, uint64_t page)
+{
+    /* a TB starting on the previous page may run into this one */
+    tb_jmp_cache_clear_one_page(cpu, page - TARGET_PAGE_SIZE);
+    tb_jmp_cache_clear_one_page(cpu, page);
+}
+#endif
 
 /* Fast path for generated code: host code of the TB, or NULL. */
 const void *tb_lookup_tc(CPUState *cpu, uint64_t pc, uint64_t cs_base,
@@ -136,7 +185,8 @@ const void *tb_lookup_tc(CPUState *cpu, uint64_t pc, uint64_t cs_base,
         e->cs_base == cs_base && e->flags == flags) {
         return e->tc_ptr;
     }
-    TranslationBlock *tb = tb_lookup(cpu, pc, cs_base, flags, 0);
+    /* from generated code: a fetch fault is raised by cpu_exec instead */
+    TranslationBlock *tb = tb_htable_lookup(cpu, pc, cs_base, flags, true);
     return tb ? tb->tc_ptr : NULL;
 }
 
@@ -188,7 +238,30 @@ static void tb_page_remove(uint64_t page, TranslationBlock *tb)
     GPtrArray *a = g_hash_table_lookup(page_tbs, &page);
     if (a) {
         g_ptr_array_remove_fast(a, tb);
+#ifdef CONFIG_SOFTMMU
+        if (!a->len) {
+            /* writes to the page may take the fast path again */
+            tb_page_clear_code(page);
+        }
+#endif
     }
+}
+
+/* Whether tb holds code bytes in [start, end) (code addresses). */
+static bool tb_overlaps(const TranslationBlock *tb, uint64_t start,
+                        uint64_t end)
+{
+    uint64_t n0 = TARGET_PAGE_SIZE - (tb->pc & ~TARGET_PAGE_MASK);
+    if (n0 > tb->size) {
+        n0 = tb->size;
+    }
+    if (tb->phys_pc < end && tb->phys_pc + n0 > start) {
+        return true;
+    }
+    if (tb->page_addr[1] == (uint64_t)-1 || tb->size <= n0) {
+        return false;
+    }
+    return tb->page_addr[1] < end && tb->page_addr[1] + (tb->size - n0) > start;
 }
 
 /* tb_lock held */
@@ -201,7 +274,7 @@ static void tb_invalidate(TranslationBlock *tb)
     tb_stats.invalidated++;
     /* unhash */
     TranslationBlock **pp =
-        &tb_hash[tb_hash_func(tb->pc, tb->cs_base, tb->flags)];
+        &tb_hash[tb_hash_func(tb->phys_pc, tb->cs_base, tb->flags)];
     for (; *pp; pp = &(*pp)->hash_next) {
         if (*pp == tb) {
             __atomic_store_n(pp, tb->hash_next, __ATOMIC_RELEASE);
@@ -234,7 +307,9 @@ static void tb_invalidate(TranslationBlock *tb)
             tb_reset_jump(tb, n);
         }
     }
-    tb_page_remove(tb->page_addr[0], tb);
+    if (tb->page_addr[0] != (uint64_t)-1) {
+        tb_page_remove(tb->page_addr[0], tb);
+    }
     if (tb->page_addr[1] != (uint64_t)-1) {
         tb_page_remove(tb->page_addr[1], tb);
     }
@@ -281,7 +356,7 @@ void tb_invalidate_phys_range(uint64_t start, uint64_t end)
             GPtrArray *a = g_hash_table_lookup(page_tbs, &page);
             for (guint i = 0; a && i < a->len;) {
                 TranslationBlock *tb = g_ptr_array_index(a, i);
-                if (tb->pc < end && tb->pc + tb->size > start) {
+                if (tb_overlaps(tb, start, end)) {
                     tb_invalidate(tb);
                 } else {
                     i++;
@@ -300,7 +375,7 @@ void tb_invalidate_phys_range(uint64_t start, uint64_t end)
         }
         for (guint i = 0; i < a->len;) {
             TranslationBlock *tb = g_ptr_array_index(a, i);
-            if (tb->pc < end && tb->pc + tb->size > start) {
+            if (tb_overlaps(tb, start, end)) {
                 tb_invalidate(tb); /* removes it from a */
             } else {
                 i++;
@@ -313,6 +388,53 @@ void tb_invalidate_phys_range(uint64_t start, uint64_t end)
     tb_lock_release();
 }
 
+#ifdef CONFIG_SOFTMMU
+bool tb_invalidate_for_store(CPUState *cpu, uint64_t host, unsigned size,
+                             uintptr_t ra)
+{
+    TranslationBlock *cur = NULL, *hit = NULL;
+    bool still_code = false;
+    uint64_t end = host + size;
+
+    tb_lock_acquire();
+    if (ra) {
+        cur = tb_find_by_host_pc(ra - 1);
+    }
+    for (uint64_t page = host & TARGET_PAGE_MASK; page < end;
+         page += TARGET_PAGE_SIZE) {
+        GPtrArray *a = g_hash_table_lookup(page_tbs, &page);
+        for (guint i = 0; a && i < a->len;) {
+            TranslationBlock *tb = g_ptr_array_index(a, i);
+            if (tb_overlaps(tb, host, end)) {
+                if (tb == cur) {
+                    hit = tb;
+                }
+                tb_invalidate(tb); /* removes it from a */
+            } else {
+                i++;
+            }
+        }
+        if (a && a->len) {
+            still_code = true;
+        } else {
+            tb_page_clear_code(page);
+        }
+    }
+    tb_lock_release();
+    if (hit && (hit->cflags & CF_COUNT_MASK) != 1) {
+        /*
+         * The store is inside a TB translated from the bytes it writes:
+         * the rest of the TB is stale.  Run the store again as a 1-insn
+         * TB (allowed to complete even if it modifies itself).
+         */
+        tb_restore_state(cpu, hit, ra - 1);
+        cpu->cflags_next_tb = 1;
+        cpu_loop_exit_noexc(cpu);
+    }
+    return still_code;
+}
+#endif
+
 /* ---- flush ------------------------------------------------------------ */
 
 static void tb_flush_locked(void)
@@ -324,6 +446,16 @@ static void tb_flush_locked(void)
         g_free(tb);
     }
     g_ptr_array_set_size(all_tbs, 0);
+#ifdef CONFIG_SOFTMMU
+    {
+        GHashTableIter it;
+        gpointer key;
+        g_hash_table_iter_init(&it, page_tbs);
+        while (g_hash_table_iter_next(&it, &key, NULL)) {
+            tb_page_clear_code(*(uint64_t *)key);
+        }
+    }
+#endif
     g_hash_table_remove_all(page_tbs);
     memset(tb_hash, 0, sizeof(tb_hash));
     for (CPUState *c = first_cpu; c; c = c->next) {
@@ -360,8 +492,124 @@ static struct {
     TranslationBlock *tb;
     sigjmp_buf fault_jmp;
     uint64_t fault_addr;
+#ifdef CONFIG_SOFTMMU
+    uint64_t vpage[2]; /* guest virtual pages read (vpage[1] = -1: one) */
+    uint8_t *host[2];  /* their host addresses (NULL: not RAM) */
+    bool io;           /* code is not in RAM: a one-off 1-insn TB */
+    bool fault_io;     /* the longjmp was for code in I/O, not a fault */
+#endif
 } tr;
 
+#ifdef CONFIG_SOFTMMU
+/*
+ * The host address of guest code byte pc, NULL if it is read through
+ * the slow path (I/O).  A new page is looked up (probed) in the code
+ * TLB; a fault or I/O code on it ends the translation before the
+ * current insn (tr.fault_jmp), or makes the first insn raise the fault.
+ */
+static uint8_t *translator_host(CPUState *cpu, TranslationBlock *tb,
+                                uint64_t pc)
+{
+    uint64_t vpage = pc & TARGET_PAGE_MASK;
+    int k;
+    if (vpage == tr.vpage[0]) {
+        k = 0;
+    } else if (vpage == tr.vpage[1]) {
+        k = 1;
+    } else if (tr.vpage[1] == (uint64_t)-1) {
+        bool fault = false, is_io = false;
+        uint8_t *h = tlb_code_host(cpu, pc, true, &fault, &is_io);
+        if (fault || (is_io && !tr.io)) {
+            tr.fault_addr = pc;
+            tr.fault_io = !fault;
+            siglongjmp(tr.fault_jmp, 1);
+        }
+        k = 1;
+        tr.vpage[1] = vpage;
+        if (h) {
+            tr.host[1] = h - (pc & ~TARGET_PAGE_MASK);
+            if (!tr.io) {
+                tb->page_addr[1] = (uintptr_t)tr.host[1];
+                if (!tb_page_has_code(tb->page_addr[1])) {
+                    tb_page_set_code(tb->page_addr[1]);
+                    tlb_protect_code(tb->page_addr[1]);
+                }
+            }
+        }
+    } else {
+        /* a third page: the frontend ignored translator_should_stop */
+        g_error("tcg: TB at 0x%" PRIx64 " spans more than two pages", tb->pc);
+    }
+    return tr.host[k] ? tr.host[k] + (pc & ~TARGET_PAGE_MASK) : NULL;
+}
+
+static uint64_t translator_fetch(CPUState *cpu, TranslationBlock *tb,
+                                 uint64_t pc, int len)
+{
+    uint64_t v = 0;
+    if (((pc & ~TARGET_PAGE_MASK) + len) <= TARGET_PAGE_SIZE) {
+        uint8_t *h = translator_host(cpu, tb, pc);
+        if (h) {
+            memcpy(&v, h, len);
+            return v;
+        }
+    }
+    for (int i = 0; i < len; i++) {
+        uint8_t *h = translator_host(cpu, tb, pc + i);
+        uint64_t b = h ? *h : tlb_code_load_io(cpu, pc + i, 1);
+        v |= (b & 0xff) << (8 * i);
+    }
+    return v;
+}
+
+uint8_t translator_ldub(CPUState *cpu, TranslationBlock *tb, uint64_t pc)
+{
+    return translator_fetch(cpu, tb, pc, 1);
+}
+
+uint16_t translator_lduw(CPUState *cpu, TranslationBlock *tb, uint64_t pc)
+{
+    return translator_fetch(cpu, tb, pc, 2);
+}
+
+uint32_t translator_ldl(CPUState *cpu, TranslationBlock *tb, uint64_t pc)
+{
+    return translator_fetch(cpu, tb, pc, 4);
+}
+
+uint64_t translator_ldq(CPUState *cpu, TranslationBlock *tb, uint64_t pc)
+{
+    return translator_fetch(cpu, tb, pc, 8);
+}
+
+bool translator_use_goto_tb(TranslationBlock *tb, uint64_t dest)
+{
+    /*
+     * A chained jump skips the code TLB: only to the same virtual page,
+     * whose mapping is the one this TB was looked up through.
+     */
+    return !(tb->cflags & (CF_NOCHAIN | CF_SINGLE_STEP)) &&
+           ((tb->pc ^ dest) & TARGET_PAGE_MASK) == 0 &&
+           !qemu_loglevel_mask(CPU_LOG_TB_NOCHAIN);
+}
+
+/* -d in_asm: the guest bytes of tb (from its pages' host addresses). */
+static void tb_log_in_asm(CPUState *cpu, TranslationBlock *tb)
+{
+    FILE *f = qemu_log_stream();
+    uint8_t *buf = g_malloc(tb->size);
+    fprintf(f, "----------------\nIN: \n");
+    for (uint32_t i = 0; i < tb->size; i++) {
+        uint64_t a = tb->pc + i;
+        int k = (a & TARGET_PAGE_MASK) == tr.vpage[0] ? 0 : 1;
+        buf[i] = tr.host[k] ? tr.host[k][a & ~TARGET_PAGE_MASK] : 0xff;
+    }
+    tcg_disas_guest(f, cpu->tcg_ops->disas_arch, buf, tb->size, tb->pc);
+    fprintf(f, "\n");
+    qemu_log_flush();
+    g_free(buf);
+}
+#else
 static void tb_note_page(TranslationBlock *tb, uint64_t addr)
 {
     uint64_t page = addr & TARGET_PAGE_MASK;
@@ -427,6 +675,16 @@ bool translator_use_goto_tb(TranslationBlock *tb, uint64_t dest)
            !qemu_loglevel_mask(CPU_LOG_TB_NOCHAIN);
 }
 
+static void tb_log_in_asm(CPUState *cpu, TranslationBlock *tb)
+{
+    FILE *f = qemu_log_stream();
+    fprintf(f, "----------------\nIN: \n");
+    tcg_disas_guest(f, cpu->tcg_ops->disas_arch, g2h(tb->pc), tb->size, tb->pc);
+    fprintf(f, "\n");
+    qemu_log_flush();
+}
+#endif
+
 bool translator_should_stop(TranslationBlock *tb, uint64_t next_pc)
 {
     return ((next_pc ^ tb->pc) & TARGET_PAGE_MASK) != 0 || tcg_op_buf_full();
@@ -445,11 +703,13 @@ static void tb_link(TranslationBlock *tb, bool hash)
             g_hash_table_insert(page_tbs, g_memdup2(&page, sizeof(page)), a);
         }
         g_ptr_array_add(a, tb);
+#ifndef CONFIG_SOFTMMU
         page_protect(page);
+#endif
     }
     g_ptr_array_add(all_tbs, tb);
     if (hash) {
-        unsigned h = tb_hash_func(tb->pc, tb->cs_base, tb->flags);
+        unsigned h = tb_hash_func(tb->phys_pc, tb->cs_base, tb->flags);
         tb->hash_next = tb_hash[h];
         __atomic_store_n(&tb_hash[h], tb, __ATOMIC_RELEASE);
     }
@@ -468,11 +728,14 @@ static void tb_log_out_asm(TranslationBlock *tb)
  * Translates the TB at (pc, cs_base, flags).
  * On entry: tb_lock not held.  cflags & CF_COUNT_MASK limits the insns
  * (a one-off TB that is not hashed).
- * On exit: the TB is linked in the page lists (its pages write-protected)
- * and, unless one-off, in the hash table.  If the code buffer was full it
+ * On exit: the TB is linked in the page lists (user mode: its pages
+ * write-protected; system mode: TLB_NOTDIRTY on writes to them) and,
+ * unless one-off, in the hash table.  If the code buffer was full it
  * has been flushed (tb_flush_count changed: older TB pointers are stale).
- * If the first insn cannot be fetched it does not return: the target's
- * record_sigsegv is called and cpu_loop_exit longjmps to cpu_exec.
+ * If the first insn cannot be fetched it does not return: user mode
+ * calls the target's record_sigsegv, system mode its tlb_fill (which
+ * raises the fetch fault), then cpu_loop_exit.  System mode: code that
+ * is not in RAM/ROM gives a one-off 1-insn TB (cflags count 1).
  */
 TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base,
                               uint32_t flags, uint32_t cflags)
@@ -484,6 +747,15 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base,
     if (!max_insns || max_insns > TCG_MAX_INSNS) {
         max_insns = TCG_MAX_INSNS;
     }
+#ifdef CONFIG_SOFTMMU
+    /* the first page: raises the fetch fault (state exact) */
+    bool is_io = false;
+    uint8_t *host0 = tlb_code_host(cpu, pc, false, NULL, &is_io);
+    volatile bool io = host0 == NULL;
+    if (io) {
+        max_insns = 1;
+    }
+#endif
 
     tb_lock_acquire();
     unsigned flush_seen = tb_flush_count;
@@ -492,9 +764,36 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base,
     tb->cs_base = cs_base;
     tb->flags = flags;
     tb->cflags = cflags;
+#ifdef CONFIG_SOFTMMU
+    if (io) {
+        tb->cflags = (tb->cflags & ~CF_COUNT_MASK) | 1; /* one-off */
+    }
+#endif
 
 restart:
+#ifdef CONFIG_SOFTMMU
+    tr.vpage[0] = pc & TARGET_PAGE_MASK;
+    tr.vpage[1] = (uint64_t)-1;
+    tr.host[0] = host0 ? host0 - (pc & ~TARGET_PAGE_MASK) : NULL;
+    tr.host[1] = NULL;
+    tr.io = io;
+    tr.fault_io = false;
+    if (io) {
+        tb->phys_pc = (uint64_t)-1;
+        tb->page_addr[0] = (uint64_t)-1;
+    } else {
+        tb->phys_pc = (uintptr_t)host0;
+        tb->page_addr[0] = (uintptr_t)tr.host[0];
+        if (!tb_page_has_code(tb->page_addr[0])) {
+            /* before reading it: stores from now on invalidate */
+            tb_page_set_code(tb->page_addr[0]);
+            tlb_protect_code(tb->page_addr[0]);
+        }
+    }
+#else
+    tb->phys_pc = pc;
     tb->page_addr[0] = pc & TARGET_PAGE_MASK;
+#endif
     tb->page_addr[1] = (uint64_t)-1;
     tb->size = 0;
     tb->icount = 0;
@@ -508,6 +807,21 @@ restart:
             goto restart;
         }
         uint64_t addr = tr.fault_addr;
+#ifdef CONFIG_SOFTMMU
+        if (tr.fault_io) {
+            /* the first insn runs into I/O memory: a one-off TB */
+            io = true;
+            max_insns = 1;
+            tb->cflags = (tb->cflags & ~CF_COUNT_MASK) | 1;
+            goto restart;
+        }
+        g_free(tb);
+        tb_lock_release();
+        /* raises the fault on the insn's second page (state exact) */
+        tlb_code_host(cpu, addr, false, NULL, &is_io);
+        /* the mapping appeared meanwhile: translate again */
+        return tb_gen_code(cpu, pc, cs_base, flags, cflags);
+#else
         g_free(tb);
         tb_lock_release();
         if (!ops->record_sigsegv) {
@@ -516,6 +830,7 @@ restart:
         bool maperr = !(page_get_flags_internal(addr) & PAGE_VALID);
         ops->record_sigsegv(cpu, addr, MMU_INST_FETCH, maperr, 0);
         cpu_loop_exit(cpu);
+#endif
     }
 
     /* prologue: leave at once if another thread asked us to */
@@ -528,11 +843,7 @@ restart:
 
     ops->translate_code(cpu, tb, max_insns);
     if (qemu_loglevel_mask(CPU_LOG_TB_IN_ASM) && tb->size) {
-        FILE *f = qemu_log_stream();
-        fprintf(f, "----------------\nIN: \n");
-        tcg_disas_guest(f, ops->disas_arch, g2h(tb->pc), tb->size, tb->pc);
-        fprintf(f, "\n");
-        qemu_log_flush();
+        tb_log_in_asm(cpu, tb);
     }
 
     gen_set_label(exit_label);
@@ -574,7 +885,7 @@ restart:
         tb_log_out_asm(tb);
     }
     /* one-off TBs (e.g. the 1-insn TB after SMC) are not hashed */
-    tb_link(tb, !(cflags & CF_COUNT_MASK));
+    tb_link(tb, !(tb->cflags & CF_COUNT_MASK));
     tb_lock_release();
     return tb;
 }

@@ -10,11 +10,10 @@
  */
 #include <string.h>
 #include <sys/mman.h>
+#include "accel/tcg/atomic-host.h"
 #include "accel/tcg/cpu-ldst.h"
 #include "accel/tcg/tb-internal.h"
 #include "tcg/tcg-internal.h"
-
-__thread uintptr_t helper_retaddr;
 
 #define L2_BITS 18
 #define L1_BITS (47 - TARGET_PAGE_BITS - L2_BITS)
@@ -262,6 +261,29 @@ DEF_ST(cpu_stw_be_data_ra, uint16_t, uint32_t, __builtin_bswap16)
 DEF_ST(cpu_stl_be_data_ra, uint32_t, uint32_t, __builtin_bswap32)
 DEF_ST(cpu_stq_be_data_ra, uint64_t, uint64_t, __builtin_bswap64)
 
+/* User mode has one address space: the MMU index is ignored. */
+#define DEF_LD_IDX(NAME, RT, BASE)                                             \
+    RT NAME(void *env, uint64_t addr, int mmu_idx, uintptr_t ra)               \
+    {                                                                          \
+        return BASE(env, addr, ra);                                            \
+    }
+DEF_LD_IDX(cpu_ldub_mmuidx_ra, uint32_t, cpu_ldub_data_ra)
+DEF_LD_IDX(cpu_ldsb_mmuidx_ra, int32_t, cpu_ldsb_data_ra)
+DEF_LD_IDX(cpu_lduw_mmuidx_ra, uint32_t, cpu_lduw_data_ra)
+DEF_LD_IDX(cpu_ldsw_mmuidx_ra, int32_t, cpu_ldsw_data_ra)
+DEF_LD_IDX(cpu_ldl_mmuidx_ra, uint32_t, cpu_ldl_data_ra)
+DEF_LD_IDX(cpu_ldq_mmuidx_ra, uint64_t, cpu_ldq_data_ra)
+
+#define DEF_ST_IDX(NAME, VT, BASE)                                             \
+    void NAME(void *env, uint64_t addr, VT v, int mmu_idx, uintptr_t ra)       \
+    {                                                                          \
+        BASE(env, addr, v, ra);                                                \
+    }
+DEF_ST_IDX(cpu_stb_mmuidx_ra, uint32_t, cpu_stb_data_ra)
+DEF_ST_IDX(cpu_stw_mmuidx_ra, uint32_t, cpu_stw_data_ra)
+DEF_ST_IDX(cpu_stl_mmuidx_ra, uint32_t, cpu_stl_data_ra)
+DEF_ST_IDX(cpu_stq_mmuidx_ra, uint64_t, cpu_stq_data_ra)
+
 /* ---- atomics ---------------------------------------------------------- */
 
 unsigned __int128 cpu_atomic_cmpxchgo_le(void *env, uint64_t addr,
@@ -288,56 +310,13 @@ uint64_t cpu_atomic_cmpxchgq_le(void *env, uint64_t addr, uint64_t cmpv,
     return cmpv;
 }
 
-static uint64_t bswap_size(uint64_t v, MemOp mop)
-{
-    if (!(mop & MO_BSWAP)) {
-        return v;
-    }
-    switch (mop & MO_SIZE) {
-    case MO_16:
-        return __builtin_bswap16(v);
-    case MO_32:
-        return __builtin_bswap32(v);
-    case MO_64:
-        return __builtin_bswap64(v);
-    default:
-        return v;
-    }
-}
-
-#define CMPXCHG(T)                                                             \
-    do {                                                                       \
-        T c = cmpv, n = newv;                                                  \
-        __atomic_compare_exchange_n((T *)p, &c, n, false, __ATOMIC_SEQ_CST,    \
-                                    __ATOMIC_SEQ_CST);                         \
-        old = c;                                                               \
-    } while (0)
-
 static uint64_t helper_atomic_cmpxchg(void *env, uint64_t addr, uint64_t cmpv,
                                       uint64_t newv, uint32_t oi)
 {
-    MemOp mop = get_memop(oi);
-    void *p = g2h(addr);
-    uint64_t old;
-    cmpv = bswap_size(cmpv, mop);
-    newv = bswap_size(newv, mop);
     helper_retaddr = GETPC();
-    switch (mop & MO_SIZE) {
-    case MO_8:
-        CMPXCHG(uint8_t);
-        break;
-    case MO_16:
-        CMPXCHG(uint16_t);
-        break;
-    case MO_32:
-        CMPXCHG(uint32_t);
-        break;
-    default:
-        CMPXCHG(uint64_t);
-        break;
-    }
+    uint64_t old = atomic_host_cmpxchg(g2h(addr), get_memop(oi), cmpv, newv);
     helper_retaddr = 0;
-    return bswap_size(old, mop);
+    return old;
 }
 
 const TCGHelperInfo helper_info_atomic_cmpxchg = {
@@ -350,130 +329,12 @@ const TCGHelperInfo helper_info_atomic_cmpxchg = {
              TCG_CALL_I32},
 };
 
-#define ATOMIC_RMW(T)                                                          \
-    do {                                                                       \
-        T *q = p, v = val, r;                                                  \
-        switch (aop) {                                                         \
-        case TCG_ATOMIC_XCHG:                                                  \
-            r = __atomic_exchange_n(q, v, __ATOMIC_SEQ_CST);                   \
-            break;                                                             \
-        case TCG_ATOMIC_FETCH_ADD:                                             \
-            r = __atomic_fetch_add(q, v, __ATOMIC_SEQ_CST);                    \
-            break;                                                             \
-        case TCG_ATOMIC_FETCH_AND:                                             \
-            r = __atomic_fetch_and(q, v, __ATOMIC_SEQ_CST);                    \
-            break;                                                             \
-        case TCG_ATOMIC_FETCH_OR:                                              \
-            r = __atomic_fetch_or(q, v, __ATOMIC_SEQ_CST);                     \
-            break;                                                             \
-        case TCG_ATOMIC_FETCH_XOR:                                             \
-            r = __atomic_fetch_xor(q, v, __ATOMIC_SEQ_CST);                    \
-            break;                                                             \
-        case TCG_ATOMIC_ADD_FETCH:                                             \
-            r = __atomic_add_fetch(q, v, __ATOMIC_SEQ_CST);                    \
-            break;                                                             \
-        case TCG_ATOMIC_AND_FETCH:                                             \
-            r = __atomic_and_fetch(q, v, __ATOMIC_SEQ_CST);                    \
-            break;                                                             \
-        case TCG_ATOMIC_OR_FETCH:                                              \
-            r = __atomic_or_fetch(q, v, __ATOMIC_SEQ_CST);                     \
-            break;                                                             \
-        default:                                                               \
-            r = __atomic_xor_fetch(q, v, __ATOMIC_SEQ_CST);                    \
-            break;                                                             \
-        }                                                                      \
-        res = r;                                                               \
-    } while (0)
-
-/* Byte-swapped add cannot be done natively: use a cmpxchg loop. */
-static uint64_t atomic_rmw_bswap(void *p, MemOp mop, TCGAtomicOp aop,
-                                 uint64_t val)
-{
-    unsigned size = memop_size(mop);
-    uint64_t mask = size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
-    for (;;) {
-        uint64_t raw = 0, cur, nv, res;
-        memcpy(&raw, p, size);
-        cur = bswap_size(raw, mop);
-        switch (aop) {
-        case TCG_ATOMIC_XCHG:
-            nv = val;
-            break;
-        case TCG_ATOMIC_FETCH_ADD:
-        case TCG_ATOMIC_ADD_FETCH:
-            nv = cur + val;
-            break;
-        case TCG_ATOMIC_FETCH_AND:
-        case TCG_ATOMIC_AND_FETCH:
-            nv = cur & val;
-            break;
-        case TCG_ATOMIC_FETCH_OR:
-        case TCG_ATOMIC_OR_FETCH:
-            nv = cur | val;
-            break;
-        default:
-            nv = cur ^ val;
-            break;
-        }
-        nv &= mask;
-        res = aop >= TCG_ATOMIC_ADD_FETCH ? nv : cur;
-        uint64_t nraw = bswap_size(nv, mop);
-        bool ok;
-        switch (size) {
-        case 2: {
-            uint16_t e = raw;
-            ok =
-                __atomic_compare_exchange_n((uint16_t *)p, &e, nraw, false,
-                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-            break;
-        }
-        case 4: {
-            uint32_t e = raw;
-            ok =
-                __atomic_compare_exchange_n((uint32_t *)p, &e, nraw, false,
-                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-            break;
-        }
-        default: {
-            uint64_t e = raw;
-            ok =
-                __atomic_compare_exchange_n((uint64_t *)p, &e, nraw, false,
-                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-            break;
-        }
-        }
-        if (ok) {
-            return res;
-        }
-    }
-}
-
 static uint64_t helper_atomic_op(void *env, uint64_t addr, uint64_t val,
                                  uint32_t oi)
 {
-    MemOp mop = get_memop(oi);
-    TCGAtomicOp aop = (TCGAtomicOp)(oi >> 16);
-    void *p = g2h(addr);
-    uint64_t res;
     helper_retaddr = GETPC();
-    if ((mop & MO_BSWAP) && (mop & MO_SIZE) != MO_8) {
-        res = atomic_rmw_bswap(p, mop, aop, val);
-    } else {
-        switch (mop & MO_SIZE) {
-        case MO_8:
-            ATOMIC_RMW(uint8_t);
-            break;
-        case MO_16:
-            ATOMIC_RMW(uint16_t);
-            break;
-        case MO_32:
-            ATOMIC_RMW(uint32_t);
-            break;
-        default:
-            ATOMIC_RMW(uint64_t);
-            break;
-        }
-    }
+    uint64_t res =
+        atomic_host_rmw(g2h(addr), get_memop(oi), (TCGAtomicOp)(oi >> 16), val);
     helper_retaddr = 0;
     return res;
 }
