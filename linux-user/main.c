@@ -95,7 +95,7 @@ static void handle_exception(CPUX86State *env, int trap)
          * not executable or not mapped) */
         queue_sync_signal(env, SIGSEGV,
                           (env->error_code & 1) ? SEGV_ACCERR : SEGV_MAPERR,
-                          env->cr2);
+                          env->cr[2]);
         break;
     case EXCP11_ALGN:
         queue_sync_signal(env, SIGBUS, BUS_ADRALN, env->rip);
@@ -159,7 +159,7 @@ void cpu_loop(CPUX86State *env)
 /* ---- threads ---------------------------------------------------------- */
 
 typedef struct NewThread {
-    X86CPU *cpu;
+    X86ArchCPU *cpu;
     uint64_t flags, ptid, ctid;
     uint64_t sigmask;
     pthread_mutex_t lock;
@@ -170,7 +170,7 @@ typedef struct NewThread {
 static void *guest_thread_start(void *opaque)
 {
     NewThread *nt = opaque;
-    X86CPU *cpu = nt->cpu;
+    X86ArchCPU *cpu = nt->cpu;
     TaskState *ts = calloc(1, sizeof(*ts));
     pid_t tid = host_syscall6(SYS_gettid, 0, 0, 0, 0, 0, 0);
 
@@ -213,7 +213,7 @@ int64_t do_clone_thread(CPUX86State *env, uint64_t flags, uint64_t newsp,
     pthread_attr_t attr;
     pthread_t th;
     sigset_t all, old;
-    X86CPU *cpu = x86_cpu_new();
+    X86ArchCPU *cpu = x86_arch_cpu_new();
     int r;
 
     x86_mxcsr_from_host(env);
@@ -223,7 +223,7 @@ int64_t do_clone_thread(CPUX86State *env, uint64_t flags, uint64_t newsp,
         cpu->env.regs[R_ESP] = newsp;
     }
     if (flags & CLONE_SETTLS) {
-        cpu->env.segs_base[R_FS] = tls;
+        cpu->env.segs[R_FS].base = tls;
     }
     memset(&nt, 0, sizeof(nt));
     nt.cpu = cpu;
@@ -354,7 +354,7 @@ int main(int argc, char **argv)
     const char *log_file = getenv("QEMU_LOG_FILENAME");
     int optind = 1;
     ImageInfo info = {0};
-    X86CPU *cpu;
+    X86ArchCPU *cpu;
     TaskState *ts;
     int i;
 
@@ -497,7 +497,7 @@ int main(int argc, char **argv)
 
     tcg_exec_init(0);
     x86_translate_init();
-    cpu = x86_cpu_new();
+    cpu = x86_arch_cpu_new();
     ts = calloc(1, sizeof(*ts));
     ts->cpu = cpu;
     ts->tid = getpid();

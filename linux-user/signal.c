@@ -208,7 +208,7 @@ static void host_signal_handler(int sig, siginfo_t *info, void *puc)
             env->exception_index = EXCP0E_PAGE;
             env->error_code =
                 (is_write ? 2 : 0) | 4 | (info->si_code == SEGV_ACCERR ? 1 : 0);
-            env->cr2 = addr;
+            env->cr[2] = addr;
             queue_sync_signal(env, sig, info->si_code, addr);
             host_syscall6(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&m, 0, 8, 0,
                           0);
@@ -430,7 +430,7 @@ static void setup_rt_frame(CPUX86State *env, int sig, KernelSigaction *ka,
     mc->ss = 0x2b;
     mc->trapno = env->exception_index;
     mc->err = env->error_code;
-    mc->cr2 = env->cr2;
+    mc->cr2 = env->cr[2];
     mc->oldmask = ts->sigmask;
     mc->fpstate = fpstate;
     f->uc.sigmask = ts->sigmask;

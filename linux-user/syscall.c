@@ -510,16 +510,16 @@ static int64_t do_arch_prctl(CPUX86State *env, int code, uint64_t addr)
 {
     switch (code) {
     case ARCH_SET_FS:
-        env->segs_base[R_FS] = addr;
+        env->segs[R_FS].base = addr;
         return 0;
     case ARCH_SET_GS:
-        env->segs_base[R_GS] = addr;
+        env->segs[R_GS].base = addr;
         return 0;
     case ARCH_GET_FS:
-        *(uint64_t *)addr = env->segs_base[R_FS];
+        *(uint64_t *)addr = env->segs[R_FS].base;
         return 0;
     case ARCH_GET_GS:
-        *(uint64_t *)addr = env->segs_base[R_GS];
+        *(uint64_t *)addr = env->segs[R_GS].base;
         return 0;
     default:
         return -EINVAL;

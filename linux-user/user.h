@@ -46,7 +46,7 @@ typedef struct PendingSignal {
 
 /* Per guest thread. */
 typedef struct TaskState {
-    struct X86CPU *cpu;
+    struct X86ArchCPU *cpu;
     pid_t tid;
     /* sigaltstack of the guest */
     uint64_t ss_sp;

@@ -15,31 +15,49 @@
 
 #include "target/x86/cpu.h"
 #include "target/x86/helper.h"
+#include "target/x86/sys-internal.h"
 
 bool x86_one_insn_per_tb;
 
 /* CPUID.1:EDX */
 #define CPUID_FP87    (1u << 0)
+#define CPUID_DE      (1u << 2)
+#define CPUID_PSE     (1u << 3)
 #define CPUID_TSC     (1u << 4)
+#define CPUID_MSR     (1u << 5)
+#define CPUID_PAE     (1u << 6)
 #define CPUID_CX8     (1u << 8)
+#define CPUID_APIC    (1u << 9)
+#define CPUID_SEP     (1u << 11)
+#define CPUID_MTRR    (1u << 12)
+#define CPUID_PGE     (1u << 13)
 #define CPUID_CMOV    (1u << 15)
+#define CPUID_PAT     (1u << 16)
+#define CPUID_PSE36   (1u << 17)
 #define CPUID_CLFLUSH (1u << 19)
 #define CPUID_MMX     (1u << 23)
 #define CPUID_FXSR    (1u << 24)
 #define CPUID_SSE     (1u << 25)
 #define CPUID_SSE2    (1u << 26)
+/* what a system-mode CPU adds to CPUID.1:EDX */
+#define CPUID_SYS_EDX                                                          \
+    (CPUID_DE | CPUID_PSE | CPUID_MSR | CPUID_PAE | CPUID_APIC | CPUID_SEP |   \
+     CPUID_MTRR | CPUID_PGE | CPUID_PAT | CPUID_PSE36)
 /* CPUID.1:ECX */
-#define CPUID_EXT_SSE3      (1u << 0)
-#define CPUID_EXT_PCLMULQDQ (1u << 1)
-#define CPUID_EXT_SSSE3     (1u << 9)
-#define CPUID_EXT_CX16      (1u << 13)
-#define CPUID_EXT_SSE41     (1u << 19)
-#define CPUID_EXT_SSE42     (1u << 20)
-#define CPUID_EXT_MOVBE     (1u << 22)
-#define CPUID_EXT_POPCNT    (1u << 23)
-#define CPUID_EXT_AES       (1u << 25)
-#define CPUID_EXT_XSAVE     (1u << 26)
-#define CPUID_EXT_OSXSAVE   (1u << 27)
+#define CPUID_EXT_SSE3       (1u << 0)
+#define CPUID_EXT_PCLMULQDQ  (1u << 1)
+#define CPUID_EXT_MONITOR    (1u << 3)
+#define CPUID_EXT_SSSE3      (1u << 9)
+#define CPUID_EXT_CX16       (1u << 13)
+#define CPUID_EXT_SSE41      (1u << 19)
+#define CPUID_EXT_SSE42      (1u << 20)
+#define CPUID_EXT_MOVBE      (1u << 22)
+#define CPUID_EXT_POPCNT     (1u << 23)
+#define CPUID_EXT_AES        (1u << 25)
+#define CPUID_EXT_XSAVE      (1u << 26)
+#define CPUID_EXT_OSXSAVE    (1u << 27)
+#define CPUID_EXT_RDRAND     (1u << 30)
+#define CPUID_EXT_HYPERVISOR (1u << 31)
 /* CPUID.7.0:EBX */
 #define CPUID_7_BMI1 (1u << 3)
 #define CPUID_7_BMI2 (1u << 8)
@@ -79,17 +97,64 @@ static const X86CPUModel x86_models[] = {
 
 static const X86CPUModel *cur_model = &x86_models[0];
 
+#ifdef CONFIG_SOFTMMU
+/*
+ * System mode presents an AMD-vendor CPU as QEMU's TCG does (qemu64:
+ * family 15 model 107): Linux then needs no page table isolation, whose
+ * CR3 switch on every kernel entry would flush our whole TLB each time.
+ */
+static bool sys_model_intel; /* -cpu kvm64 */
+#endif
+
 bool cpu_x86_select_model(const char *name)
 {
-    size_t i;
+    size_t i, n = strcspn(name, ",");
 
+#ifdef CONFIG_SOFTMMU
+    /* system mode: kvm64 is qemu64 with an Intel vendor */
+    sys_model_intel = n == 5 && !strncmp(name, "kvm64", 5);
+    if (sys_model_intel) {
+        name = "qemu64";
+        n = 6;
+    }
+#endif
     for (i = 0; i < sizeof(x86_models) / sizeof(x86_models[0]); i++) {
-        if (!strcmp(x86_models[i].name, name)) {
+        if (strlen(x86_models[i].name) == n &&
+            !strncmp(x86_models[i].name, name, n)) {
             cur_model = &x86_models[i];
             return true;
         }
     }
     return false;
+}
+
+/* CR4 bits a MOV to CR4 may set (misc_helper.c). */
+uint64_t x86_cr4_supported(CPUX86State *env);
+uint64_t x86_cr4_supported(CPUX86State *env)
+{
+    uint64_t m = CR4_TSD_MASK | CR4_DE_MASK | CR4_PSE_MASK | CR4_PAE_MASK |
+                 CR4_MCE_MASK | CR4_PGE_MASK | CR4_PCE_MASK | CR4_OSFXSR_MASK |
+                 CR4_OSXMMEXCPT_MASK;
+
+    if (cur_model->feat1_ecx & CPUID_EXT_XSAVE) {
+        m |= CR4_OSXSAVE_MASK;
+    }
+    return m;
+}
+
+/* EFER bits a WRMSR may set. */
+uint64_t x86_efer_supported(CPUX86State *env);
+uint64_t x86_efer_supported(CPUX86State *env)
+{
+    uint64_t m = MSR_EFER_SCE;
+
+    if (cur_model->ext_edx & CPUID_8_LM) {
+        m |= MSR_EFER_LME | MSR_EFER_LMA;
+    }
+    if (cur_model->ext_edx & CPUID_8_NX) {
+        m |= MSR_EFER_NXE;
+    }
+    return m;
 }
 
 void cpu_x86_list_models(void)
@@ -121,6 +186,60 @@ void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub, uint32_t *eax,
                    uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
 {
     *eax = *ebx = *ecx = *edx = 0;
+#ifdef CONFIG_SOFTMMU
+    switch (leaf) {
+    case 0:
+        *eax = 0xd;
+        if (sys_model_intel) {
+            set_str(ebx, "Genu");
+            set_str(edx, "ineI");
+            set_str(ecx, "ntel");
+        } else {
+            set_str(ebx, "Auth");
+            set_str(edx, "enti");
+            set_str(ecx, "cAMD");
+        }
+        return;
+    case 1:
+        /* family 15 model 107 stepping 1 (QEMU's qemu64), own APIC ID */
+        *eax = sys_model_intel ? 0x00000f61 : 0x00060fb1;
+        *ebx = (env->apic_id << 24) | (1 << 16) | (8 << 8);
+        *ecx =
+            (cur_model->feat1_ecx & ~CPUID_EXT_OSXSAVE) | CPUID_EXT_HYPERVISOR;
+        if (env->cr[4] & CR4_OSXSAVE_MASK) {
+            *ecx |= CPUID_EXT_OSXSAVE;
+        }
+        *edx = cur_model->feat1_edx | CPUID_SYS_EDX;
+        return;
+    case 4:
+    case 2:
+        if (!sys_model_intel) {
+            return;
+        }
+        break;
+    case 0x80000000:
+        *eax = 0x8000000a;
+        if (!sys_model_intel) {
+            set_str(ebx, "Auth");
+            set_str(edx, "enti");
+            set_str(ecx, "cAMD");
+        }
+        return;
+    case 0x80000005:
+        /* AMD L1: 64K 2-way d and i, 64-byte lines */
+        *ecx = (64 << 24) | (2 << 16) | (1 << 8) | 64;
+        *edx = (64 << 24) | (2 << 16) | (1 << 8) | 64;
+        return;
+    case 0x80000008:
+        *eax = 0x3027; /* 39-bit physical, 48-bit virtual */
+        return;
+    case 0x40000000:
+    case 0x40000001:
+        return; /* no paravirtual interface */
+    default:
+        break;
+    }
+#endif
     switch (leaf) {
     case 0:
         *eax = 0xd;
@@ -254,6 +373,11 @@ void cpu_set_abridged_ftw(CPUX86State *env, uint8_t ftw)
 
 void cpu_x86_reset(CPUX86State *env)
 {
+    static const uint32_t data_flags = DESC_P_MASK | DESC_S_MASK |
+                                       (3 << DESC_DPL_SHIFT) | DESC_W_MASK |
+                                       DESC_A_MASK | DESC_B_MASK | DESC_G_MASK;
+    int i;
+
     memset(env, 0, sizeof(*env));
     env->cc_op = CC_OP_EFLAGS;
     env->df = 1;
@@ -261,8 +385,28 @@ void cpu_x86_reset(CPUX86State *env)
     env->fpuc = 0x37f;
     env->mxcsr = 0x1f80;
     memset(env->fptags, 1, sizeof(env->fptags));
-    env->segs_sel[R_CS] = 0x33;
-    env->segs_sel[R_SS] = 0x2b;
+    /* What Linux gives a 64-bit process: CPL 3, flat, long mode. */
+    for (i = 0; i < 6; i++) {
+        env->segs[i].limit = 0xffffffff;
+        env->segs[i].flags = data_flags;
+    }
+    env->segs[R_CS].selector = 0x33;
+    env->segs[R_CS].flags = DESC_P_MASK | DESC_S_MASK | (3 << DESC_DPL_SHIFT) |
+                            DESC_CS_MASK | DESC_R_MASK | DESC_A_MASK |
+                            DESC_L_MASK | DESC_G_MASK;
+    env->segs[R_SS].selector = 0x2b;
+    env->cr[0] = CR0_PE_MASK | CR0_MP_MASK | CR0_ET_MASK | CR0_NE_MASK |
+                 CR0_WP_MASK | CR0_AM_MASK | CR0_PG_MASK;
+    env->cr[4] = CR4_PAE_MASK | CR4_PGE_MASK | CR4_OSFXSR_MASK |
+                 CR4_OSXMMEXCPT_MASK | CR4_OSXSAVE_MASK;
+    env->efer = MSR_EFER_SCE | MSR_EFER_LME | MSR_EFER_LMA | MSR_EFER_NXE;
+    env->xcr0 = 3;
+    env->a20_mask = ~0ull;
+    env->pat = 0x0007040600070406ull;
+    env->old_exception = -1;
+    env->hflags = 3 | HF_CS32_MASK | HF_SS32_MASK | HF_PE_MASK | HF_LMA_MASK |
+                  HF_CS64_MASK | HF_OSFXSR_MASK | HF_PG_MASK | HF_OSXSAVE_MASK |
+                  HF_MP_MASK;
 }
 
 /* FXSAVE layout: SDM vol. 1 table 10-2. */
@@ -316,9 +460,21 @@ static void x86_get_tb_cpu_state(CPUState *cs, uint64_t *pc, uint64_t *cs_base,
 {
     CPUX86State *env = cs->env_ptr;
 
+#ifdef CONFIG_USER_ONLY
     *pc = env->rip;
     *cs_base = 0;
-    *flags = 0;
+    *flags = env->hflags;
+#else
+    *cs_base = env->segs[R_CS].base;
+    *pc = *cs_base + env->rip;
+    if (!(env->hflags & HF_CS64_MASK)) {
+        *pc = (uint32_t)*pc;
+    }
+    /* TF, IOPL, RF, VM, AC are read from EFLAGS (same bit positions) */
+    *flags =
+        env->hflags |
+        (env->eflags & (TF_MASK | IOPL_MASK | RF_MASK | VM_MASK | AC_MASK));
+#endif
 }
 
 static void x86_restore_state_to_opc(CPUState *cs, const TranslationBlock *tb,
@@ -326,23 +482,32 @@ static void x86_restore_state_to_opc(CPUState *cs, const TranslationBlock *tb,
 {
     CPUX86State *env = cs->env_ptr;
 
+#ifdef CONFIG_USER_ONLY
     env->rip = data[0];
+#else
+    env->rip = data[0] - tb->cs_base;
+    if (!(tb->flags & HF_CS64_MASK)) {
+        env->rip = (uint32_t)env->rip;
+    }
+#endif
     if (data[1] != CC_OP_DYNAMIC) {
         env->cc_op = data[1];
     }
 }
 
+#ifdef CONFIG_USER_ONLY
 static void x86_record_sigsegv(CPUState *cs, uint64_t addr,
                                MMUAccessType access_type, bool maperr,
                                uintptr_t ra)
 {
     CPUX86State *env = cs->env_ptr;
 
-    env->cr2 = addr;
+    env->cr[2] = addr;
     env->error_code =
         (access_type == MMU_DATA_STORE ? 2 : 0) | 4 | (maperr ? 0 : 1);
     cs->exception_index = EXCP0E_PAGE;
 }
+#endif
 
 static void x86_dump_state(CPUState *cs, FILE *f)
 {
@@ -359,23 +524,38 @@ static void x86_dump_state(CPUState *cs, FILE *f)
     fprintf(f, "RIP=%016llx RFL=%08llx CC_OP=%u FS=%016llx GS=%016llx\n",
             (unsigned long long)env->rip,
             (unsigned long long)cpu_compute_eflags(env), env->cc_op,
-            (unsigned long long)env->segs_base[R_FS],
-            (unsigned long long)env->segs_base[R_GS]);
+            (unsigned long long)env->segs[R_FS].base,
+            (unsigned long long)env->segs[R_GS].base);
 }
 
+#ifdef CONFIG_SOFTMMU
+static int x86_cpu_mmu_index(CPUState *cs, bool ifetch)
+{
+    return x86_mmu_index(cs->env_ptr);
+}
+#endif
+
 const TCGCPUOps x86_tcg_ops = {
-    .env_offset = offsetof(X86CPU, env),
+    .env_offset = offsetof(X86ArchCPU, env),
     .insn_start_words = 2,
     .get_tb_cpu_state = x86_get_tb_cpu_state,
     .translate_code = x86_translate_code,
     .restore_state_to_opc = x86_restore_state_to_opc,
-    .record_sigsegv = x86_record_sigsegv,
     .dump_state = x86_dump_state,
+#ifdef CONFIG_SOFTMMU
+    .tlb_fill = x86_cpu_tlb_fill,
+    .mmu_index = x86_cpu_mmu_index,
+    .cpu_exec_interrupt = x86_cpu_exec_interrupt,
+    .do_interrupt = x86_cpu_do_interrupt,
+    .cpu_has_work = x86_cpu_has_work,
+#else
+    .record_sigsegv = x86_record_sigsegv,
+#endif
 };
 
-X86CPU *x86_cpu_new(void)
+X86ArchCPU *x86_arch_cpu_new(void)
 {
-    X86CPU *cpu = calloc(1, sizeof(*cpu));
+    X86ArchCPU *cpu = calloc(1, sizeof(*cpu));
 
     cpu_x86_reset(&cpu->env);
     cpu->parent_obj.env_ptr = &cpu->env;

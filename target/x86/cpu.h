@@ -1,13 +1,19 @@
 /*
- * x86-64 CPU state as the translator, the helpers and linux-user see it.
+ * x86-64 CPU state as the translator, the helpers, linux-user and the
+ * system-mode board glue see it.
  *
- * Interface: CPUX86State holds everything a user-level x86-64 program can
- * observe: the 16 general registers, RIP, the lazily evaluated arithmetic
- * flags (CC_OP scheme: the last operation and its operands, flags computed
- * on demand by cc_helper.c), DF, FS/GS bases, the x87 stack (80-bit
- * registers, also the MMX registers), the 16 XMM registers and MXCSR.
+ * Interface: CPUX86State holds the 16 general registers, RIP (the offset
+ * in CS), the lazily evaluated arithmetic flags (CC_OP scheme: the last
+ * operation and its operands, flags computed on demand by cc_helper.c),
+ * DF, the segment registers with their descriptor caches, the x87 stack
+ * (80-bit registers, also the MMX registers), the 16 XMM registers and
+ * MXCSR, and the system state (control/debug registers, descriptor
+ * tables, MSRs).  hflags caches what the translator needs from the
+ * system state (target/x86/SYSTEM.md has the table).  In user mode the
+ * system state is what Linux gives a 64-bit process (CPL 3, 64-bit CS).
  * Follows the Intel SDM vol. 1 ch. 3 (basic execution environment),
- * ch. 8 (x87), ch. 10 (SSE), vol. 3 ch. 6 (exceptions).
+ * ch. 8 (x87), ch. 10 (SSE), vol. 3A ch. 2-6 (system architecture,
+ * segmentation, paging, protection, interrupts and exceptions).
  */
 #ifndef TARGET_X86_CPU_H
 #define TARGET_X86_CPU_H
@@ -40,18 +46,224 @@ enum {
 };
 
 /* EFLAGS bits. */
-#define CC_C    0x0001u
-#define CC_P    0x0004u
-#define CC_A    0x0010u
-#define CC_Z    0x0040u
-#define CC_S    0x0080u
-#define CC_O    0x0800u
-#define TF_MASK 0x0100u
-#define IF_MASK 0x0200u
-#define DF_MASK 0x0400u
-#define AC_MASK 0x40000u
-#define ID_MASK 0x200000u
-#define CC_ALL  (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O)
+#define CC_C       0x0001u
+#define CC_P       0x0004u
+#define CC_A       0x0010u
+#define CC_Z       0x0040u
+#define CC_S       0x0080u
+#define CC_O       0x0800u
+#define TF_MASK    0x0100u
+#define IF_MASK    0x0200u
+#define DF_MASK    0x0400u
+#define IOPL_MASK  0x3000u
+#define IOPL_SHIFT 12
+#define NT_MASK    0x4000u
+#define RF_MASK    0x10000u
+#define VM_MASK    0x20000u
+#define AC_MASK    0x40000u
+#define VIF_MASK   0x80000u
+#define VIP_MASK   0x100000u
+#define ID_MASK    0x200000u
+#define CC_ALL     (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O)
+
+/*
+ * hflags: the state the translator depends on, kept by the helpers
+ * (x86_update_hflags) and used as the TB flags (SYSTEM.md).
+ */
+#define HF_CPL_SHIFT         0
+#define HF_INHIBIT_IRQ_SHIFT 3
+#define HF_CS32_SHIFT        4
+#define HF_SS32_SHIFT        5
+#define HF_ADDSEG_SHIFT      6
+#define HF_PE_SHIFT          7
+#define HF_TF_SHIFT          8
+#define HF_MP_SHIFT          9
+#define HF_EM_SHIFT          10
+#define HF_TS_SHIFT          11
+#define HF_IOPL_SHIFT        12
+#define HF_LMA_SHIFT         14
+#define HF_CS64_SHIFT        15
+#define HF_RF_SHIFT          16
+#define HF_VM_SHIFT          17
+#define HF_AC_SHIFT          18
+#define HF_SMM_SHIFT         19
+#define HF_OSFXSR_SHIFT      20
+#define HF_SMAP_SHIFT        21
+#define HF_PG_SHIFT          22
+#define HF_OSXSAVE_SHIFT     23
+#define HF_UMIP_SHIFT        24
+#define HF_FSGSBASE_SHIFT    25
+#define HF_TSD_SHIFT         26
+
+#define HF_CPL_MASK         (3u << HF_CPL_SHIFT)
+#define HF_INHIBIT_IRQ_MASK (1u << HF_INHIBIT_IRQ_SHIFT)
+#define HF_CS32_MASK        (1u << HF_CS32_SHIFT)
+#define HF_SS32_MASK        (1u << HF_SS32_SHIFT)
+#define HF_ADDSEG_MASK      (1u << HF_ADDSEG_SHIFT)
+#define HF_PE_MASK          (1u << HF_PE_SHIFT)
+#define HF_TF_MASK          (1u << HF_TF_SHIFT)
+#define HF_MP_MASK          (1u << HF_MP_SHIFT)
+#define HF_EM_MASK          (1u << HF_EM_SHIFT)
+#define HF_TS_MASK          (1u << HF_TS_SHIFT)
+#define HF_IOPL_MASK        (3u << HF_IOPL_SHIFT)
+#define HF_LMA_MASK         (1u << HF_LMA_SHIFT)
+#define HF_CS64_MASK        (1u << HF_CS64_SHIFT)
+#define HF_RF_MASK          (1u << HF_RF_SHIFT)
+#define HF_VM_MASK          (1u << HF_VM_SHIFT)
+#define HF_AC_MASK          (1u << HF_AC_SHIFT)
+#define HF_SMM_MASK         (1u << HF_SMM_SHIFT)
+#define HF_OSFXSR_MASK      (1u << HF_OSFXSR_SHIFT)
+#define HF_SMAP_MASK        (1u << HF_SMAP_SHIFT)
+#define HF_PG_MASK          (1u << HF_PG_SHIFT)
+#define HF_OSXSAVE_MASK     (1u << HF_OSXSAVE_SHIFT)
+#define HF_UMIP_MASK        (1u << HF_UMIP_SHIFT)
+#define HF_FSGSBASE_MASK    (1u << HF_FSGSBASE_SHIFT)
+#define HF_TSD_MASK         (1u << HF_TSD_SHIFT)
+
+/* hflags2 */
+#define HF2_NMI_MASK (1u << 0) /* NMI blocked until the next IRET */
+#define HF2_GIF_MASK (1u << 1) /* unused */
+
+/* Segment descriptor flags (bits 8..23 of the high dword, in place). */
+#define DESC_TYPE_SHIFT 8
+#define DESC_TYPE_MASK  (0xfu << DESC_TYPE_SHIFT)
+#define DESC_A_MASK     (1u << 8)  /* code/data: accessed */
+#define DESC_W_MASK     (1u << 9)  /* data: writable */
+#define DESC_R_MASK     (1u << 9)  /* code: readable */
+#define DESC_E_MASK     (1u << 10) /* data: expand down */
+#define DESC_C_MASK     (1u << 10) /* code: conforming */
+#define DESC_CS_MASK    (1u << 11) /* code (vs data) */
+#define DESC_S_MASK     (1u << 12) /* code/data (vs system) */
+#define DESC_DPL_SHIFT  13
+#define DESC_DPL_MASK   (3u << DESC_DPL_SHIFT)
+#define DESC_P_MASK     (1u << 15)
+#define DESC_AVL_MASK   (1u << 20)
+#define DESC_L_MASK     (1u << 21)
+#define DESC_B_MASK     (1u << 22)
+#define DESC_G_MASK     (1u << 23)
+/* System descriptor types (S = 0). */
+#define DESC_TSS16_AVAIL 1
+#define DESC_LDT         2
+#define DESC_TSS16_BUSY  3
+#define DESC_CALLGATE16  4
+#define DESC_TASKGATE    5
+#define DESC_INTGATE16   6
+#define DESC_TRAPGATE16  7
+#define DESC_TSS32_AVAIL 9
+#define DESC_TSS32_BUSY  11
+#define DESC_CALLGATE32  12
+#define DESC_INTGATE32   14
+#define DESC_TRAPGATE32  15
+
+/* Control registers. */
+#define CR0_PE_MASK (1u << 0)
+#define CR0_MP_MASK (1u << 1)
+#define CR0_EM_MASK (1u << 2)
+#define CR0_TS_MASK (1u << 3)
+#define CR0_ET_MASK (1u << 4)
+#define CR0_NE_MASK (1u << 5)
+#define CR0_WP_MASK (1u << 16)
+#define CR0_AM_MASK (1u << 18)
+#define CR0_NW_MASK (1u << 29)
+#define CR0_CD_MASK (1u << 30)
+#define CR0_PG_MASK (1u << 31)
+
+#define CR4_VME_MASK        (1u << 0)
+#define CR4_PVI_MASK        (1u << 1)
+#define CR4_TSD_MASK        (1u << 2)
+#define CR4_DE_MASK         (1u << 3)
+#define CR4_PSE_MASK        (1u << 4)
+#define CR4_PAE_MASK        (1u << 5)
+#define CR4_MCE_MASK        (1u << 6)
+#define CR4_PGE_MASK        (1u << 7)
+#define CR4_PCE_MASK        (1u << 8)
+#define CR4_OSFXSR_MASK     (1u << 9)
+#define CR4_OSXMMEXCPT_MASK (1u << 10)
+#define CR4_UMIP_MASK       (1u << 11)
+#define CR4_LA57_MASK       (1u << 12)
+#define CR4_FSGSBASE_MASK   (1u << 16)
+#define CR4_PCIDE_MASK      (1u << 17)
+#define CR4_OSXSAVE_MASK    (1u << 18)
+#define CR4_SMEP_MASK       (1u << 20)
+#define CR4_SMAP_MASK       (1u << 21)
+#define CR4_PKE_MASK        (1u << 22)
+
+/* EFER */
+#define MSR_EFER_SCE   (1u << 0)
+#define MSR_EFER_LME   (1u << 8)
+#define MSR_EFER_LMA   (1u << 10)
+#define MSR_EFER_NXE   (1u << 11)
+#define MSR_EFER_FFXSR (1u << 14)
+
+/* Page table entry bits (SDM vol. 3A 4.3-4.5). */
+#define PG_PRESENT_MASK  (1ull << 0)
+#define PG_RW_MASK       (1ull << 1)
+#define PG_USER_MASK     (1ull << 2)
+#define PG_PWT_MASK      (1ull << 3)
+#define PG_PCD_MASK      (1ull << 4)
+#define PG_ACCESSED_MASK (1ull << 5)
+#define PG_DIRTY_MASK    (1ull << 6)
+#define PG_PSE_MASK      (1ull << 7)
+#define PG_GLOBAL_MASK   (1ull << 8)
+#define PG_NX_MASK       (1ull << 63)
+
+/* #PF error code bits */
+#define PG_ERROR_P_MASK    0x01
+#define PG_ERROR_W_MASK    0x02
+#define PG_ERROR_U_MASK    0x04
+#define PG_ERROR_RSVD_MASK 0x08
+#define PG_ERROR_I_D_MASK  0x10
+#define PG_ERROR_PK_MASK   0x20
+
+/* MMU indexes (SYSTEM.md; accel/tcg has NB_MMU_MODES 8). */
+#define MMU_KSMAP_IDX   0 /* supervisor, SMAP enforced */
+#define MMU_USER_IDX    1
+#define MMU_KNOSMAP_IDX 2 /* supervisor, SMAP off or EFLAGS.AC = 1 */
+#define MMU_PHYS_IDX    3 /* no paging: helpers' physical accesses */
+
+/* MSRs */
+#define MSR_IA32_TSC               0x10
+#define MSR_IA32_PLATFORM_ID       0x17
+#define MSR_IA32_APICBASE          0x1b
+#define MSR_IA32_FEATURE_CONTROL   0x3a
+#define MSR_IA32_TSC_ADJUST        0x3b
+#define MSR_IA32_SPEC_CTRL         0x48
+#define MSR_IA32_PRED_CMD          0x49
+#define MSR_IA32_UCODE_REV         0x8b
+#define MSR_IA32_CORE_CAPABILITY   0xcf
+#define MSR_MTRRcap                0xfe
+#define MSR_IA32_ARCH_CAPABILITIES 0x10a
+#define MSR_IA32_SYSENTER_CS       0x174
+#define MSR_IA32_SYSENTER_ESP      0x175
+#define MSR_IA32_SYSENTER_EIP      0x176
+#define MSR_MCG_CAP                0x179
+#define MSR_MCG_STATUS             0x17a
+#define MSR_MCG_CTL                0x17b
+#define MSR_IA32_PERF_STATUS       0x198
+#define MSR_IA32_MISC_ENABLE       0x1a0
+#define MSR_MTRRphysBase0          0x200
+#define MSR_MTRRphysMask7          0x20f
+#define MSR_MTRRfix64K_00000       0x250
+#define MSR_MTRRfix16K_80000       0x258
+#define MSR_MTRRfix16K_A0000       0x259
+#define MSR_MTRRfix4K_C0000        0x268
+#define MSR_MTRRfix4K_F8000        0x26f
+#define MSR_PAT                    0x277
+#define MSR_MTRRdefType            0x2ff
+#define MSR_MC0_CTL                0x400
+#define MSR_X2APIC_FIRST           0x800
+#define MSR_X2APIC_LAST            0x8ff
+#define MSR_IA32_XSS               0xda0
+#define MSR_EFER                   0xc0000080
+#define MSR_STAR                   0xc0000081
+#define MSR_LSTAR                  0xc0000082
+#define MSR_CSTAR                  0xc0000083
+#define MSR_FMASK                  0xc0000084
+#define MSR_FSBASE                 0xc0000100
+#define MSR_GSBASE                 0xc0000101
+#define MSR_KERNELGSBASE           0xc0000102
+#define MSR_TSC_AUX                0xc0000103
+#define MSR_VM_HSAVE_PA            0xc0010117
 
 /*
  * Lazy flags.  Each operation that sets flags stores its result in cc_dst,
@@ -139,22 +351,71 @@ typedef struct FPReg {
     uint16_t pad[3];
 } FPReg;
 
-/* Exceptions raised by the translator/helpers (returned by cpu_exec). */
+/*
+ * Exceptions raised by the translator/helpers.  User mode: returned by
+ * cpu_exec.  System mode: delivered through the IDT by do_interrupt.
+ */
 enum {
     EXCP00_DIVZ = 0,
     EXCP01_DB = 1,
+    EXCP02_NMI = 2,
     EXCP03_INT3 = 3,
     EXCP04_INTO = 4,
     EXCP05_BOUND = 5,
     EXCP06_ILLOP = 6,
     EXCP07_PREX = 7,
+    EXCP08_DBLE = 8,
+    EXCP09_XERR = 9,
+    EXCP0A_TSS = 10,
+    EXCP0B_NOSEG = 11,
+    EXCP0C_STACK = 12,
     EXCP0D_GPF = 13,
     EXCP0E_PAGE = 14,
     EXCP10_COPR = 16,
     EXCP11_ALGN = 17,
+    EXCP12_MCHK = 18,
     EXCP13_XMM = 19,
-    EXCP_SYSCALL = 0x100, /* SYSCALL executed: rip is past it */
+    EXCP_SYSCALL = 0x100, /* SYSCALL executed: rip is past it (user mode) */
 };
+
+/*
+ * Target interrupt_request bits (system mode; accel/tcg's
+ * CPU_INTERRUPT_TGT_* values, repeated so the user build needs no
+ * softmmu header).
+ */
+#define CPU_INTERRUPT_NMI  0x0200 /* CPU_INTERRUPT_TGT_EXT_3 */
+#define CPU_INTERRUPT_SMI  0x0008 /* CPU_INTERRUPT_TGT_EXT_0 */
+#define CPU_INTERRUPT_INIT 0x0010 /* CPU_INTERRUPT_TGT_EXT_1 */
+#define CPU_INTERRUPT_SIPI 0x0040 /* CPU_INTERRUPT_TGT_EXT_2 */
+#define CPU_INTERRUPT_MCE  0x1000 /* CPU_INTERRUPT_TGT_EXT_4 */
+#define CPU_INTERRUPT_POLL 0x0100 /* CPU_INTERRUPT_TGT_INT_0 */
+
+/* A segment register and its descriptor cache. */
+typedef struct SegmentCache {
+    uint32_t selector;
+    uint64_t base;
+    uint32_t limit; /* in bytes - 1, granularity applied */
+    uint32_t flags; /* DESC_* bits 8..23 of the descriptor's high dword */
+} SegmentCache;
+
+struct CPUX86State;
+/* Board hooks of a system-mode CPU (hw/x86/x86-tcg.c fills them). */
+typedef struct X86SysHooks {
+    /* INTR acknowledged: the vector, or -1 (spurious / none). */
+    int (*get_interrupt)(struct CPUX86State *env);
+    uint64_t (*apic_base_read)(struct CPUX86State *env);
+    void (*apic_base_write)(struct CPUX86State *env, uint64_t val);
+    uint8_t (*tpr_read)(struct CPUX86State *env);
+    void (*tpr_write)(struct CPUX86State *env, uint8_t tpr);
+    /* optional: x2APIC MSRs 0x800-0x8ff; false = #GP */
+    bool (*x2apic_msr_read)(struct CPUX86State *env, uint32_t msr,
+                            uint64_t *val);
+    bool (*x2apic_msr_write)(struct CPUX86State *env, uint32_t msr,
+                             uint64_t val);
+    /* Shutdown: machine reset, or exit with -no-reboot. */
+    void (*triple_fault)(struct CPUX86State *env);
+    void (*apic_poll)(struct CPUX86State *env); /* optional */
+} X86SysHooks;
 
 typedef struct CPUX86State {
     uint64_t regs[16];
@@ -170,8 +431,8 @@ typedef struct CPUX86State {
     /* EFLAGS bits other than the arithmetic ones and DF (ID, AC, IF...). */
     uint64_t eflags;
 
-    uint64_t segs_base[6];
-    uint16_t segs_sel[6];
+    /* ES CS SS DS FS GS (R_ES..R_GS) */
+    SegmentCache segs[6];
 
     /* x87: top of stack, status (without TOP), control, tags (1 = empty). */
     uint32_t fpstt;
@@ -187,25 +448,57 @@ typedef struct CPUX86State {
     XMMReg xmm[16];
     XMMReg xmm_t0; /* scratch for helpers */
 
-    /* Faults: vector, error code, faulting address (CR2), bytes at RIP. */
+    /* Faults: vector, error code. */
     int exception_index;
     int error_code;
-    uint64_t cr2;
+    /* Delivery of the pending exception: software INT n (next eip). */
+    int exception_is_int;
+    uint64_t exception_next_eip;
+    /* Vector being delivered (-1: none), for double/triple faults. */
+    int old_exception;
 
     /* Time stamp counter offset (RDTSC = host TSC + offset). */
     uint64_t tsc_offset;
     /* IA32_TSC_AUX for RDTSCP/RDPID (Linux: cpu number). */
     uint32_t tsc_aux;
+
+    /* ---- system state (user mode: fixed, see cpu_x86_reset) ---- */
+    SegmentCache ldt, tr;
+    SegmentCache gdt, idt; /* base + limit only */
+    uint64_t cr[5];        /* cr[0], cr[2] (fault address), cr[3], cr[4] */
+    uint32_t hflags, hflags2;
+    uint64_t efer, star, lstar, cstar, fmask, kernelgsbase;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t pat, msr_misc_enable, xcr0, xss;
+    uint64_t dr[8];
+    uint64_t a20_mask;
+    uint64_t mtrr_deftype;
+    uint64_t mtrr_fixed[11];
+    uint64_t mtrr_var[16]; /* base0, mask0, base1, ... */
+    uint64_t mcg_status, mcg_ctl;
+    uint64_t msr_spec_ctrl;
+    /* Wait-for-SIPI state after INIT (application processors). */
+    bool wait_sipi;
+    uint8_t sipi_vector;
+    /* MONITOR armed (MWAIT acts as HLT). */
+    bool monitor_armed;
+    /* The CPU's own APIC ID and index (CPUID.1:EBX, leaf 0xb). */
+    uint32_t apic_id;
+    uint32_t nr_cpus;
+    /* Board hooks (system mode), NULL in user mode. */
+    const X86SysHooks *sys_hooks;
+    /* The board's CPU (hw/x86/x86-cpu.h), system mode. */
+    void *board_cpu;
 } CPUX86State;
 
 /* The CPU object: the generic CPUState first, then the x86 state. */
-typedef struct X86CPU {
+typedef struct X86ArchCPU {
     CPUState parent_obj;
     CPUX86State env;
-} X86CPU;
+} X86ArchCPU;
 
 /* Allocates and resets a CPU and registers it with accel/tcg. */
-X86CPU *x86_cpu_new(void);
+X86ArchCPU *x86_arch_cpu_new(void);
 /* Creates the TCG globals; once per process after tcg_exec_init(). */
 void x86_translate_init(void);
 extern const TCGCPUOps x86_tcg_ops;
@@ -224,6 +517,43 @@ uint8_t cpu_get_abridged_ftw(CPUX86State *env);
 void cpu_set_abridged_ftw(CPUX86State *env, uint8_t ftw);
 /* Resets the state to what Linux gives a new x86-64 process. */
 void cpu_x86_reset(CPUX86State *env);
+
+/* ---- system state (seg_helper.c, misc_helper.c) ---------------------- */
+
+/* Recomputes every hflags bit derivable from the state (after a load). */
+void x86_update_hflags(CPUX86State *env);
+/*
+ * Loads one segment register's cache and updates CS32/SS32/CS64/ADDSEG
+ * and CPL (CS: CPL = selector RPL outside vm86 and real mode; SS: the
+ * CPL is kept).
+ */
+void cpu_x86_load_seg_cache(CPUX86State *env, int seg, uint32_t selector,
+                            uint64_t base, uint32_t limit, uint32_t flags);
+/* Mode-changing register writes with their side effects (TLB flushes). */
+void cpu_x86_update_cr0(CPUX86State *env, uint64_t new_cr0);
+void cpu_x86_update_cr3(CPUX86State *env, uint64_t new_cr3);
+void cpu_x86_update_cr4(CPUX86State *env, uint64_t new_cr4);
+void cpu_x86_set_efer(CPUX86State *env, uint64_t val);
+/* The mmu index of implicit supervisor accesses (GDT/IDT/TSS, stacks). */
+static inline int x86_mmu_index_kernel(CPUX86State *env)
+{
+    if ((env->hflags & HF_SMAP_MASK) &&
+        ((env->hflags & HF_CPL_MASK) < 3 && (env->eflags & AC_MASK))) {
+        return MMU_KNOSMAP_IDX;
+    }
+    return (env->hflags & HF_SMAP_MASK) ? MMU_KSMAP_IDX : MMU_KNOSMAP_IDX;
+}
+/* The mmu index of the current privilege level (data accesses). */
+static inline int x86_mmu_index(CPUX86State *env)
+{
+    if ((env->hflags & HF_CPL_MASK) == 3) {
+        return MMU_USER_IDX;
+    }
+    if ((env->hflags & HF_SMAP_MASK) && !(env->eflags & AC_MASK)) {
+        return MMU_KSMAP_IDX;
+    }
+    return MMU_KNOSMAP_IDX;
+}
 
 /*
  * The guest's MXCSR control lives in the host MXCSR while guest code

@@ -104,8 +104,7 @@ uint32_t helper_stmxcsr(CPUX86State *env);
 void helper_sse_call_s64(CPUX86State *env, void *fn, void *d, void *s);
 DECL_HELPER(stmxcsr);
 DECL_HELPER(sse_call_s64);
-uint64_t helper_sse_scalar(CPUX86State *env, void *fn, uint64_t d,
-                           uint64_t s);
+uint64_t helper_sse_scalar(CPUX86State *env, void *fn, uint64_t d, uint64_t s);
 DECL_HELPER(sse_scalar);
 void helper_mmx_call(CPUX86State *env, void *fn, void *d, void *s);
 void helper_mmx_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v);
@@ -125,6 +124,132 @@ DECL_HELPER(sse_from_gpr);
 DECL_HELPER(sse_flags);
 DECL_HELPER(sse_pcmpstr);
 DECL_HELPER(ldmxcsr);
+
+/*
+ * System-level helpers (SYSTEM.md).  They exist in both builds; in user
+ * mode the translator does not call them (the few that a user program
+ * could reach raise #GP or #UD).
+ *
+ * seg_helper.c: segments, descriptor tables, far transfers, IRET,
+ * SYSCALL/SYSENTER, software interrupts, the I/O permission bitmap.
+ */
+void helper_load_seg(CPUX86State *env, uint32_t seg_reg, uint32_t selector);
+void helper_lldt(CPUX86State *env, uint32_t sel);
+void helper_ltr(CPUX86State *env, uint32_t sel);
+void helper_lgdt(CPUX86State *env, uint64_t base, uint32_t limit);
+void helper_lidt(CPUX86State *env, uint64_t base, uint32_t limit);
+uint64_t helper_lar(CPUX86State *env, uint64_t sel);
+uint64_t helper_lsl(CPUX86State *env, uint64_t sel);
+void helper_verr(CPUX86State *env, uint64_t sel);
+void helper_verw(CPUX86State *env, uint64_t sel);
+void helper_ljmp_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
+                           uint32_t next_eip_addend);
+void helper_lcall_real(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
+                       uint32_t shift, uint32_t next_eip);
+void helper_lcall_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
+                            uint32_t shift, uint32_t next_eip_addend);
+void helper_iret_real(CPUX86State *env, uint32_t shift);
+void helper_iret_protected(CPUX86State *env, uint32_t shift, uint32_t next_eip);
+void helper_lret_protected(CPUX86State *env, uint32_t shift, uint32_t addend);
+void helper_syscall(CPUX86State *env, uint32_t next_eip_addend);
+void helper_sysret(CPUX86State *env, uint32_t dflag);
+void helper_sysenter(CPUX86State *env);
+void helper_sysexit(CPUX86State *env, uint32_t dflag);
+void helper_swapgs(CPUX86State *env);
+void helper_raise_interrupt(CPUX86State *env, uint32_t intno,
+                            uint32_t next_eip_addend) __attribute__((noreturn));
+void helper_raise_exception_err(CPUX86State *env, uint32_t excp,
+                                uint32_t error_code) __attribute__((noreturn));
+void helper_check_iob(CPUX86State *env, uint32_t port);
+void helper_check_iow(CPUX86State *env, uint32_t port);
+void helper_check_iol(CPUX86State *env, uint32_t port);
+DECL_HELPER(load_seg);
+DECL_HELPER(lldt);
+DECL_HELPER(ltr);
+DECL_HELPER(lgdt);
+DECL_HELPER(lidt);
+DECL_HELPER(lar);
+DECL_HELPER(lsl);
+DECL_HELPER(verr);
+DECL_HELPER(verw);
+DECL_HELPER(ljmp_protected);
+DECL_HELPER(lcall_real);
+DECL_HELPER(lcall_protected);
+DECL_HELPER(iret_real);
+DECL_HELPER(iret_protected);
+DECL_HELPER(lret_protected);
+DECL_HELPER(syscall);
+DECL_HELPER(sysret);
+DECL_HELPER(sysenter);
+DECL_HELPER(sysexit);
+DECL_HELPER(swapgs);
+DECL_HELPER(raise_interrupt);
+DECL_HELPER(raise_exception_err);
+DECL_HELPER(check_iob);
+DECL_HELPER(check_iow);
+DECL_HELPER(check_iol);
+
+/*
+ * misc_helper.c: control/debug registers, MSRs, TLB maintenance, HLT,
+ * port I/O, XSETBV, RDPMC, RDRAND.
+ */
+void helper_write_crN(CPUX86State *env, uint32_t reg, uint64_t val);
+uint64_t helper_read_crN(CPUX86State *env, uint32_t reg);
+void helper_lmsw(CPUX86State *env, uint64_t t0);
+void helper_clts(CPUX86State *env);
+void helper_set_dr(CPUX86State *env, uint32_t reg, uint64_t val);
+uint64_t helper_get_dr(CPUX86State *env, uint32_t reg);
+void helper_rdmsr(CPUX86State *env);
+void helper_wrmsr(CPUX86State *env);
+void helper_invlpg(CPUX86State *env, uint64_t addr);
+void helper_hlt(CPUX86State *env, uint32_t next_eip_addend)
+    __attribute__((noreturn));
+void helper_pause(CPUX86State *env, uint32_t next_eip_addend);
+void helper_monitor(CPUX86State *env, uint64_t ptr);
+void helper_mwait(CPUX86State *env, uint32_t next_eip_addend);
+uint32_t helper_inb(CPUX86State *env, uint32_t port);
+uint32_t helper_inw(CPUX86State *env, uint32_t port);
+uint32_t helper_inl(CPUX86State *env, uint32_t port);
+void helper_outb(CPUX86State *env, uint32_t port, uint32_t data);
+void helper_outw(CPUX86State *env, uint32_t port, uint32_t data);
+void helper_outl(CPUX86State *env, uint32_t port, uint32_t data);
+void helper_rdpmc(CPUX86State *env);
+void helper_xsetbv(CPUX86State *env);
+uint64_t helper_xgetbv(CPUX86State *env, uint32_t ecx);
+void helper_rsm(CPUX86State *env);
+void helper_wbinvd(CPUX86State *env);
+void helper_invd(CPUX86State *env);
+/* RDRAND/RDSEED: returns the value; CF=1 in cc_src (CC_OP_EFLAGS). */
+uint64_t helper_rdrand(CPUX86State *env, uint32_t ot);
+/* #DB after a single-stepped insn (TF): sets DR6.BS. */
+void helper_single_step(CPUX86State *env) __attribute__((noreturn));
+DECL_HELPER(write_crN);
+DECL_HELPER(read_crN);
+DECL_HELPER(lmsw);
+DECL_HELPER(clts);
+DECL_HELPER(set_dr);
+DECL_HELPER(get_dr);
+DECL_HELPER(rdmsr);
+DECL_HELPER(wrmsr);
+DECL_HELPER(invlpg);
+DECL_HELPER(hlt);
+DECL_HELPER(pause);
+DECL_HELPER(monitor);
+DECL_HELPER(mwait);
+DECL_HELPER(inb);
+DECL_HELPER(inw);
+DECL_HELPER(inl);
+DECL_HELPER(outb);
+DECL_HELPER(outw);
+DECL_HELPER(outl);
+DECL_HELPER(rdpmc);
+DECL_HELPER(xsetbv);
+DECL_HELPER(xgetbv);
+DECL_HELPER(rsm);
+DECL_HELPER(wbinvd);
+DECL_HELPER(invd);
+DECL_HELPER(rdrand);
+DECL_HELPER(single_step);
 
 /*
  * fpu_helper.c: one x87 insn through a host thunk.  desc: bits 0-7 the

@@ -9,6 +9,7 @@
 #include "accel/tcg/cpu-ldst.h"
 #include "target/x86/cpu.h"
 #include "target/x86/helper.h"
+#include "target/x86/sys-internal.h"
 #include "util/log.h"
 
 static inline CPUState *x86_env_cpu(CPUX86State *env)
@@ -20,6 +21,10 @@ void helper_raise_exception(CPUX86State *env, uint32_t excp)
 {
     CPUState *cs = x86_env_cpu(env);
 
+    if (excp < 32) {
+        /* a CPU exception: error code 0, double fault rules */
+        x86_raise_exception_err_ra(env, excp, 0, 0);
+    }
     cs->exception_index = excp;
     cpu_loop_exit(cs);
 }
@@ -28,14 +33,12 @@ DEF_HELPER_INFO(raise_exception, 0, HI_VOID, 2, HI_PTR, HI_I32);
 static void __attribute__((noreturn))
 raise_exception_ra(CPUX86State *env, int excp, uintptr_t ra)
 {
-    CPUState *cs = x86_env_cpu(env);
-
-    cs->exception_index = excp;
-    cpu_loop_exit_restore(cs, ra);
+    x86_raise_exception_err_ra(env, excp, 0, ra);
 }
 
 void helper_unimp(CPUX86State *env, uint64_t pc, uint32_t len)
 {
+#ifdef CONFIG_USER_ONLY
     if (qemu_loglevel_mask(LOG_UNIMP)) {
         unsigned i;
         qemu_log("qemu-x86_64: unimplemented or undefined opcode at "
@@ -51,6 +54,12 @@ void helper_unimp(CPUX86State *env, uint64_t pc, uint32_t len)
         qemu_log("\n");
     }
     env->rip = pc;
+#else
+    qemu_log_mask(LOG_UNIMP,
+                  "qemu-system-x86_64: unimplemented or undefined opcode "
+                  "at 0x%llx (%u bytes)\n",
+                  (unsigned long long)pc, len);
+#endif
     helper_raise_exception(env, EXCP06_ILLOP);
 }
 DEF_HELPER_INFO(unimp, 0, HI_VOID, 3, HI_PTR, HI_I64, HI_I32);
@@ -182,7 +191,11 @@ DEF_HELPER_INFO(cpuid, 0, HI_VOID, 1, HI_PTR);
 
 void helper_rdtsc(CPUX86State *env)
 {
+#ifdef CONFIG_SOFTMMU
+    uint64_t t = cpu_x86_get_tsc(env);
+#else
     uint64_t t = __rdtsc() + env->tsc_offset;
+#endif
 
     env->regs[R_EAX] = (uint32_t)t;
     env->regs[R_EDX] = t >> 32;

@@ -100,7 +100,7 @@ void x86_translate_init(void)
     }
     for (i = 0; i < 6; i++) {
         cpu_seg_base[i] = tcg_global_mem_new_i64(
-            tcg_env, offsetof(CPUX86State, segs_base[i]), seg_names[i]);
+            tcg_env, offsetof(CPUX86State, segs[i].base), seg_names[i]);
     }
     cpu_cc_dst = tcg_global_mem_new_i64(tcg_env, offsetof(CPUX86State, cc_dst),
                                         "cc_dst");

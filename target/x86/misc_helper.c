@@ -1,0 +1,842 @@
+/*
+ * System register helpers: control registers (mode changes and their TLB
+ * flushes), debug registers, MSRs, INVLPG, HLT/MWAIT, port I/O, XSETBV,
+ * RDPMC, RDRAND, the TSC of system mode.
+ *
+ * Follows the Intel SDM vol. 3A 2.5 (control registers), 9.8.5
+ * (initializing IA-32e mode: LME + PG activate LMA), 4.10.4
+ * (invalidation of TLBs: MOV CR3, INVLPG, CR0/CR4 changes), 11.11
+ * (MTRRs), 11.12 (PAT), ch. 17 (debug registers), vol. 4 (MSRs) and
+ * vol. 1 13.3 (XCR0).
+ *
+ * System mode takes the TSC from the virtual clock (1 tick per ns, i.e.
+ * a 1 GHz TSC) so that Linux's calibration against the PIT, which also
+ * runs on the virtual clock, is stable; a write to IA32_TSC adjusts
+ * tsc_offset.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+#include <x86intrin.h>
+
+#include "target/x86/cpu.h"
+#include "target/x86/helper.h"
+#include "target/x86/sys-internal.h"
+#include "util/log.h"
+
+#ifdef CONFIG_SOFTMMU
+#include "system/main-loop.h"
+#include "system/memory.h"
+#endif
+
+/* ---- RDRAND, XGETBV, single step: both modes ------------------------------
+ */
+
+uint64_t helper_rdrand(CPUX86State *env, uint32_t ot)
+{
+    uint64_t v = 0;
+    uint64_t f;
+
+    if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v)) {
+        v = __rdtsc() * 0x9e3779b97f4a7c15ull; /* never fails visibly */
+    }
+    switch (ot) {
+    case 1:
+        v &= 0xffff;
+        break;
+    case 2:
+        v &= 0xffffffff;
+        break;
+    default:
+        break;
+    }
+    /* CF = 1 (a value was returned), OF SF ZF AF PF = 0 */
+    f = CC_C;
+    env->cc_src = f;
+    env->cc_op = CC_OP_EFLAGS;
+    return v;
+}
+DEF_HELPER_INFO(rdrand, 0, HI_I64, 2, HI_PTR, HI_I32);
+
+uint64_t helper_xgetbv(CPUX86State *env, uint32_t ecx)
+{
+    if (ecx == 0) {
+        return env->xcr0;
+    }
+    x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+}
+DEF_HELPER_INFO(xgetbv, 0, HI_I64, 2, HI_PTR, HI_I32);
+
+void helper_single_step(CPUX86State *env)
+{
+    env->dr[6] |= 0x4000; /* BS */
+    x86_raise_exception_err_ra(env, EXCP01_DB, 0, 0);
+}
+DEF_HELPER_INFO(single_step, 0, HI_VOID, 1, HI_PTR);
+
+void helper_wbinvd(CPUX86State *env)
+{
+}
+DEF_HELPER_INFO(wbinvd, 0, HI_VOID, 1, HI_PTR);
+
+void helper_invd(CPUX86State *env)
+{
+}
+DEF_HELPER_INFO(invd, 0, HI_VOID, 1, HI_PTR);
+
+void helper_rsm(CPUX86State *env)
+{
+    x86_raise_exception_ra(env, EXCP06_ILLOP, GETPC());
+}
+DEF_HELPER_INFO(rsm, 0, HI_VOID, 1, HI_PTR);
+
+void helper_pause(CPUX86State *env, uint32_t next_eip_addend)
+{
+}
+DEF_HELPER_INFO(pause, 0, HI_VOID, 2, HI_PTR, HI_I32);
+
+#ifdef CONFIG_SOFTMMU
+
+static inline CPUState *cs_of(CPUX86State *env)
+{
+    return env_cpu(env);
+}
+
+void x86_cpu_tlb_flush_all(CPUX86State *env)
+{
+    tlb_flush(cs_of(env));
+}
+
+/* ---- TSC -------------------------------------------------------------------
+ */
+
+uint64_t cpu_x86_get_tsc(CPUX86State *env)
+{
+    return (uint64_t)qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + env->tsc_offset;
+}
+
+/* ---- control registers ------------------------------------------------------
+ */
+
+/* Recomputes the hflags that depend on CR0/CR4/EFER and the mode. */
+static void update_mode_hflags(CPUX86State *env)
+{
+    uint32_t hf = env->hflags;
+    uint64_t cr0 = env->cr[0], cr4 = env->cr[4];
+
+    hf &= ~(HF_PE_MASK | HF_MP_MASK | HF_EM_MASK | HF_TS_MASK | HF_PG_MASK |
+            HF_LMA_MASK | HF_OSFXSR_MASK | HF_SMAP_MASK | HF_OSXSAVE_MASK |
+            HF_UMIP_MASK | HF_FSGSBASE_MASK | HF_TSD_MASK);
+    if (cr0 & CR0_PE_MASK) {
+        hf |= HF_PE_MASK;
+    } else {
+        hf &= ~HF_CPL_MASK;
+    }
+    hf |= ((cr0 >> 1) & 7) << HF_MP_SHIFT;
+    if (cr0 & CR0_PG_MASK) {
+        hf |= HF_PG_MASK;
+    }
+    if (env->efer & MSR_EFER_LMA) {
+        hf |= HF_LMA_MASK;
+    }
+    if (cr4 & CR4_OSFXSR_MASK) {
+        hf |= HF_OSFXSR_MASK;
+    }
+    if (cr4 & CR4_SMAP_MASK) {
+        hf |= HF_SMAP_MASK;
+    }
+    if (cr4 & CR4_OSXSAVE_MASK) {
+        hf |= HF_OSXSAVE_MASK;
+    }
+    if (cr4 & CR4_UMIP_MASK) {
+        hf |= HF_UMIP_MASK;
+    }
+    if (cr4 & CR4_FSGSBASE_MASK) {
+        hf |= HF_FSGSBASE_MASK;
+    }
+    if (cr4 & CR4_TSD_MASK) {
+        hf |= HF_TSD_MASK;
+    }
+    env->hflags = hf;
+    /* CS64/CS32/ADDSEG depend on LMA and PE */
+    cpu_x86_load_seg_cache(env, R_CS, env->segs[R_CS].selector,
+                           env->segs[R_CS].base, env->segs[R_CS].limit,
+                           env->segs[R_CS].flags);
+    if (!(env->hflags & HF_CS64_MASK)) {
+        env->hflags = (env->segs[R_SS].flags & DESC_B_MASK)
+                          ? env->hflags | HF_SS32_MASK
+                          : env->hflags & ~HF_SS32_MASK;
+    }
+}
+
+void cpu_x86_update_cr0(CPUX86State *env, uint64_t new_cr0)
+{
+    uint64_t old = env->cr[0];
+
+    new_cr0 |= CR0_ET_MASK;
+    if ((old ^ new_cr0) & (CR0_PG_MASK | CR0_WP_MASK | CR0_PE_MASK)) {
+        x86_cpu_tlb_flush_all(env);
+    }
+    if (!(old & CR0_PG_MASK) && (new_cr0 & CR0_PG_MASK) &&
+        (env->efer & MSR_EFER_LME)) {
+        env->efer |= MSR_EFER_LMA; /* entering IA-32e mode */
+    } else if ((old & CR0_PG_MASK) && !(new_cr0 & CR0_PG_MASK) &&
+               (env->efer & MSR_EFER_LMA)) {
+        env->efer &= ~MSR_EFER_LMA;
+    }
+    env->cr[0] = new_cr0;
+    update_mode_hflags(env);
+}
+
+void cpu_x86_update_cr3(CPUX86State *env, uint64_t new_cr3)
+{
+    env->cr[3] = new_cr3;
+    if (env->cr[0] & CR0_PG_MASK) {
+        x86_cpu_tlb_flush_all(env);
+    }
+}
+
+void cpu_x86_update_cr4(CPUX86State *env, uint64_t new_cr4)
+{
+    uint64_t old = env->cr[4];
+
+    if ((old ^ new_cr4) &
+        (CR4_PGE_MASK | CR4_PAE_MASK | CR4_PSE_MASK | CR4_SMEP_MASK |
+         CR4_SMAP_MASK | CR4_PCIDE_MASK | CR4_PKE_MASK | CR4_LA57_MASK)) {
+        x86_cpu_tlb_flush_all(env);
+    }
+    env->cr[4] = new_cr4;
+    update_mode_hflags(env);
+}
+
+void cpu_x86_set_efer(CPUX86State *env, uint64_t val)
+{
+    if ((env->efer ^ val) & MSR_EFER_NXE) {
+        x86_cpu_tlb_flush_all(env);
+    }
+    env->efer = val;
+    update_mode_hflags(env);
+}
+
+/* CR4 bits this CPU model supports (cpuid.c decides what is advertised). */
+uint64_t x86_cr4_supported(CPUX86State *env);
+
+void helper_write_crN(CPUX86State *env, uint32_t reg, uint64_t val)
+{
+    uintptr_t ra = GETPC();
+
+    switch (reg) {
+    case 0:
+        if ((env->hflags & HF_LMA_MASK) || (val >> 32)) {
+            if (val >> 32) {
+                x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+            }
+        }
+        if ((val & CR0_PG_MASK) && !(val & CR0_PE_MASK)) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+        }
+        if ((val & CR0_NW_MASK) && !(val & CR0_CD_MASK)) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+        }
+        if (!(env->cr[0] & CR0_PG_MASK) && (val & CR0_PG_MASK) &&
+            (env->efer & MSR_EFER_LME) && !(env->cr[4] & CR4_PAE_MASK)) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+        }
+        if ((env->hflags & HF_CS64_MASK) && !(val & CR0_PG_MASK)) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+        }
+        cpu_x86_update_cr0(env, val);
+        break;
+    case 2:
+        env->cr[2] = val;
+        break;
+    case 3:
+        if ((env->hflags & HF_LMA_MASK) && (val >> 52)) {
+            if (!((env->cr[4] & CR4_PCIDE_MASK) && (val >> 63) &&
+                  !((val << 1) >> 53))) {
+                x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+            }
+        }
+        if (env->cr[4] & CR4_PCIDE_MASK) {
+            /* bit 63: keep the TLB (we flush anyway: correct, simpler) */
+            val &= ~(1ull << 63);
+        }
+        if (!(env->hflags & HF_LMA_MASK)) {
+            val = (uint32_t)val;
+        }
+        cpu_x86_update_cr3(env, val);
+        break;
+    case 4:
+        if (val & ~x86_cr4_supported(env)) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "%s: CR4 bits 0x%llx not supported\n", __func__,
+                          (unsigned long long)(val & ~x86_cr4_supported(env)));
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+        }
+        if ((env->hflags & HF_LMA_MASK) && !(val & CR4_PAE_MASK)) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+        }
+        if ((val & CR4_PCIDE_MASK) && !(env->cr[4] & CR4_PCIDE_MASK) &&
+            ((env->cr[3] & 0xfff) || !(env->hflags & HF_LMA_MASK))) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+        }
+        cpu_x86_update_cr4(env, val);
+        break;
+    case 8:
+        if (env->sys_hooks && env->sys_hooks->tpr_write) {
+            env->sys_hooks->tpr_write(env, val & 0xf);
+        }
+        break;
+    default:
+        x86_raise_exception_ra(env, EXCP06_ILLOP, ra);
+    }
+}
+DEF_HELPER_INFO(write_crN, 0, HI_VOID, 3, HI_PTR, HI_I32, HI_I64);
+
+uint64_t helper_read_crN(CPUX86State *env, uint32_t reg)
+{
+    switch (reg) {
+    case 0:
+    case 2:
+    case 3:
+    case 4:
+        return env->cr[reg];
+    case 8:
+        if (env->sys_hooks && env->sys_hooks->tpr_read) {
+            return env->sys_hooks->tpr_read(env) & 0xf;
+        }
+        return 0;
+    default:
+        x86_raise_exception_ra(env, EXCP06_ILLOP, GETPC());
+    }
+}
+DEF_HELPER_INFO(read_crN, 0, HI_I64, 2, HI_PTR, HI_I32);
+
+void helper_lmsw(CPUX86State *env, uint64_t t0)
+{
+    /* PE can be set, not cleared; MP, EM, TS are loaded */
+    cpu_x86_update_cr0(env, (env->cr[0] & ~0xeull) | (t0 & 0xf));
+}
+DEF_HELPER_INFO(lmsw, 0, HI_VOID, 2, HI_PTR, HI_I64);
+
+void helper_clts(CPUX86State *env)
+{
+    env->cr[0] &= ~(uint64_t)CR0_TS_MASK;
+    env->hflags &= ~HF_TS_MASK;
+}
+DEF_HELPER_INFO(clts, 0, HI_VOID, 1, HI_PTR);
+
+/* ---- debug registers -------------------------------------------------------
+ */
+
+void helper_set_dr(CPUX86State *env, uint32_t reg, uint64_t val)
+{
+    uintptr_t ra = GETPC();
+
+    if ((reg == 4 || reg == 5) && (env->cr[4] & CR4_DE_MASK)) {
+        x86_raise_exception_ra(env, EXCP06_ILLOP, ra);
+    }
+    if (reg == 4) {
+        reg = 6;
+    } else if (reg == 5) {
+        reg = 7;
+    }
+    if (reg >= 6 && (val >> 32)) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+    }
+    switch (reg) {
+    case 6:
+        env->dr[6] = (val & 0x0000f00f) | 0xffff0ff0;
+        break;
+    case 7:
+        if (val & 0xff) {
+            qemu_log_mask(LOG_UNIMP,
+                          "x86: hardware breakpoints (DR7=0x%llx) ignored\n",
+                          (unsigned long long)val);
+        }
+        env->dr[7] = (val & 0xffff2fff) | 0x400;
+        break;
+    default:
+        env->dr[reg & 3] = val;
+        break;
+    }
+}
+DEF_HELPER_INFO(set_dr, 0, HI_VOID, 3, HI_PTR, HI_I32, HI_I64);
+
+uint64_t helper_get_dr(CPUX86State *env, uint32_t reg)
+{
+    if ((reg == 4 || reg == 5) && (env->cr[4] & CR4_DE_MASK)) {
+        x86_raise_exception_ra(env, EXCP06_ILLOP, GETPC());
+    }
+    if (reg == 4) {
+        reg = 6;
+    } else if (reg == 5) {
+        reg = 7;
+    }
+    return env->dr[reg & 7];
+}
+DEF_HELPER_INFO(get_dr, 0, HI_I64, 2, HI_PTR, HI_I32);
+
+/* ---- MSRs -------------------------------------------------------------------
+ */
+
+/* EFER bits the model supports (LME/LMA only with long mode). */
+uint64_t x86_efer_supported(CPUX86State *env);
+
+#define MTRR_CAP_VCNT     8
+#define MSR_MTRRcap_VALUE (MTRR_CAP_VCNT | (1 << 8) | (1 << 10)) /* FIX, WC */
+
+static int mtrr_fixed_index(uint32_t msr)
+{
+    if (msr == MSR_MTRRfix64K_00000) {
+        return 0;
+    }
+    if (msr == MSR_MTRRfix16K_80000 || msr == MSR_MTRRfix16K_A0000) {
+        return 1 + msr - MSR_MTRRfix16K_80000;
+    }
+    if (msr >= MSR_MTRRfix4K_C0000 && msr <= MSR_MTRRfix4K_F8000) {
+        return 3 + msr - MSR_MTRRfix4K_C0000;
+    }
+    return -1;
+}
+
+/* Returns false for an MSR this CPU does not have (#GP). */
+static bool x86_rdmsr(CPUX86State *env, uint32_t msr, uint64_t *val)
+{
+    const X86SysHooks *h = env->sys_hooks;
+    int i;
+
+    switch (msr) {
+    case MSR_IA32_TSC:
+        *val = cpu_x86_get_tsc(env);
+        return true;
+    case MSR_IA32_APICBASE:
+        *val = h && h->apic_base_read ? h->apic_base_read(env) : 0xfee00900;
+        return true;
+    case MSR_EFER:
+        *val = env->efer;
+        return true;
+    case MSR_STAR:
+        *val = env->star;
+        return true;
+    case MSR_LSTAR:
+        *val = env->lstar;
+        return true;
+    case MSR_CSTAR:
+        *val = env->cstar;
+        return true;
+    case MSR_FMASK:
+        *val = env->fmask;
+        return true;
+    case MSR_FSBASE:
+        *val = env->segs[R_FS].base;
+        return true;
+    case MSR_GSBASE:
+        *val = env->segs[R_GS].base;
+        return true;
+    case MSR_KERNELGSBASE:
+        *val = env->kernelgsbase;
+        return true;
+    case MSR_TSC_AUX:
+        *val = env->tsc_aux;
+        return true;
+    case MSR_IA32_SYSENTER_CS:
+        *val = env->sysenter_cs;
+        return true;
+    case MSR_IA32_SYSENTER_ESP:
+        *val = env->sysenter_esp;
+        return true;
+    case MSR_IA32_SYSENTER_EIP:
+        *val = env->sysenter_eip;
+        return true;
+    case MSR_PAT:
+        *val = env->pat;
+        return true;
+    case MSR_IA32_MISC_ENABLE:
+        *val = env->msr_misc_enable;
+        return true;
+    case MSR_MTRRcap:
+        *val = MSR_MTRRcap_VALUE;
+        return true;
+    case MSR_MTRRdefType:
+        *val = env->mtrr_deftype;
+        return true;
+    case MSR_MCG_CAP:
+        *val = 0;
+        return true;
+    case MSR_MCG_STATUS:
+        *val = env->mcg_status;
+        return true;
+    case MSR_IA32_PLATFORM_ID:
+    case MSR_IA32_UCODE_REV:
+    case MSR_IA32_FEATURE_CONTROL:
+    case MSR_IA32_TSC_ADJUST:
+        *val = 0;
+        return true;
+    case MSR_IA32_SPEC_CTRL:
+        *val = env->msr_spec_ctrl;
+        return true;
+    case MSR_VM_HSAVE_PA:
+        *val = 0;
+        return true;
+    default:
+        break;
+    }
+    if (msr >= MSR_MTRRphysBase0 && msr <= MSR_MTRRphysMask7) {
+        *val = env->mtrr_var[msr - MSR_MTRRphysBase0];
+        return true;
+    }
+    i = mtrr_fixed_index(msr);
+    if (i >= 0) {
+        *val = env->mtrr_fixed[i];
+        return true;
+    }
+    if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {
+        return h && h->x2apic_msr_read && h->x2apic_msr_read(env, msr, val);
+    }
+    return false;
+}
+
+static bool x86_wrmsr(CPUX86State *env, uint32_t msr, uint64_t val)
+{
+    const X86SysHooks *h = env->sys_hooks;
+    int i;
+
+    switch (msr) {
+    case MSR_IA32_TSC:
+        env->tsc_offset = val - (uint64_t)qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+        return true;
+    case MSR_IA32_APICBASE:
+        if (h && h->apic_base_write) {
+            h->apic_base_write(env, val);
+        }
+        return true;
+    case MSR_EFER: {
+        uint64_t ok = x86_efer_supported(env);
+
+        if (val & ~ok) {
+            return false;
+        }
+        /* LMA is read-only; LME cannot change while paging is on */
+        val = (val & ~(uint64_t)MSR_EFER_LMA) | (env->efer & MSR_EFER_LMA);
+        if ((env->cr[0] & CR0_PG_MASK) && ((val ^ env->efer) & MSR_EFER_LME)) {
+            return false;
+        }
+        cpu_x86_set_efer(env, val);
+        return true;
+    }
+    case MSR_STAR:
+        env->star = val;
+        return true;
+    case MSR_LSTAR:
+        env->lstar = val;
+        return true;
+    case MSR_CSTAR:
+        env->cstar = val;
+        return true;
+    case MSR_FMASK:
+        env->fmask = val;
+        return true;
+    case MSR_FSBASE:
+        env->segs[R_FS].base = val;
+        return true;
+    case MSR_GSBASE:
+        env->segs[R_GS].base = val;
+        return true;
+    case MSR_KERNELGSBASE:
+        env->kernelgsbase = val;
+        return true;
+    case MSR_TSC_AUX:
+        env->tsc_aux = (uint32_t)val;
+        return true;
+    case MSR_IA32_SYSENTER_CS:
+        env->sysenter_cs = val & 0xffff;
+        return true;
+    case MSR_IA32_SYSENTER_ESP:
+        env->sysenter_esp = val;
+        return true;
+    case MSR_IA32_SYSENTER_EIP:
+        env->sysenter_eip = val;
+        return true;
+    case MSR_PAT:
+        env->pat = val;
+        return true;
+    case MSR_IA32_MISC_ENABLE:
+        env->msr_misc_enable = val;
+        return true;
+    case MSR_MTRRdefType:
+        env->mtrr_deftype = val & 0xcff;
+        return true;
+    case MSR_MCG_STATUS:
+        env->mcg_status = val;
+        return true;
+    case MSR_IA32_SPEC_CTRL:
+        env->msr_spec_ctrl = val;
+        return true;
+    case MSR_IA32_PRED_CMD:
+    case MSR_IA32_TSC_ADJUST:
+    case MSR_IA32_UCODE_REV:
+    case MSR_VM_HSAVE_PA:
+        return true;
+    default:
+        break;
+    }
+    if (msr >= MSR_MTRRphysBase0 && msr <= MSR_MTRRphysMask7) {
+        env->mtrr_var[msr - MSR_MTRRphysBase0] = val;
+        return true;
+    }
+    i = mtrr_fixed_index(msr);
+    if (i >= 0) {
+        env->mtrr_fixed[i] = val;
+        return true;
+    }
+    if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {
+        return h && h->x2apic_msr_write && h->x2apic_msr_write(env, msr, val);
+    }
+    return false;
+}
+
+void helper_rdmsr(CPUX86State *env)
+{
+    uint32_t msr = env->regs[R_ECX];
+    uint64_t val = 0;
+
+    if (!x86_rdmsr(env, msr, &val)) {
+        qemu_log_mask(LOG_UNIMP, "x86: rdmsr 0x%x: not implemented, #GP\n",
+                      msr);
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+    }
+    env->regs[R_EAX] = (uint32_t)val;
+    env->regs[R_EDX] = val >> 32;
+}
+DEF_HELPER_INFO(rdmsr, 0, HI_VOID, 1, HI_PTR);
+
+void helper_wrmsr(CPUX86State *env)
+{
+    uint32_t msr = env->regs[R_ECX];
+    uint64_t val =
+        (uint32_t)env->regs[R_EAX] | ((uint64_t)env->regs[R_EDX] << 32);
+
+    if (!x86_wrmsr(env, msr, val)) {
+        qemu_log_mask(LOG_UNIMP,
+                      "x86: wrmsr 0x%x <- 0x%llx: not implemented, #GP\n", msr,
+                      (unsigned long long)val);
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+    }
+}
+DEF_HELPER_INFO(wrmsr, 0, HI_VOID, 1, HI_PTR);
+
+/* ---- TLB, HLT, MWAIT --------------------------------------------------------
+ */
+
+void helper_invlpg(CPUX86State *env, uint64_t addr)
+{
+    tlb_flush_page(cs_of(env), addr);
+}
+DEF_HELPER_INFO(invlpg, 0, HI_VOID, 2, HI_PTR, HI_I64);
+
+static void __attribute__((noreturn)) do_hlt(CPUX86State *env)
+{
+    CPUState *cs = cs_of(env);
+
+    env->hflags &= ~HF_INHIBIT_IRQ_MASK;
+    cs->halted = 1;
+    cs->exception_index = EXCP_HLT;
+    cpu_loop_exit(cs);
+}
+
+void helper_hlt(CPUX86State *env, uint32_t next_eip_addend)
+{
+    env->rip += next_eip_addend;
+    do_hlt(env);
+}
+DEF_HELPER_INFO(hlt, 0, HI_VOID, 2, HI_PTR, HI_I32);
+
+void helper_monitor(CPUX86State *env, uint64_t ptr)
+{
+    if ((uint32_t)env->regs[R_ECX] != 0) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+    }
+    env->monitor_armed = true;
+}
+DEF_HELPER_INFO(monitor, 0, HI_VOID, 2, HI_PTR, HI_I64);
+
+void helper_mwait(CPUX86State *env, uint32_t next_eip_addend)
+{
+    if ((uint32_t)env->regs[R_ECX] != 0) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+    }
+    env->rip += next_eip_addend;
+    if (!env->monitor_armed) {
+        return;
+    }
+    env->monitor_armed = false;
+    /* no store wakes us: behave as HLT (interrupts wake it) */
+    do_hlt(env);
+}
+DEF_HELPER_INFO(mwait, 0, HI_VOID, 2, HI_PTR, HI_I32);
+
+/* ---- port I/O
+ * ---------------------------------------------------------------- */
+
+static uint32_t io_read(uint32_t port, int size)
+{
+    uint8_t buf[4] = {0};
+    bool locked = bql_locked();
+
+    if (!locked) {
+        bql_lock();
+    }
+    address_space_rw(&address_space_io, port & 0xffff, MEMTXATTRS_UNSPECIFIED,
+                     buf, size, false);
+    if (!locked) {
+        bql_unlock();
+    }
+    return buf[0] | (buf[1] << 8) | (buf[2] << 16) | ((uint32_t)buf[3] << 24);
+}
+
+static void io_write(uint32_t port, uint32_t val, int size)
+{
+    uint8_t buf[4] = {val, val >> 8, val >> 16, val >> 24};
+    bool locked = bql_locked();
+
+    if (!locked) {
+        bql_lock();
+    }
+    address_space_rw(&address_space_io, port & 0xffff, MEMTXATTRS_UNSPECIFIED,
+                     buf, size, true);
+    if (!locked) {
+        bql_unlock();
+    }
+}
+
+uint32_t helper_inb(CPUX86State *env, uint32_t port)
+{
+    return io_read(port, 1);
+}
+DEF_HELPER_INFO(inb, 0, HI_I32, 2, HI_PTR, HI_I32);
+
+uint32_t helper_inw(CPUX86State *env, uint32_t port)
+{
+    return io_read(port, 2);
+}
+DEF_HELPER_INFO(inw, 0, HI_I32, 2, HI_PTR, HI_I32);
+
+uint32_t helper_inl(CPUX86State *env, uint32_t port)
+{
+    return io_read(port, 4);
+}
+DEF_HELPER_INFO(inl, 0, HI_I32, 2, HI_PTR, HI_I32);
+
+void helper_outb(CPUX86State *env, uint32_t port, uint32_t data)
+{
+    io_write(port, data, 1);
+}
+DEF_HELPER_INFO(outb, 0, HI_VOID, 3, HI_PTR, HI_I32, HI_I32);
+
+void helper_outw(CPUX86State *env, uint32_t port, uint32_t data)
+{
+    io_write(port, data, 2);
+}
+DEF_HELPER_INFO(outw, 0, HI_VOID, 3, HI_PTR, HI_I32, HI_I32);
+
+void helper_outl(CPUX86State *env, uint32_t port, uint32_t data)
+{
+    io_write(port, data, 4);
+}
+DEF_HELPER_INFO(outl, 0, HI_VOID, 3, HI_PTR, HI_I32, HI_I32);
+
+/* ---- RDPMC, XSETBV
+ * ------------------------------------------------------------ */
+
+void helper_rdpmc(CPUX86State *env)
+{
+    /* no performance counters (CPUID leaf 0xa is 0) */
+    x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+}
+DEF_HELPER_INFO(rdpmc, 0, HI_VOID, 1, HI_PTR);
+
+/* XCR0 bits the model supports (x87 | SSE). */
+#define XCR0_SUPPORTED 3ull
+
+void helper_xsetbv(CPUX86State *env)
+{
+    uintptr_t ra = GETPC();
+    uint64_t val =
+        (uint32_t)env->regs[R_EAX] | ((uint64_t)env->regs[R_EDX] << 32);
+
+    if (x86_cpl(env) != 0 || (uint32_t)env->regs[R_ECX] != 0 || !(val & 1) ||
+        (val & ~XCR0_SUPPORTED)) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+    }
+    env->xcr0 = val;
+}
+DEF_HELPER_INFO(xsetbv, 0, HI_VOID, 1, HI_PTR);
+
+#else /* CONFIG_USER_ONLY: privileged, #GP (SIGSEGV) */
+
+#define USER_GP(NAME, ...)                                                     \
+    void helper_##NAME(__VA_ARGS__)                                            \
+    {                                                                          \
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());               \
+    }
+
+USER_GP(write_crN, CPUX86State *env, uint32_t reg, uint64_t val)
+USER_GP(lmsw, CPUX86State *env, uint64_t t0)
+USER_GP(clts, CPUX86State *env)
+USER_GP(set_dr, CPUX86State *env, uint32_t reg, uint64_t val)
+USER_GP(rdmsr, CPUX86State *env)
+USER_GP(wrmsr, CPUX86State *env)
+USER_GP(invlpg, CPUX86State *env, uint64_t addr)
+USER_GP(hlt, CPUX86State *env, uint32_t next_eip_addend)
+USER_GP(monitor, CPUX86State *env, uint64_t ptr)
+USER_GP(mwait, CPUX86State *env, uint32_t next_eip_addend)
+USER_GP(outb, CPUX86State *env, uint32_t port, uint32_t data)
+USER_GP(outw, CPUX86State *env, uint32_t port, uint32_t data)
+USER_GP(outl, CPUX86State *env, uint32_t port, uint32_t data)
+USER_GP(rdpmc, CPUX86State *env)
+USER_GP(xsetbv, CPUX86State *env)
+
+uint64_t helper_read_crN(CPUX86State *env, uint32_t reg)
+{
+    x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+}
+uint64_t helper_get_dr(CPUX86State *env, uint32_t reg)
+{
+    x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+}
+uint32_t helper_inb(CPUX86State *env, uint32_t port)
+{
+    x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+}
+uint32_t helper_inw(CPUX86State *env, uint32_t port)
+{
+    x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+}
+uint32_t helper_inl(CPUX86State *env, uint32_t port)
+{
+    x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, GETPC());
+}
+
+DEF_HELPER_INFO(write_crN, 0, HI_VOID, 3, HI_PTR, HI_I32, HI_I64);
+DEF_HELPER_INFO(read_crN, 0, HI_I64, 2, HI_PTR, HI_I32);
+DEF_HELPER_INFO(lmsw, 0, HI_VOID, 2, HI_PTR, HI_I64);
+DEF_HELPER_INFO(clts, 0, HI_VOID, 1, HI_PTR);
+DEF_HELPER_INFO(set_dr, 0, HI_VOID, 3, HI_PTR, HI_I32, HI_I64);
+DEF_HELPER_INFO(get_dr, 0, HI_I64, 2, HI_PTR, HI_I32);
+DEF_HELPER_INFO(rdmsr, 0, HI_VOID, 1, HI_PTR);
+DEF_HELPER_INFO(wrmsr, 0, HI_VOID, 1, HI_PTR);
+DEF_HELPER_INFO(invlpg, 0, HI_VOID, 2, HI_PTR, HI_I64);
+DEF_HELPER_INFO(hlt, 0, HI_VOID, 2, HI_PTR, HI_I32);
+DEF_HELPER_INFO(monitor, 0, HI_VOID, 2, HI_PTR, HI_I64);
+DEF_HELPER_INFO(mwait, 0, HI_VOID, 2, HI_PTR, HI_I32);
+DEF_HELPER_INFO(inb, 0, HI_I32, 2, HI_PTR, HI_I32);
+DEF_HELPER_INFO(inw, 0, HI_I32, 2, HI_PTR, HI_I32);
+DEF_HELPER_INFO(inl, 0, HI_I32, 2, HI_PTR, HI_I32);
+DEF_HELPER_INFO(outb, 0, HI_VOID, 3, HI_PTR, HI_I32, HI_I32);
+DEF_HELPER_INFO(outw, 0, HI_VOID, 3, HI_PTR, HI_I32, HI_I32);
+DEF_HELPER_INFO(outl, 0, HI_VOID, 3, HI_PTR, HI_I32, HI_I32);
+DEF_HELPER_INFO(rdpmc, 0, HI_VOID, 1, HI_PTR);
+DEF_HELPER_INFO(xsetbv, 0, HI_VOID, 1, HI_PTR);
+
+#endif

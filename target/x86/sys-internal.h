@@ -1,0 +1,112 @@
+/*
+ * target/x86 private: what the system-level helpers share (exceptions,
+ * descriptor access, the page walker, the TSC).  Not for other modules.
+ */
+#ifndef TARGET_X86_SYS_INTERNAL_H
+#define TARGET_X86_SYS_INTERNAL_H
+
+#include "accel/tcg/cpu-ldst.h"
+#include "target/x86/cpu.h"
+
+static inline int x86_cpl(CPUX86State *env)
+{
+    return env->hflags & HF_CPL_MASK;
+}
+
+/*
+ * Raises exception excp (with an error code for the vectors that have
+ * one) at the insn containing host return address ra (0: env->rip is
+ * already exact).  A fault while another exception is being delivered
+ * becomes #DF, a fault while delivering #DF a triple fault (SDM vol. 3A
+ * 6.15, table 6-5).
+ */
+void x86_raise_exception_err_ra(CPUX86State *env, int excp, int error_code,
+                                uintptr_t ra) __attribute__((noreturn));
+static inline void __attribute__((noreturn))
+x86_raise_exception_ra(CPUX86State *env, int excp, uintptr_t ra)
+{
+    x86_raise_exception_err_ra(env, excp, 0, ra);
+}
+/* Software interrupt INT n / INT3 / INTO / INT1 (next_eip = return rip). */
+void x86_raise_interrupt2(CPUX86State *env, int intno, int is_int,
+                          int error_code, int next_eip_addend, uintptr_t ra)
+    __attribute__((noreturn));
+
+/* ---- system mode only ------------------------------------------------- */
+#ifdef CONFIG_SOFTMMU
+#include "accel/tcg/cputlb.h"
+
+/* Supervisor accesses to descriptor tables, TSS and interrupt stacks. */
+static inline uint32_t x86_ldub_kernel(CPUX86State *env, uint64_t a,
+                                       uintptr_t ra)
+{
+    return cpu_ldub_mmuidx_ra(env, a, x86_mmu_index_kernel(env), ra);
+}
+static inline uint32_t x86_lduw_kernel(CPUX86State *env, uint64_t a,
+                                       uintptr_t ra)
+{
+    return cpu_lduw_mmuidx_ra(env, a, x86_mmu_index_kernel(env), ra);
+}
+static inline uint32_t x86_ldl_kernel(CPUX86State *env, uint64_t a,
+                                      uintptr_t ra)
+{
+    return cpu_ldl_mmuidx_ra(env, a, x86_mmu_index_kernel(env), ra);
+}
+static inline uint64_t x86_ldq_kernel(CPUX86State *env, uint64_t a,
+                                      uintptr_t ra)
+{
+    return cpu_ldq_mmuidx_ra(env, a, x86_mmu_index_kernel(env), ra);
+}
+static inline void x86_stb_kernel(CPUX86State *env, uint64_t a, uint32_t v,
+                                  uintptr_t ra)
+{
+    cpu_stb_mmuidx_ra(env, a, v, x86_mmu_index_kernel(env), ra);
+}
+static inline void x86_stw_kernel(CPUX86State *env, uint64_t a, uint32_t v,
+                                  uintptr_t ra)
+{
+    cpu_stw_mmuidx_ra(env, a, v, x86_mmu_index_kernel(env), ra);
+}
+static inline void x86_stl_kernel(CPUX86State *env, uint64_t a, uint32_t v,
+                                  uintptr_t ra)
+{
+    cpu_stl_mmuidx_ra(env, a, v, x86_mmu_index_kernel(env), ra);
+}
+static inline void x86_stq_kernel(CPUX86State *env, uint64_t a, uint64_t v,
+                                  uintptr_t ra)
+{
+    cpu_stq_mmuidx_ra(env, a, v, x86_mmu_index_kernel(env), ra);
+}
+
+/* Delivers env's pending exception/interrupt through the IVT/IDT. */
+void x86_cpu_do_interrupt(CPUState *cs);
+bool x86_cpu_exec_interrupt(CPUState *cs, int interrupt_request);
+bool x86_cpu_has_work(CPUState *cs);
+/*
+ * Delivers vector intno now (is_int: software INT, error code valid for
+ * exceptions that push one, next_eip for INT n / traps).
+ */
+void x86_do_interrupt_all(CPUX86State *env, int intno, int is_int,
+                          int error_code, uint64_t next_eip, int is_hw);
+
+/* mmu_helper.c */
+bool x86_cpu_tlb_fill(CPUState *cs, uint64_t addr, int size,
+                      MMUAccessType access_type, int mmu_idx, bool probe,
+                      uintptr_t retaddr);
+
+/*
+ * The page walk itself: translates addr for access_type at mmu_idx with
+ * the current CR0/CR3/CR4/EFER.  Returns true with *paddr, *prot
+ * (PAGE_READ|WRITE|EXEC) and *page_size, or false with the #PF error
+ * code in *error_code.  Sets accessed/dirty bits when set_ad.
+ */
+bool x86_page_walk(CPUX86State *env, uint64_t addr, MMUAccessType access_type,
+                   int mmu_idx, bool set_ad, uint64_t *paddr, int *prot,
+                   uint64_t *page_size, int *error_code);
+
+/* misc_helper.c */
+uint64_t cpu_x86_get_tsc(CPUX86State *env);
+void x86_cpu_tlb_flush_all(CPUX86State *env);
+#endif
+
+#endif
