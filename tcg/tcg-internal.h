@@ -13,6 +13,36 @@
 
 typedef uint32_t TCGRegSet;
 
+/*
+ * System mode (CONFIG_SOFTMMU): the layout of the softmmu TLB that the
+ * backend reads inline, matched by accel/tcg (cpu-exec.h CPUTLBEntry,
+ * CPUTLBDescFast; checked there at compile time).
+ */
+#define TCG_TLB_PAGE_BITS   12
+#define TCG_TLB_ENTRY_BITS  5  /* sizeof(CPUTLBEntry) == 32 */
+#define TCG_TLB_OFF_READ    0  /* CPUTLBEntry.addr_read */
+#define TCG_TLB_OFF_WRITE   8  /* CPUTLBEntry.addr_write */
+#define TCG_TLB_OFF_ADDEND  24 /* CPUTLBEntry.addend */
+#define TCG_TLB_FAST_SIZE   16 /* sizeof(CPUTLBDescFast) */
+#define TCG_TLB_FAST_MASK   0  /* CPUTLBDescFast.mask */
+#define TCG_TLB_FAST_TABLE  8  /* CPUTLBDescFast.table */
+
+/* A guest access's out-of-line slow path, emitted after the TB's code. */
+typedef struct TCGLdstLabel {
+    struct TCGLdstLabel *next;
+    bool is_ld;
+    uint8_t type;         /* TCGType of a load's value */
+    uint32_t oi;          /* MemOpIdx */
+    int data, addr;       /* TCGReg of the value and the guest address */
+    uint8_t *slow_jcc;    /* rel32 of the jne to the slow path */
+    const uint8_t *raddr; /* where the fast path goes on */
+} TCGLdstLabel;
+
+/* The slow path helpers (accel/tcg/cputlb.c); ra = raddr in the TB. */
+uint64_t helper_ld_mmu(void *env, uint64_t addr, uint32_t oi, uintptr_t ra);
+void helper_st_mmu(void *env, uint64_t addr, uint64_t val, uint32_t oi,
+                   uintptr_t ra);
+
 struct TCGContext {
     /* temps: [0, nb_globals) are globals, then per-TB temps */
     int nb_globals;
@@ -71,6 +101,11 @@ struct TCGContext {
     unsigned lookup_bits;      /* jump cache index bits */
     unsigned lookup_entry_size;
     unsigned lookup_entry_tb, lookup_entry_pc, lookup_entry_tc;
+
+    /* System mode: env offset of CPUState.tlb_fast[0] (negative). */
+    intptr_t tlb_fast_off;
+    TCGLdstLabel *ldst_labels; /* slow paths of the TB being generated */
+    size_t ldst_pending;       /* bytes they will need */
 };
 
 extern TCGContext tcg_ctx_storage;
@@ -136,8 +171,6 @@ TCGOp *tcg_emit_op6(TCGOpcode opc, TCGType type, TCGArg a1, TCGArg a2,
 extern const TCGHelperInfo helper_info_lookup_tb_ptr;
 extern const TCGHelperInfo helper_info_atomic_cmpxchg;
 extern const TCGHelperInfo helper_info_atomic_op;
-/* System mode: guest loads/stores through the softmmu TLB (cputlb.c). */
-extern const TCGHelperInfo helper_info_ld_mmu;
-extern const TCGHelperInfo helper_info_st_mmu;
+
 
 #endif

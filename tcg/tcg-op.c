@@ -673,25 +673,7 @@ static void gen_qemu_ldst(TCGOpcode opc, TCGType t, TCGTemp *v, TCGTemp *addr,
                           unsigned idx, MemOp mop)
 {
     mop = canon_memop(t, mop, opc == INDEX_op_qemu_st);
-#ifdef CONFIG_SOFTMMU
-    /* system mode: through the softmmu TLB (accel/tcg/cputlb.c) */
-    TCGTemp *oi = cst(TCG_TYPE_I32, make_memop_idx(mop, idx));
-    if (opc == INDEX_op_qemu_ld) {
-        TCGTemp *r = tmp(TCG_TYPE_I64);
-        TCGTemp *args[3] = {T(tcg_env), addr, oi};
-        tcg_gen_callN(&helper_info_ld_mmu, r, 3, args);
-        gen_from64(t, v, r);
-        tfree(r);
-    } else {
-        TCGTemp *v64 = tmp(TCG_TYPE_I64);
-        gen_ext_to64(v64, t, v);
-        TCGTemp *args[4] = {T(tcg_env), addr, v64, oi};
-        tcg_gen_callN(&helper_info_st_mmu, NULL, 4, args);
-        tfree(v64);
-    }
-#else
     tcg_emit_op4(opc, t, A(v), A(addr), make_memop_idx(mop, idx), 0);
-#endif
 }
 
 void tcg_gen_qemu_ld_i32(TCGv_i32 val, TCGv_i64 addr, unsigned mem_idx,

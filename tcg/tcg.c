@@ -1304,6 +1304,11 @@ static inline TCGRegSet ct_regs(const char *ct)
         case 'd':
             set |= 1u << TCG_REG_RDX;
             break;
+#ifdef CONFIG_SOFTMMU
+        case 'L': /* guest memory op input: not the TLB scratch regs */
+            set |= ALL_GENERAL_REGS & ~(1u << TCG_REG_L0) & ~(1u << TCG_REG_L1);
+            break;
+#endif
         default:
             break;
         }
@@ -1477,6 +1482,20 @@ static void tcg_reg_alloc_op(TCGContext *s, const TCGOp *op)
     } else if (def->flags & TCG_OPF_SIDE_EFFECTS) {
         sync_globals(s);
     }
+#ifdef CONFIG_SOFTMMU
+    if (op->opc == INDEX_op_qemu_ld || op->opc == INDEX_op_qemu_st) {
+        /*
+         * The slow path calls a helper: nothing may stay in a
+         * call-clobbered register (inputs already have theirs; a live
+         * one is saved and reloaded later).
+         */
+        for (int r = 0; r < TCG_TARGET_NB_REGS; r++) {
+            if (TCG_CALL_CLOBBERED & (1u << r)) {
+                tcg_reg_free(s, r);
+            }
+        }
+    }
+#endif
 
     /* outputs */
     for (int o = 0; o < no; o++) {
@@ -1618,6 +1637,15 @@ int tcg_gen_code(TCGContext *s, void *code_ptr, size_t max_size,
 
     s->code_start = s->code_ptr = code_ptr;
     s->code_limit = (uint8_t *)code_ptr + max_size;
+#ifdef CONFIG_SOFTMMU
+    /* labels of an attempt that gave up (-1/-2) */
+    for (TCGLdstLabel *l = s->ldst_labels, *n; l; l = n) {
+        n = l->next;
+        g_free(l);
+    }
+    s->ldst_labels = NULL;
+    s->ldst_pending = 0;
+#endif
     s->gen_info = info;
     memset(info->jmp_insn_offset, 0xff, sizeof(info->jmp_insn_offset));
     memset(info->jmp_reset_offset, 0xff, sizeof(info->jmp_reset_offset));
@@ -1665,7 +1693,7 @@ int tcg_gen_code(TCGContext *s, void *code_ptr, size_t max_size,
             tcg_reg_alloc_op(s, op);
             break;
         }
-        if (s->code_ptr > s->code_limit - 1024) {
+        if (s->code_ptr + s->ldst_pending > s->code_limit - 1024) {
             return -1;
         }
         if (s->frame_overflow) {
@@ -1676,6 +1704,9 @@ int tcg_gen_code(TCGContext *s, void *code_ptr, size_t max_size,
         info->insn_end_off[cur_insn] = s->code_ptr - s->code_start;
     }
     info->nb_insns = cur_insn + 1;
+#ifdef CONFIG_SOFTMMU
+    tcg_out_ldst_finalize(s);
+#endif
     if (!tcg_resolve_labels(s)) {
         return -2;
     }

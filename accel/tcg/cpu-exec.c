@@ -119,6 +119,8 @@ void cpu_exec_init(CPUState *cpu, const TCGCPUOps *ops)
 #ifdef CONFIG_SOFTMMU
     pthread_cond_init(&cpu->halt_cond, NULL);
     cputlb_cpu_init(cpu);
+    tcg_ctx->tlb_fast_off =
+        (intptr_t)offsetof(CPUState, tlb_fast) - ops->env_offset;
     /* the jump cache hash groups pages (for tlb_flush_page): no inline */
     if (false) {
 #else

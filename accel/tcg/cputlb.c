@@ -752,53 +752,33 @@ static void store_helper(CPUState *cpu, uint64_t addr, uint64_t val,
 }
 
 /*
- * Entry points of generated code's slow path (explicit return address
- * into the TB) and of helper calls (GETPC()).  Loads return the value
+ * The slow path of generated code (tcg/x86_64: the inline TLB compare
+ * failed), with the return address into the TB.  Loads return the value
  * extended to 64 bits as the MemOp says.
  */
-uint64_t helper_ld_mmu(void *env, uint64_t addr, uint32_t oi, uintptr_t ra);
-void helper_st_mmu(void *env, uint64_t addr, uint64_t val, uint32_t oi,
-                   uintptr_t ra);
-
 uint64_t helper_ld_mmu(void *env, uint64_t addr, uint32_t oi, uintptr_t ra)
 {
+    tlb_stats.slow_calls++;
     return load_helper(env_cpu(env), addr, oi, ra, MMU_DATA_LOAD);
 }
 
 void helper_st_mmu(void *env, uint64_t addr, uint64_t val, uint32_t oi,
                    uintptr_t ra)
 {
+    tlb_stats.slow_calls++;
     store_helper(env_cpu(env), addr, val, oi, ra);
 }
 
-static uint64_t helper_ld_mmu_call(void *env, uint64_t addr, uint32_t oi)
-{
-    return load_helper(env_cpu(env), addr, oi, GETPC(), MMU_DATA_LOAD);
-}
-
-static void helper_st_mmu_call(void *env, uint64_t addr, uint64_t val,
-                               uint32_t oi)
-{
-    store_helper(env_cpu(env), addr, val, oi, GETPC());
-}
-
-const TCGHelperInfo helper_info_ld_mmu = {
-    .func = helper_ld_mmu_call,
-    .name = "ld_mmu",
-    .flags = TCG_CALL_NO_WG,
-    .ret = TCG_CALL_I64,
-    .nargs = 3,
-    .args = {TCG_CALL_PTR, TCG_CALL_I64, TCG_CALL_I32},
-};
-
-const TCGHelperInfo helper_info_st_mmu = {
-    .func = helper_st_mmu_call,
-    .name = "st_mmu",
-    .flags = TCG_CALL_NO_WG,
-    .ret = TCG_CALL_VOID,
-    .nargs = 4,
-    .args = {TCG_CALL_PTR, TCG_CALL_I64, TCG_CALL_I64, TCG_CALL_I32},
-};
+/* The layout generated code reads (tcg/tcg-internal.h). */
+_Static_assert(sizeof(CPUTLBEntry) == 1 << TCG_TLB_ENTRY_BITS, "entry");
+_Static_assert(offsetof(CPUTLBEntry, addr_read) == TCG_TLB_OFF_READ, "rd");
+_Static_assert(offsetof(CPUTLBEntry, addr_write) == TCG_TLB_OFF_WRITE, "wr");
+_Static_assert(offsetof(CPUTLBEntry, addend) == TCG_TLB_OFF_ADDEND, "add");
+_Static_assert(sizeof(CPUTLBDescFast) == TCG_TLB_FAST_SIZE, "fast");
+_Static_assert(offsetof(CPUTLBDescFast, mask) == TCG_TLB_FAST_MASK, "mask");
+_Static_assert(offsetof(CPUTLBDescFast, table) == TCG_TLB_FAST_TABLE, "tab");
+_Static_assert(TARGET_PAGE_BITS == TCG_TLB_PAGE_BITS, "page");
+_Static_assert(CPU_TLB_ENTRY_BITS == TCG_TLB_ENTRY_BITS, "bits");
 
 /* ---- cpu-ldst.h --------------------------------------------------------- */
 

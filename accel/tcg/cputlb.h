@@ -202,6 +202,7 @@ typedef struct TLBStats {
     uint64_t slow_mmio; /* accesses dispatched to a MemoryRegion */
     uint64_t notdirty;  /* stores into pages with translated code */
     uint64_t victim_hits;
+    uint64_t slow_calls; /* generated code's slow path (inline miss) */
 } TLBStats;
 extern TLBStats tlb_stats;
 

@@ -363,10 +363,18 @@ static void test_tlb_hit_miss(void)
     g_assert_cmpuint(cpu.env.r[3], ==, 2);
     /* one for the code page, one for the data page */
     g_assert_cmpint(toy_fill_count - fills, ==, 2);
-    /* again: all hits */
+    /* again: all hits, in the generated code (no slow path call) */
     fills = toy_fill_count;
+    uint64_t slow = tlb_stats.slow_calls;
     g_assert_cmpint(run_at(&cpu, 0x1100), ==, TOY_EXCP_STOP);
     g_assert_cmpint(toy_fill_count - fills, ==, 0);
+    g_assert_cmpuint(tlb_stats.slow_calls, ==, slow);
+    /* a flush makes the inline compare miss: slow path, one refill */
+    tlb_flush(&cpu.parent);
+    g_assert_cmpint(run_at(&cpu, 0x1100), ==, TOY_EXCP_STOP);
+    g_assert_cmpuint(tlb_stats.slow_calls, ==, slow + 1); /* 2nd load hits */
+    g_assert_cmpint(toy_fill_count - fills, ==, 2);
+    g_assert_cmpuint(cpu.env.r[3], ==, 2);
 }
 
 static void test_page_cross(void)
