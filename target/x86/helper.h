@@ -78,7 +78,11 @@ DECL_HELPER(unimp);
 
 /*
  * rep_string descriptor: bits 0-1 size (MO_8..MO_64), bits 4-7 op,
- * bit 8 REP/REPE, bit 9 REPNE, bit 10 32-bit addressing.
+ * bit 8 REP/REPE, bit 9 REPNE, bit 10 32-bit addressing; system mode
+ * only: bit 11 16-bit addressing, bit 12 legacy mode (the destination is
+ * ES-relative, linear addresses wrap at 4 GiB), bit 13 a REP stops after
+ * STR_BUDGET_COUNT elements (the translator re-executes it while work is
+ * left, so interrupts are taken in between).
  */
 enum {
     STR_MOVS = 0,
@@ -90,6 +94,10 @@ enum {
 #define STR_DESC(ot, op, rep, repne, a32)                                      \
     ((ot) | ((op) << 4) | ((rep) ? 0x100 : 0) | ((repne) ? 0x200 : 0) |        \
      ((a32) ? 0x400 : 0))
+#define STR_A16          0x800
+#define STR_L32          0x1000
+#define STR_BUDGET       0x2000
+#define STR_BUDGET_COUNT 4096
 
 /* sse_helper.c: run host thunks (host-thunk.h) on XMM registers. */
 void helper_sse_call(CPUX86State *env, void *fn, void *d, void *s);

@@ -297,11 +297,26 @@ static inline void str_store(CPUX86State *env, uint64_t a, uint64_t v,
     }
 }
 
+/* A pointer register advanced by step at the address size amask. */
+static inline void str_adv(uint64_t *r, int64_t step, uint64_t amask)
+{
+    if (amask == 0xffff) {
+        *r = (*r & ~0xffffULL) | ((*r + step) & 0xffff);
+    } else if (amask == 0xffffffffULL) {
+        *r = (uint32_t)(*r + step);
+    } else {
+        *r += step;
+    }
+}
+
 /*
  * One REP'd (or single) string instruction.  Registers are updated after
  * each element, so a fault leaves the architectural state of a partially
  * done REP, as on hardware.  seg: the segment base for the source (DS
- * default, FS/GS override); the destination is always ES (base 0).
+ * default, or the override); the destination is ES: base 0 in 64-bit
+ * mode, env's ES base with STR_L32.  With STR_BUDGET a REP returns after
+ * STR_BUDGET_COUNT elements; the translator sees the work left (rCX and
+ * ZF) and runs the insn again.
  */
 void helper_rep_string(CPUX86State *env, uint32_t desc, uint64_t seg)
 {
@@ -309,27 +324,36 @@ void helper_rep_string(CPUX86State *env, uint32_t desc, uint64_t seg)
     unsigned ot = desc & 3, op = (desc >> 4) & 15;
     bool rep = desc & 0x100, repne = desc & 0x200, a32 = desc & 0x400;
     int64_t step = (int64_t)env->df << ot;
-    uint64_t amask = a32 ? 0xffffffffULL : ~0ULL;
+    uint64_t amask = (desc & STR_A16) ? 0xffff : a32 ? 0xffffffffULL : ~0ULL;
     uint64_t *si = &env->regs[R_ESI], *di = &env->regs[R_EDI];
     uint64_t *cx = &env->regs[R_ECX];
     uint64_t vmask = ot == 3 ? ~0ULL : (1ULL << (8 << ot)) - 1;
+    uint64_t dseg = 0, lmask = ~0ULL;
+    unsigned budget = (desc & STR_BUDGET) ? STR_BUDGET_COUNT : 0, n = 0;
 
+#ifdef CONFIG_SOFTMMU
+    if (desc & STR_L32) {
+        dseg = env->segs[R_ES].base;
+        lmask = 0xffffffffULL;
+    }
+#endif
     for (;;) {
         if (rep && (*cx & amask) == 0) {
             break;
         }
-        uint64_t s = (*si & amask) + seg, d = *di & amask;
+        uint64_t s = ((*si & amask) + seg) & lmask;
+        uint64_t d = ((*di & amask) + dseg) & lmask;
         uint64_t v, v2;
         switch (op) {
         case STR_MOVS:
             v = str_load(env, s, ot, ra);
             str_store(env, d, v, ot, ra);
-            *si = a32 ? (uint32_t)(*si + step) : *si + step;
-            *di = a32 ? (uint32_t)(*di + step) : *di + step;
+            str_adv(si, step, amask);
+            str_adv(di, step, amask);
             break;
         case STR_STOS:
             str_store(env, d, env->regs[R_EAX], ot, ra);
-            *di = a32 ? (uint32_t)(*di + step) : *di + step;
+            str_adv(di, step, amask);
             break;
         case STR_LODS:
             v = str_load(env, s, ot, ra);
@@ -340,7 +364,7 @@ void helper_rep_string(CPUX86State *env, uint32_t desc, uint64_t seg)
             } else {
                 env->regs[R_EAX] = v;
             }
-            *si = a32 ? (uint32_t)(*si + step) : *si + step;
+            str_adv(si, step, amask);
             break;
         case STR_CMPS:
             v = str_load(env, s, ot, ra);
@@ -349,8 +373,8 @@ void helper_rep_string(CPUX86State *env, uint32_t desc, uint64_t seg)
             env->cc_src2 = v;
             env->cc_dst = (v - v2) & vmask;
             env->cc_op = CC_OP_SUBB + ot;
-            *si = a32 ? (uint32_t)(*si + step) : *si + step;
-            *di = a32 ? (uint32_t)(*di + step) : *di + step;
+            str_adv(si, step, amask);
+            str_adv(di, step, amask);
             break;
         default: /* SCAS */
             v2 = str_load(env, d, ot, ra);
@@ -359,18 +383,21 @@ void helper_rep_string(CPUX86State *env, uint32_t desc, uint64_t seg)
             env->cc_src2 = v;
             env->cc_dst = (v - v2) & vmask;
             env->cc_op = CC_OP_SUBB + ot;
-            *di = a32 ? (uint32_t)(*di + step) : *di + step;
+            str_adv(di, step, amask);
             break;
         }
         if (!rep) {
             break;
         }
-        *cx = a32 ? (uint32_t)(*cx - 1) : *cx - 1;
+        str_adv(cx, -1, amask);
         if (op == STR_CMPS || op == STR_SCAS) {
             bool zf = env->cc_dst == 0;
             if (repne ? zf : !zf) {
                 break;
             }
+        }
+        if (budget && ++n >= budget) {
+            break;
         }
     }
 }

@@ -1,5 +1,5 @@
 /*
- * x86-64 → TCG IR translator (long mode, user level).
+ * x86 → TCG IR translator: 16-, 32- and 64-bit code, user and system level.
  *
  * Overview: x86_translate_code() decodes guest instructions one by one
  * into IR until a branch, a page boundary or max_insns.  Decoding is
@@ -12,12 +12,34 @@
  * ModRM/SIB/displacement/immediate as the form says, computes the
  * effective address, and hands the gen function an X86Operands.
  *
+ * Modes.  The TB flags (tb->flags = env->hflags, target/x86/SYSTEM.md)
+ * say everything that changes decoding or the generated code: CPL, real /
+ * protected / virtual-8086 / long mode, the default operand and address
+ * size (CS.D, CS.L), the stack size (SS.B), whether DS/ES/SS bases may be
+ * non-zero (ADDSEG), IOPL, TF/RF/interrupt shadow, the FPU/SSE enables.
+ * They are copied into DisasContext once per TB and every mode decision
+ * is taken at translate time.  In user mode (no CONFIG_SOFTMMU) the mode
+ * accessors below are constants (64-bit code, CPL 3, flat segments), so
+ * the compiler folds the generated code to what a 64-bit process needs.
+ *
+ * Addresses.  s->pc and tb->pc are linear addresses (CS base + EIP);
+ * env->rip (cpu_rip) holds EIP, the offset in CS.  A memory operand's
+ * effective address is masked to the address size (16/32/64 bits) and
+ * its segment base added (gen_lea_seg); 16-bit code wraps IP at 64 KiB.
+ *
  * Flags are lazy (cpu.h CCOp): the translator tracks the current cc_op at
  * translate time (s->cc_op) and writes it to env only when needed
  * (helpers, TB end); conditions after CMP/SUB/TEST/logic ops are computed
  * inline from cc_dst/cc_src/cc_src2 without materializing EFLAGS.
  *
+ * Files: translate-int.c.inc (general-purpose instructions),
+ * translate-optab.c.inc (the one- and two-byte maps), translate-sys.c.inc
+ * (segments, far transfers, interrupts, I/O, control registers and the
+ * other system instructions), translate-legacy.c.inc (instructions only
+ * valid outside 64-bit mode), translate-sse/x87/vex.c.inc.
+ *
  * Usage: accel/tcg calls x86_tcg_ops.translate_code (cpu.c) for each TB.
+ * insn_start records (linear pc, translate-time cc_op) for every insn.
  */
 #include <string.h>
 
@@ -41,20 +63,21 @@ enum {
     DISAS_JUMP,     /* rip set dynamically: look up the next TB */
     DISAS_NORETURN, /* exception raised, code after is dead */
     DISAS_EOB_NEXT, /* end the TB, continue at s->pc (state changed) */
+    DISAS_EOB_ONLY, /* rip set dynamically, state changed: main loop */
     DISAS_TOO_MANY, /* max insns / page end: chain to s->pc */
 };
 
 typedef struct DisasContext {
     CPUState *cs;
     TranslationBlock *tb;
-    uint64_t pc_start; /* this insn */
-    uint64_t pc;       /* next byte to fetch */
+    uint64_t pc_start; /* this insn (linear) */
+    uint64_t pc;       /* next byte to fetch (linear) */
     int prefix;
-    int override_seg; /* -1, R_FS or R_GS */
+    int override_seg; /* -1 or R_ES..R_GS */
     bool rex_present;
     int rex_w, rex_r, rex_x, rex_b;
     MemOp dflag;    /* operand size: MO_16/MO_32/MO_64 */
-    MemOp aflag;    /* address size: MO_32/MO_64 */
+    MemOp aflag;    /* address size: MO_16/MO_32/MO_64 */
     int rip_offset; /* bytes of immediate after the displacement */
     CCOp cc_op;
     bool cc_op_dirty;
@@ -62,8 +85,50 @@ typedef struct DisasContext {
     int b; /* opcode (0x0f00 | byte for the 0F map) */
     int modrm;
     bool has_modrm;
+    int ea_seg; /* default segment of the ModRM memory operand (DS/SS) */
     TCGv_i64 A0;
+#ifdef CONFIG_SOFTMMU
+    uint64_t cs_base;
+    uint32_t flags; /* tb->flags: HF_* */
+    int cpl, iopl, mem_index;
+    bool pe, vm86, code32, code64, ss32, addseg;
+    bool no_chain; /* TF, RF or the interrupt shadow: exits see the loop */
+#endif
 } DisasContext;
+
+/*
+ * Mode accessors.  User mode: a 64-bit process at CPL 3 with flat
+ * segments, all constants.
+ */
+#ifdef CONFIG_SOFTMMU
+#define CODE64(s)   ((s)->code64)
+#define CODE32(s)   ((s)->code32)
+#define SS32(s)     ((s)->ss32)
+#define ADDSEG(s)   ((s)->addseg)
+#define PE(s)       ((s)->pe)
+#define VM86(s)     ((s)->vm86)
+#define CPL(s)      ((s)->cpl)
+#define IOPL(s)     ((s)->iopl)
+#define CS_BASE(s)  ((s)->cs_base)
+#define MEM_IDX(s)  ((s)->mem_index)
+#define HFLAGS(s)   ((s)->flags)
+#define NO_CHAIN(s) ((s)->no_chain)
+#define SYSMODE     true
+#else
+#define CODE64(s)   true
+#define CODE32(s)   true
+#define SS32(s)     true
+#define ADDSEG(s)   false
+#define PE(s)       true
+#define VM86(s)     false
+#define CPL(s)      3
+#define IOPL(s)     0
+#define CS_BASE(s)  0
+#define MEM_IDX(s)  0
+#define HFLAGS(s)   0u
+#define NO_CHAIN(s) false
+#define SYSMODE     false
+#endif
 
 /* Decoded operands of one instruction. */
 typedef struct X86Operands {
@@ -152,6 +217,21 @@ static TCGv_ptr env_ptr_at(intptr_t off)
     return p;
 }
 
+static TCGTemp *env_arg(void)
+{
+    return tcgv_ptr_temp(tcg_env);
+}
+
+static TCGTemp *i32_arg(int32_t v)
+{
+    return tcgv_i32_temp(tcg_constant_i32(v));
+}
+
+static TCGTemp *i64_arg(TCGv_i64 v)
+{
+    return tcgv_i64_temp(v);
+}
+
 static void gen_update_cc_op(DisasContext *s)
 {
     if (s->cc_op_dirty) {
@@ -168,28 +248,102 @@ static void set_cc_op(DisasContext *s, CCOp op)
     }
 }
 
-static void gen_update_rip_cur(DisasContext *s)
+/* After a helper that left its own cc_op in env. */
+static void set_cc_op_dynamic(DisasContext *s)
 {
-    tcg_gen_movi_i64(cpu_rip, s->pc_start);
+    s->cc_op = CC_OP_DYNAMIC;
+    s->cc_op_dirty = false;
 }
 
-/* Raises exception EXCP at the current insn; ends the TB. */
-static void gen_exception(DisasContext *s, int excp)
+/* EIP (offset in CS) of a linear code address, wrapped to the code size. */
+static uint64_t eip_of(DisasContext *s, uint64_t pc)
+{
+    uint64_t eip = pc - CS_BASE(s);
+
+    if (!CODE64(s)) {
+        eip = CODE32(s) ? (uint32_t)eip : (uint16_t)eip;
+    }
+    return eip;
+}
+
+/* Linear address of EIP eip (32-bit wrap outside 64-bit code). */
+static uint64_t pc_of(DisasContext *s, uint64_t eip)
+{
+    uint64_t pc = CS_BASE(s) + eip;
+
+    return CODE64(s) ? pc : (uint32_t)pc;
+}
+
+static uint64_t eip_cur(DisasContext *s)
+{
+    return eip_of(s, s->pc_start);
+}
+
+static uint64_t eip_next(DisasContext *s)
+{
+    return eip_of(s, s->pc);
+}
+
+/* Length of the current insn (next_eip_addend of the helpers). */
+static inline int insn_len(DisasContext *s)
+{
+    return s->pc - s->pc_start;
+}
+
+static void gen_update_rip_cur(DisasContext *s)
+{
+    tcg_gen_movi_i64(cpu_rip, eip_cur(s));
+}
+
+/* Syncs what a helper that may fault needs: cc_op and rip. */
+static void gen_sync_for_helper(DisasContext *s)
 {
     gen_update_cc_op(s);
     gen_update_rip_cur(s);
-    tcg_gen_call2(&helper_info_raise_exception, NULL, tcgv_ptr_temp(tcg_env),
-                  tcgv_i32_temp(tcg_constant_i32(excp)));
+}
+
+/* Raises exception EXCP (no error code) at the current insn; ends the TB. */
+static void gen_exception(DisasContext *s, int excp)
+{
+    gen_sync_for_helper(s);
+#ifdef CONFIG_SOFTMMU
+    tcg_gen_call3(&helper_info_raise_exception_err, NULL, env_arg(),
+                  i32_arg(excp), i32_arg(0));
+#else
+    tcg_gen_call2(&helper_info_raise_exception, NULL, env_arg(), i32_arg(excp));
+#endif
     s->is_jmp = DISAS_NORETURN;
+}
+
+/* #GP(0) for a privileged insn (user mode: EXCP0D_GPF, SIGSEGV). */
+static void gen_exception_gpf(DisasContext *s)
+{
+    gen_exception(s, EXCP0D_GPF);
 }
 
 static void gen_illegal_opcode(DisasContext *s)
 {
     gen_update_cc_op(s);
     gen_update_rip_cur(s);
-    tcg_gen_call3(&helper_info_unimp, NULL, tcgv_ptr_temp(tcg_env),
+#ifdef CONFIG_SOFTMMU
+    if (qemu_loglevel_mask(LOG_UNIMP)) {
+        uint64_t p;
+        qemu_log("qemu-system-x86_64: undefined or unimplemented opcode at "
+                 "eip 0x%llx (linear 0x%llx):",
+                 (unsigned long long)eip_cur(s),
+                 (unsigned long long)s->pc_start);
+        for (p = s->pc_start; p < s->pc; p++) {
+            qemu_log(" %02x", translator_ldub(s->cs, s->tb, p));
+        }
+        qemu_log("\n");
+    }
+    tcg_gen_call3(&helper_info_raise_exception_err, NULL, env_arg(),
+                  i32_arg(EXCP06_ILLOP), i32_arg(0));
+#else
+    tcg_gen_call3(&helper_info_unimp, NULL, env_arg(),
                   tcgv_i64_temp(tcg_constant_i64(s->pc_start)),
-                  tcgv_i32_temp(tcg_constant_i32(s->pc - s->pc_start)));
+                  i32_arg(s->pc - s->pc_start));
+#endif
     s->is_jmp = DISAS_NORETURN;
 }
 
@@ -263,21 +417,22 @@ static void gen_ext(MemOp ot, TCGv_i64 d, TCGv_i64 v, bool sign)
     }
 }
 
-static void gen_ld(MemOp ot, TCGv_i64 t, TCGv_i64 addr)
+/* Guest memory at a linear address, with the TB's MMU index. */
+static void gen_ld(DisasContext *s, MemOp ot, TCGv_i64 t, TCGv_i64 addr)
 {
-    tcg_gen_qemu_ld_i64(t, addr, 0, ot | MO_LE);
+    tcg_gen_qemu_ld_i64(t, addr, MEM_IDX(s), ot | MO_LE);
 }
 
-static void gen_st(MemOp ot, TCGv_i64 t, TCGv_i64 addr)
+static void gen_st(DisasContext *s, MemOp ot, TCGv_i64 t, TCGv_i64 addr)
 {
-    tcg_gen_qemu_st_i64(t, addr, 0, ot | MO_LE);
+    tcg_gen_qemu_st_i64(t, addr, MEM_IDX(s), ot | MO_LE);
 }
 
 /* Load/store the E operand. */
 static void gen_ld_E(DisasContext *s, X86Operands *o, MemOp ot, TCGv_i64 t)
 {
     if (o->mem) {
-        gen_ld(ot, t, s->A0);
+        gen_ld(s, ot, t, s->A0);
     } else {
         gen_op_mov_v_reg(s, ot, t, o->rm);
     }
@@ -286,29 +441,111 @@ static void gen_ld_E(DisasContext *s, X86Operands *o, MemOp ot, TCGv_i64 t)
 static void gen_st_E(DisasContext *s, X86Operands *o, MemOp ot, TCGv_i64 t)
 {
     if (o->mem) {
-        gen_st(ot, t, s->A0);
+        gen_st(s, ot, t, s->A0);
     } else {
         gen_op_mov_reg_v(s, ot, o->rm, t);
     }
 }
 
-/* Adds the FS/GS base of a segment override to an address. */
-static void gen_add_seg(DisasContext *s, TCGv_i64 a)
+/* ---- segments and effective addresses ---- */
+
+/*
+ * a = the linear address of effective address a (in place): a is
+ * truncated to the address size aflag, then the segment base is added:
+ * the override if any, else def_seg (DS, SS for BP/SP-based operands,
+ * ES for string destinations; def_seg < 0: no default segment).  In
+ * 64-bit mode only FS and GS have a base.  Outside 64-bit mode linear
+ * addresses wrap at 4 GiB; with ADDSEG clear (32-bit code whose DS, ES
+ * and SS bases are zero) the default segment adds nothing.
+ */
+static void gen_lea_seg_ovr(DisasContext *s, TCGv_i64 a, MemOp aflag,
+                            int def_seg, int ovr_seg)
 {
-    if (s->override_seg >= 0) {
-        tcg_gen_add_i64(a, a, cpu_seg_base[s->override_seg]);
+    int seg = ovr_seg;
+
+    if (aflag == MO_16) {
+        tcg_gen_ext16u_i64(a, a);
+    } else if (aflag == MO_32) {
+        tcg_gen_ext32u_i64(a, a);
     }
+    if (CODE64(s)) {
+        if (seg == R_FS || seg == R_GS) {
+            tcg_gen_add_i64(a, a, cpu_seg_base[seg]);
+        }
+        return;
+    }
+    if (seg < 0) {
+        if (!ADDSEG(s) || def_seg < 0) {
+            return;
+        }
+        seg = def_seg;
+    }
+    tcg_gen_add_i64(a, a, cpu_seg_base[seg]);
+    tcg_gen_ext32u_i64(a, a);
 }
 
-/* ---- effective addresses ---- */
+static void gen_lea_seg(DisasContext *s, TCGv_i64 a, MemOp aflag, int def_seg)
+{
+    gen_lea_seg_ovr(s, a, aflag, def_seg, s->override_seg);
+}
+
+/* The segment base the current prefix selects for a DS-relative operand. */
+static inline TCGv_i64 gen_seg_base_ds(DisasContext *s)
+{
+    int seg = s->override_seg;
+
+    if (CODE64(s)) {
+        return seg == R_FS || seg == R_GS ? cpu_seg_base[seg]
+                                          : tcg_constant_i64(0);
+    }
+    return cpu_seg_base[seg >= 0 ? seg : R_DS];
+}
+
+/*
+ * 16-bit addressing (SDM vol. 2 table 2-1): the effective address into
+ * A0, wrapped at 64 KiB; BP-based forms default to SS.
+ */
+static void gen_lea_modrm16(DisasContext *s, int mod, int rm)
+{
+    static const int8_t base_reg[8] = {R_EBX, R_EBX, R_EBP, R_EBP,
+                                       R_ESI, R_EDI, R_EBP, R_EBX};
+    static const int8_t index_reg[8] = {R_ESI, R_EDI, R_ESI, R_EDI,
+                                        -1,    -1,    -1,    -1};
+    TCGv_i64 a = s->A0;
+    int32_t disp = 0;
+    int base = base_reg[rm], index = index_reg[rm];
+
+    if (mod == 0 && rm == 6) {
+        base = -1;
+        disp = x86_lduw_code(s);
+    } else if (mod == 1) {
+        disp = (int8_t)x86_ldub_code(s);
+    } else if (mod == 2) {
+        disp = (int16_t)x86_lduw_code(s);
+    }
+    s->ea_seg = base == R_EBP ? R_SS : R_DS;
+    if (base < 0) {
+        tcg_gen_movi_i64(a, disp & 0xffff);
+        return;
+    }
+    if (index >= 0) {
+        tcg_gen_add_i64(a, cpu_regs[base], cpu_regs[index]);
+        tcg_gen_addi_i64(a, a, disp);
+    } else {
+        tcg_gen_addi_i64(a, cpu_regs[base], disp);
+    }
+    tcg_gen_ext16u_i64(a, a);
+}
 
 /*
  * Reads ModRM (already in s->modrm) / SIB / displacement and, for a memory
- * operand, computes the address into s->A0 (segment base included).
- * RIP-relative addressing needs the length of the whole insn, so the
- * caller sets s->rip_offset to the size of the immediate still to come.
+ * operand, computes the effective address into s->A0 (no segment yet;
+ * s->ea_seg = its default segment).  RIP-relative addressing needs the
+ * length of the whole insn, so the caller sets s->rip_offset to the size
+ * of the immediate still to come.  Returns whether the rip-relative form
+ * was used (its address is already final).
  */
-static void gen_lea_modrm(DisasContext *s, X86Operands *o)
+static bool gen_ea_modrm(DisasContext *s, X86Operands *o)
 {
     int mod = (s->modrm >> 6) & 3, rm = s->modrm & 7;
     int base, index = -1, scale = 0;
@@ -318,9 +555,13 @@ static void gen_lea_modrm(DisasContext *s, X86Operands *o)
     if (mod == 3) {
         o->mem = false;
         o->rm = rm | (s->rex_b << 3);
-        return;
+        return false;
     }
     o->mem = true;
+    if (s->aflag == MO_16) {
+        gen_lea_modrm16(s, mod, rm);
+        return false;
+    }
     base = rm;
     if (rm == 4) {
         int sib = x86_ldub_code(s);
@@ -338,7 +579,7 @@ static void gen_lea_modrm(DisasContext *s, X86Operands *o)
         }
     } else if (mod == 0 && rm == 5) {
         base = -1;
-        riprel = true;
+        riprel = CODE64(s);
         disp = (int32_t)x86_ldl_code(s);
     } else {
         base |= s->rex_b << 3;
@@ -348,10 +589,11 @@ static void gen_lea_modrm(DisasContext *s, X86Operands *o)
     } else if (mod == 2) {
         disp = (int32_t)x86_ldl_code(s);
     }
+    s->ea_seg = base == R_ESP || base == R_EBP ? R_SS : R_DS;
 
     TCGv_i64 a = s->A0;
     if (riprel) {
-        uint64_t target = s->pc + s->rip_offset + disp;
+        uint64_t target = eip_next(s) + s->rip_offset + disp;
         if (s->aflag == MO_32) {
             target = (uint32_t)target;
         }
@@ -368,10 +610,23 @@ static void gen_lea_modrm(DisasContext *s, X86Operands *o)
     } else {
         tcg_gen_movi_i64(a, s->aflag == MO_32 ? (uint32_t)disp : disp);
     }
-    if (s->aflag == MO_32 && !riprel) {
-        tcg_gen_ext32u_i64(a, a);
+    return riprel;
+}
+
+/* As gen_ea_modrm, then A0 = the linear address (segment added). */
+static void gen_lea_modrm(DisasContext *s, X86Operands *o)
+{
+    bool riprel = gen_ea_modrm(s, o);
+
+    if (!o->mem) {
+        return;
     }
-    gen_add_seg(s, a);
+    if (riprel) {
+        /* 64-bit mode: only an FS/GS base applies */
+        gen_lea_seg(s, s->A0, MO_64, -1);
+        return;
+    }
+    gen_lea_seg(s, s->A0, s->aflag, s->ea_seg);
 }
 
 /* ---- conditions ---- */
@@ -584,20 +839,43 @@ static void gen_setcc(DisasContext *s, int b, TCGv_i64 d)
 
 /* ---- ending a TB ---- */
 
+/*
+ * Leaves the TB with rip already in cpu_rip.  main_loop: the state
+ * changed in a way the main loop must see (interrupts may be unmasked,
+ * hflags changed), so return to it instead of looking up the next TB.
+ * Single-stepping (TF) raises #DB here, after the instruction.
+ */
+static void gen_exit_dyn(DisasContext *s, bool main_loop)
+{
+    gen_update_cc_op(s);
+#ifdef CONFIG_SOFTMMU
+    if (HFLAGS(s) & HF_TF_MASK) {
+        tcg_gen_call1(&helper_info_single_step, NULL, env_arg());
+        return;
+    }
+#endif
+    if (main_loop || NO_CHAIN(s)) {
+        tcg_gen_exit_tb(NULL, 0);
+    } else {
+        tcg_gen_lookup_and_goto_ptr();
+    }
+}
+
+/* Jump to EIP dest (in CS), chained through slot n when possible. */
 static void gen_jmp_tb(DisasContext *s, uint64_t dest, int n)
 {
     gen_update_cc_op(s);
-    if (translator_use_goto_tb(s->tb, dest)) {
+    if (!NO_CHAIN(s) && translator_use_goto_tb(s->tb, pc_of(s, dest))) {
         tcg_gen_goto_tb(n);
         tcg_gen_movi_i64(cpu_rip, dest);
         tcg_gen_exit_tb(s->tb, n);
     } else {
         tcg_gen_movi_i64(cpu_rip, dest);
-        tcg_gen_lookup_and_goto_ptr();
+        gen_exit_dyn(s, false);
     }
 }
 
-/* Jump to the address in t (already the full rip). */
+/* Jump to the EIP in t (already wrapped to the operand size). */
 static void gen_jmp_v(DisasContext *s, TCGv_i64 t)
 {
     tcg_gen_mov_i64(cpu_rip, t);
@@ -605,10 +883,21 @@ static void gen_jmp_v(DisasContext *s, TCGv_i64 t)
     s->is_jmp = DISAS_JUMP;
 }
 
+/* The EIP of a near branch target: wrapped to 16 bits with 16-bit size. */
+static uint64_t jmp_target(DisasContext *s, int64_t rel)
+{
+    uint64_t dest = eip_next(s) + rel;
+
+    if (CODE64(s)) {
+        return dest;
+    }
+    return s->dflag == MO_16 ? (uint16_t)dest : (uint32_t)dest;
+}
+
 static void gen_jcc(DisasContext *s, int b, uint64_t taken)
 {
     CCPrepare cc = gen_prepare_cc(s, b);
-    uint64_t next = s->pc;
+    uint64_t next = eip_next(s);
 
     gen_update_cc_op(s);
     if (cc.cond == TCG_COND_NEVER) {
@@ -627,28 +916,76 @@ static void gen_jcc(DisasContext *s, int b, uint64_t taken)
 
 /* ---- stack ---- */
 
-/* PUSH/POP size: 64 by default, 16 with 66h. */
+/* PUSH/POP size: 64-bit mode 64 (16 with 66h), else the operand size. */
 static MemOp stack_ot(DisasContext *s)
 {
+    if (!CODE64(s)) {
+        return s->dflag;
+    }
     return (s->prefix & PREFIX_DATA) && !s->rex_w ? MO_16 : MO_64;
+}
+
+/* Size of the stack pointer: RSP, ESP (SS.B) or SP. */
+static MemOp stack_aflag(DisasContext *s)
+{
+    return CODE64(s) ? MO_64 : SS32(s) ? MO_32 : MO_16;
+}
+
+/* a = linear address of stack offset sp (SS-relative, wrapped). */
+static void gen_stack_addr(DisasContext *s, TCGv_i64 a, TCGv_i64 sp)
+{
+    tcg_gen_mov_i64(a, sp);
+    gen_lea_seg_ovr(s, a, stack_aflag(s), R_SS, -1);
+}
+
+/* rSP = v at the stack pointer's size. */
+static void gen_set_sp(DisasContext *s, TCGv_i64 v)
+{
+    gen_op_mov_reg_v(s, stack_aflag(s), R_ESP, v);
 }
 
 static void gen_push_v(DisasContext *s, MemOp ot, TCGv_i64 v)
 {
     TCGv_i64 a = tcg_temp_new_i64();
     tcg_gen_subi_i64(a, cpu_regs[R_ESP], 1 << ot);
-    gen_st(ot, v, a);
-    tcg_gen_mov_i64(cpu_regs[R_ESP], a);
+    if (CODE64(s)) {
+        gen_st(s, ot, v, a);
+        tcg_gen_mov_i64(cpu_regs[R_ESP], a);
+        return;
+    }
+    TCGv_i64 la = tcg_temp_new_i64();
+    gen_stack_addr(s, la, a);
+    gen_st(s, ot, v, la);
+    gen_set_sp(s, a);
 }
 
+/* v = the value at the top of the stack (rSP unchanged). */
 static void gen_pop_v(DisasContext *s, MemOp ot, TCGv_i64 v)
 {
-    gen_ld(ot, v, cpu_regs[R_ESP]);
+    if (CODE64(s)) {
+        gen_ld(s, ot, v, cpu_regs[R_ESP]);
+        return;
+    }
+    TCGv_i64 la = tcg_temp_new_i64();
+    gen_stack_addr(s, la, cpu_regs[R_ESP]);
+    gen_ld(s, ot, v, la);
+}
+
+/* rSP += bytes, at the stack pointer's size. */
+static void gen_sp_add(DisasContext *s, int64_t bytes)
+{
+    if (CODE64(s)) {
+        tcg_gen_addi_i64(cpu_regs[R_ESP], cpu_regs[R_ESP], bytes);
+        return;
+    }
+    TCGv_i64 t = tcg_temp_new_i64();
+    tcg_gen_addi_i64(t, cpu_regs[R_ESP], bytes);
+    gen_set_sp(s, t);
 }
 
 static void gen_pop_update(DisasContext *s, MemOp ot)
 {
-    tcg_gen_addi_i64(cpu_regs[R_ESP], cpu_regs[R_ESP], 1 << ot);
+    gen_sp_add(s, 1 << ot);
 }
 
 /* ---- the decoder tables ---- */
@@ -658,8 +995,10 @@ typedef void (*X86GenFunc)(DisasContext *s, X86Operands *o);
 /*
  * Operand forms, in the SDM's notation (vol. 2D A.2): E = ModRM r/m,
  * G = ModRM.reg, I = immediate, J = relative offset, Z = register in the
- * opcode's low 3 bits, M = ModRM memory only; b = byte, w = word,
- * d = dword, v = operand size, z = 16/32 (64-bit: 32 sign-extended).
+ * opcode's low 3 bits, M = ModRM memory only, R = ModRM r/m always a
+ * register (MOV CRn/DRn), A = far pointer; b = byte, w = word,
+ * d = dword, v = operand size, z = 16/32 (64-bit: 32 sign-extended),
+ * p = far pointer in memory.
  */
 typedef enum X86Spec {
     X_None,
@@ -684,7 +1023,8 @@ typedef enum X86Spec {
     X_Iw,
     X_Iz,
     X_Iw_Ib,
-    X_Gv_M,
+    X_Gv_M, /* LEA: the effective address, no segment */
+    X_Gv_Mp,
     X_Gv_Ev_Iz,
     X_Gv_Ev_Ib,
     X_Gv_Eb,
@@ -692,6 +1032,8 @@ typedef enum X86Spec {
     X_Gv_Ed,
     X_Ev_Gv_Ib,
     X_M,
+    X_R,
+    X_Ap,
     X_Ob, /* moffs */
     X_Ov,
     X_Inherit, /* group sub-entry: the parent's form */
@@ -703,6 +1045,7 @@ enum {
     XF_D64 = 2,  /* operand size defaults to 64 in long mode */
     XF_LOCK = 4, /* LOCK is allowed (memory destination) */
     XF_F64 = 8,  /* operand size is always 64 */
+    XF_I64 = 16, /* invalid (#UD) in 64-bit mode */
 };
 
 typedef struct X86Op {
@@ -756,6 +1099,7 @@ static bool spec_has_modrm(X86Spec sp)
     case X_Ev:
     case X_Ew:
     case X_Gv_M:
+    case X_Gv_Mp:
     case X_Gv_Ev_Iz:
     case X_Gv_Ev_Ib:
     case X_Gv_Eb:
@@ -763,6 +1107,7 @@ static bool spec_has_modrm(X86Spec sp)
     case X_Gv_Ed:
     case X_Ev_Gv_Ib:
     case X_M:
+    case X_R:
         return true;
     default:
         return false;
@@ -804,7 +1149,18 @@ static void decode_operands(DisasContext *s, X86Spec sp, X86Operands *o)
     if (spec_has_modrm(sp)) {
         s->rip_offset = spec_imm_size(s, sp, o->ot);
         o->reg = ((s->modrm >> 3) & 7) | (s->rex_r << 3);
-        gen_lea_modrm(s, o);
+        if (sp == X_R) {
+            /* MOV CRn/DRn: r/m is a register whatever ModRM.mod says */
+            o->mem = false;
+            o->rm = (s->modrm & 7) | (s->rex_b << 3);
+        } else if (sp == X_Gv_M) {
+            /* LEA: the offset only, at the address size */
+            if (!gen_ea_modrm(s, o) && o->mem && s->aflag == MO_32) {
+                tcg_gen_ext32u_i64(s->A0, s->A0);
+            }
+        } else {
+            gen_lea_modrm(s, o);
+        }
     }
     switch (sp) {
     case X_AL_Ib:
@@ -827,7 +1183,12 @@ static void decode_operands(DisasContext *s, X86Spec sp, X86Operands *o)
         o->imm = fetch_imm(s, o->ot == MO_16 ? MO_16 : MO_32);
         break;
     case X_Jz:
-        o->imm = (int32_t)x86_ldl_code(s);
+        /* 64-bit mode: always rel32 (66h ignored, as Intel CPUs do) */
+        if (!CODE64(s) && s->dflag == MO_16) {
+            o->imm = (int16_t)x86_lduw_code(s);
+        } else {
+            o->imm = (int32_t)x86_ldl_code(s);
+        }
         break;
     case X_Iw:
         o->imm = x86_lduw_code(s);
@@ -847,11 +1208,18 @@ static void decode_operands(DisasContext *s, X86Spec sp, X86Operands *o)
             o->imm = fetch_imm(s, o->ot);
         }
         break;
+    case X_Ap:
+        /* ptr16:16 / ptr16:32: the offset, then the selector */
+        o->imm = s->dflag == MO_16 ? x86_lduw_code(s) : x86_ldl_code(s);
+        o->imm2 = x86_lduw_code(s);
+        break;
     case X_Ob:
     case X_Ov: {
-        uint64_t a = s->aflag == MO_64 ? x86_ldq_code(s) : x86_ldl_code(s);
+        uint64_t a = s->aflag == MO_64   ? x86_ldq_code(s)
+                     : s->aflag == MO_32 ? x86_ldl_code(s)
+                                         : x86_lduw_code(s);
         tcg_gen_movi_i64(s->A0, a);
-        gen_add_seg(s, s->A0);
+        gen_lea_seg(s, s->A0, s->aflag, R_DS);
         o->mem = true;
         break;
     }
@@ -860,7 +1228,57 @@ static void decode_operands(DisasContext *s, X86Spec sp, X86Operands *o)
     }
 }
 
+/* ---- hflags and EFLAGS bits kept in env ---- */
+
+#ifdef CONFIG_SOFTMMU
+/*
+ * env->hflags keeps the bits the helpers derive (CPL, modes, CR0/CR4
+ * bits, the interrupt shadow); TF, IOPL, RF, VM and AC live only in
+ * env->eflags and get_tb_cpu_state adds them to the TB flags, so POPF,
+ * CLI/STI and STAC/CLAC write eflags alone (SYSTEM.md notes).
+ */
+static void gen_hflags_update(uint32_t clear, uint32_t set)
+{
+    TCGv_i32 h = tcg_temp_new_i32();
+    tcg_gen_ld_i32(h, tcg_env, offsetof(CPUX86State, hflags));
+    if (clear) {
+        tcg_gen_andi_i32(h, h, ~clear);
+    }
+    if (set) {
+        tcg_gen_ori_i32(h, h, set);
+    }
+    tcg_gen_st_i32(h, tcg_env, offsetof(CPUX86State, hflags));
+}
+
+/*
+ * MOV SS / POP SS / STI: interrupts (and, for MOV SS, debug traps) are
+ * held off until after the next instruction (SDM vol. 3A 6.8.3).  The
+ * shadow does not extend over a second such instruction.
+ */
+static void gen_set_inhibit_irq(DisasContext *s)
+{
+    if (!(s->flags & HF_INHIBIT_IRQ_MASK)) {
+        gen_hflags_update(0, HF_INHIBIT_IRQ_MASK);
+    }
+}
+#endif
+
+static void gen_eflags_update(uint64_t clear, uint64_t set)
+{
+    TCGv_i64 e = tcg_temp_new_i64();
+    tcg_gen_ld_i64(e, tcg_env, offsetof(CPUX86State, eflags));
+    if (clear) {
+        tcg_gen_andi_i64(e, e, ~clear);
+    }
+    if (set) {
+        tcg_gen_ori_i64(e, e, set);
+    }
+    tcg_gen_st_i64(e, tcg_env, offsetof(CPUX86State, eflags));
+}
+
 #include "target/x86/translate-int.c.inc"
+#include "target/x86/translate-sys.c.inc"
+#include "target/x86/translate-legacy.c.inc"
 #include "target/x86/translate-optab.c.inc"
 #include "target/x86/translate-sse.c.inc"
 #include "target/x86/translate-x87.c.inc"
@@ -868,11 +1286,34 @@ static void decode_operands(DisasContext *s, X86Spec sp, X86Operands *o)
 
 /* ---- one instruction ---- */
 
+/* Whether the row's flags forbid the current prefixes / mode. */
+static bool row_invalid(DisasContext *s, int flags)
+{
+    if ((flags & XF_I64) && CODE64(s)) {
+        return true;
+    }
+    return (s->prefix & PREFIX_LOCK) && !(flags & XF_LOCK);
+}
+
+static MemOp row_ot(DisasContext *s, X86Spec sp, int flags)
+{
+    if ((flags & XF_BYTE) || spec_is_byte(sp)) {
+        return MO_8;
+    }
+    if ((flags & XF_F64) && CODE64(s)) {
+        return MO_64;
+    }
+    if (flags & XF_D64) {
+        return stack_ot(s);
+    }
+    return s->dflag;
+}
+
 static void disas_insn(DisasContext *s)
 {
     const X86Op *row;
     X86Operands o;
-    int b;
+    int b, flags;
     X86Spec sp;
 
     s->pc_start = s->pc;
@@ -882,8 +1323,9 @@ static void disas_insn(DisasContext *s)
     s->rex_w = s->rex_r = s->rex_x = s->rex_b = 0;
     s->rip_offset = 0;
     s->has_modrm = false;
+    s->ea_seg = R_DS;
 
-    /* Legacy prefixes, then REX (which must come last). */
+    /* Legacy prefixes, then REX (64-bit mode only; it must come last). */
     for (;;) {
         b = x86_ldub_code(s);
         switch (b) {
@@ -900,7 +1342,8 @@ static void disas_insn(DisasContext *s)
         case 0x36:
         case 0x3e:
         case 0x26:
-            s->override_seg = -1; /* flat in long mode */
+            /* ES/CS/SS/DS: ignored in 64-bit mode */
+            s->override_seg = CODE64(s) ? -1 : (b >> 3) & 3;
             continue;
         case 0x64:
             s->override_seg = R_FS;
@@ -919,7 +1362,7 @@ static void disas_insn(DisasContext *s)
         }
         break;
     }
-    if ((b & 0xf0) == 0x40) {
+    if (CODE64(s) && (b & 0xf0) == 0x40) {
         s->rex_present = true;
         s->rex_w = (b >> 3) & 1;
         s->rex_r = (b >> 2) & 1;
@@ -935,8 +1378,16 @@ static void disas_insn(DisasContext *s)
             b = x86_ldub_code(s);
         }
     }
-    s->aflag = (s->prefix & PREFIX_ADR) ? MO_32 : MO_64;
-    s->dflag = s->rex_w ? MO_64 : (s->prefix & PREFIX_DATA) ? MO_16 : MO_32;
+    if (CODE64(s)) {
+        s->aflag = (s->prefix & PREFIX_ADR) ? MO_32 : MO_64;
+        s->dflag = s->rex_w ? MO_64 : (s->prefix & PREFIX_DATA) ? MO_16 : MO_32;
+    } else {
+        /* CS.D gives the default; 66h/67h select the other size */
+        bool d32 = CODE32(s) ^ !!(s->prefix & PREFIX_DATA);
+        bool a32 = CODE32(s) ^ !!(s->prefix & PREFIX_ADR);
+        s->dflag = d32 ? MO_32 : MO_16;
+        s->aflag = a32 ? MO_32 : MO_16;
+    }
 
     if (b == 0x0f) {
         b = x86_ldub_code(s);
@@ -960,8 +1411,12 @@ static void disas_insn(DisasContext *s)
             return;
         }
         if (b == 0xc4 || b == 0xc5) {
-            gen_vex(s, b);
-            return;
+            /* VEX in 64-bit mode, or when the next byte has mod == 3 */
+            if (CODE64(s) ||
+                (translator_ldub(s->cs, s->tb, s->pc) & 0xc0) == 0xc0) {
+                gen_vex(s, b);
+                return;
+            }
         }
         row = &op_table1[b];
     }
@@ -976,22 +1431,12 @@ static void disas_insn(DisasContext *s)
             sp = sub->spec;
         }
         o.arg = sub->arg;
-        if (!sub->gen) {
+        flags = row->flags | sub->flags;
+        if (!sub->gen || row_invalid(s, (row->flags & XF_I64) | sub->flags)) {
             gen_illegal_opcode(s);
             return;
         }
-        if ((row->flags | sub->flags) & XF_BYTE || spec_is_byte(sp)) {
-            o.ot = MO_8;
-        } else if ((row->flags | sub->flags) & XF_D64) {
-            o.ot = stack_ot(s);
-        } else {
-            o.ot = s->dflag;
-        }
-        if ((s->prefix & PREFIX_LOCK) &&
-            !((row->flags | sub->flags) & XF_LOCK)) {
-            gen_illegal_opcode(s);
-            return;
-        }
+        o.ot = row_ot(s, sp, flags);
         decode_operands(s, sp, &o);
         if ((s->prefix & PREFIX_LOCK) && !o.mem) {
             gen_illegal_opcode(s);
@@ -1000,24 +1445,12 @@ static void disas_insn(DisasContext *s)
         sub->gen(s, &o);
         return;
     }
-    if (!row->gen) {
+    if (!row->gen || row_invalid(s, row->flags)) {
         gen_illegal_opcode(s);
         return;
     }
     o.arg = row->arg;
-    if ((row->flags & XF_BYTE) || spec_is_byte(sp)) {
-        o.ot = MO_8;
-    } else if (row->flags & XF_F64) {
-        o.ot = MO_64;
-    } else if (row->flags & XF_D64) {
-        o.ot = stack_ot(s);
-    } else {
-        o.ot = s->dflag;
-    }
-    if ((s->prefix & PREFIX_LOCK) && !(row->flags & XF_LOCK)) {
-        gen_illegal_opcode(s);
-        return;
-    }
+    o.ot = row_ot(s, sp, row->flags);
     if (spec_has_modrm(sp)) {
         s->modrm = x86_ldub_code(s);
         s->has_modrm = true;
@@ -1031,6 +1464,60 @@ static void disas_insn(DisasContext *s)
 }
 
 /* ---- the TB loop ---- */
+
+#ifdef CONFIG_SOFTMMU
+/* DisasContext fields from the TB flags (SYSTEM.md hflags table). */
+static void init_mode(DisasContext *s, TranslationBlock *tb, int *max_insns)
+{
+    uint32_t f = tb->flags;
+
+    s->flags = f;
+    s->cs_base = tb->cs_base;
+    s->cpl = f & HF_CPL_MASK;
+    s->iopl = (f & HF_IOPL_MASK) >> HF_IOPL_SHIFT;
+    s->pe = f & HF_PE_MASK;
+    s->vm86 = f & HF_VM_MASK;
+    s->code64 = f & HF_CS64_MASK;
+    s->code32 = (f & HF_CS32_MASK) || s->code64;
+    s->ss32 = f & HF_SS32_MASK;
+    s->addseg = (f & HF_ADDSEG_MASK) && !s->code64;
+    if (s->cpl == 3) {
+        s->mem_index = MMU_USER_IDX;
+    } else if ((f & HF_SMAP_MASK) && !(f & HF_AC_MASK)) {
+        s->mem_index = MMU_KSMAP_IDX;
+    } else {
+        s->mem_index = MMU_KNOSMAP_IDX;
+    }
+    /*
+     * Single-step, RF and the interrupt shadow apply to one instruction:
+     * one-insn TBs whose exits go back to the main loop.
+     */
+    s->no_chain = f & (HF_TF_MASK | HF_RF_MASK | HF_INHIBIT_IRQ_MASK);
+    if (s->no_chain) {
+        *max_insns = 1;
+    }
+}
+
+/*
+ * At the start of a TB that runs under the interrupt shadow or with RF
+ * set: both end after this instruction (SDM vol. 3A 6.8.3, 17.3.1.1).
+ */
+static void gen_tb_start_flags(DisasContext *s)
+{
+    if (s->flags & HF_INHIBIT_IRQ_MASK) {
+        TCGv_i32 h = tcg_temp_new_i32();
+        tcg_gen_ld_i32(h, tcg_env, offsetof(CPUX86State, hflags));
+        tcg_gen_andi_i32(h, h, ~HF_INHIBIT_IRQ_MASK);
+        tcg_gen_st_i32(h, tcg_env, offsetof(CPUX86State, hflags));
+    }
+    if (s->flags & HF_RF_MASK) {
+        TCGv_i64 e = tcg_temp_new_i64();
+        tcg_gen_ld_i64(e, tcg_env, offsetof(CPUX86State, eflags));
+        tcg_gen_andi_i64(e, e, ~(uint64_t)RF_MASK);
+        tcg_gen_st_i64(e, tcg_env, offsetof(CPUX86State, eflags));
+    }
+}
+#endif
 
 void x86_translate_code(CPUState *cs, TranslationBlock *tb, int max_insns)
 {
@@ -1048,8 +1535,13 @@ void x86_translate_code(CPUState *cs, TranslationBlock *tb, int max_insns)
     if (x86_one_insn_per_tb) {
         max_insns = 1;
     }
+#ifdef CONFIG_SOFTMMU
+    init_mode(s, tb, &max_insns);
+    gen_tb_start_flags(s);
+#endif
     for (;;) {
-        tcg_gen_insn_start(s->pc, s->cc_op, 0);
+        /* data[0]: the linear pc (restore_state_to_opc subtracts CS base) */
+        tcg_gen_insn_start(pc_of(s, eip_of(s, s->pc)), s->cc_op, 0);
         n++;
         disas_insn(s);
         if (s->is_jmp != DISAS_NEXT) {
@@ -1059,19 +1551,26 @@ void x86_translate_code(CPUState *cs, TranslationBlock *tb, int max_insns)
             s->is_jmp = DISAS_TOO_MANY;
             break;
         }
+        if (!CODE64(s) && s->pc - CS_BASE(s) != eip_next(s)) {
+            /* IP/EIP wrapped: the next insn is at CS:0 */
+            s->is_jmp = DISAS_TOO_MANY;
+            break;
+        }
     }
     switch (s->is_jmp) {
     case DISAS_TOO_MANY:
-        gen_jmp_tb(s, s->pc, 0);
+        gen_jmp_tb(s, eip_next(s), 0);
         break;
     case DISAS_EOB_NEXT:
         gen_update_cc_op(s);
-        tcg_gen_movi_i64(cpu_rip, s->pc);
-        tcg_gen_exit_tb(NULL, 0);
+        tcg_gen_movi_i64(cpu_rip, eip_next(s));
+        gen_exit_dyn(s, true);
+        break;
+    case DISAS_EOB_ONLY:
+        gen_exit_dyn(s, true);
         break;
     case DISAS_JUMP:
-        gen_update_cc_op(s);
-        tcg_gen_lookup_and_goto_ptr();
+        gen_exit_dyn(s, false);
         break;
     default:
         break;
