@@ -24,6 +24,7 @@
 
 #include "chardev/char.h"
 #include "config-host.h"
+#include "hw/block/drive.h"
 #include "hw/core/machine.h"
 #include "hw/core/qdev.h"
 #include "monitor/monitor.h"
@@ -82,6 +83,10 @@ typedef enum OptIndex {
     OPT_DAEMONIZE,
     OPT_QTEST,
     OPT_QTEST_LOG,
+    OPT_DRIVE,
+    OPT_HDX,
+    OPT_CDROM,
+    OPT_SNAPSHOT,
     OPT_UNSUPPORTED,
 } OptIndex;
 
@@ -199,17 +204,26 @@ static const QemuOptionDef qemu_options[] = {
      "-daemonize       daemonize QEMU after initializing"},
     {"qtest", true, OPT_QTEST, NULL, NULL},
     {"qtest-log", true, OPT_QTEST_LOG, NULL, NULL},
+    /* Block devices (hw/block/drive.c) */
+    {"drive", true, OPT_DRIVE, "Block device options",
+     "-drive [file=file][,if=type][,bus=n][,unit=m][,media=d][,index=i]\n"
+     "       [,cache=writethrough|writeback|none|directsync|unsafe][,format=f]"
+     "\n       [,snapshot=on|off][,id=name][,readonly=on|off]\n"
+     "                use 'file' as a drive image"},
+    {"hda", true, OPT_HDX, "Block device options",
+     "-hda/-hdb file  use 'file' as hard disk 0/1 image"},
+    {"hdb", true, OPT_HDX, NULL, NULL},
+    {"hdc", true, OPT_HDX, "Block device options",
+     "-hdc/-hdd file  use 'file' as hard disk 2/3 image"},
+    {"hdd", true, OPT_HDX, NULL, NULL},
+    {"cdrom", true, OPT_CDROM, "Block device options",
+     "-cdrom file     use 'file' as CD-ROM image (cdrom is ide1 master)"},
+    {"snapshot", false, OPT_SNAPSHOT, "Block device options",
+     "-snapshot       write to temporary files instead of disk image files"},
     /* Not implemented yet: refused with a clear message. */
-    UNSUPPORTED("drive", true),
-    UNSUPPORTED("hda", true),
-    UNSUPPORTED("hdb", true),
-    UNSUPPORTED("hdc", true),
-    UNSUPPORTED("hdd", true),
-    UNSUPPORTED("cdrom", true),
     UNSUPPORTED("fda", true),
     UNSUPPORTED("fdb", true),
     UNSUPPORTED("blockdev", true),
-    UNSUPPORTED("snapshot", false),
     UNSUPPORTED("netdev", true),
     UNSUPPORTED("nic", true),
     UNSUPPORTED("net", true),
@@ -249,7 +263,8 @@ static const QemuOptionDef qemu_options[] = {
 };
 
 static const char *const help_groups[] = {
-    "Standard options",         "Display options",
+    "Standard options",         "Block device options",
+    "Display options",
     "Character device options", "Boot Image or Kernel specific",
     "Debug/Expert options",
 };
@@ -278,6 +293,7 @@ static struct {
     GPtrArray *monitors;     /* MonitorSpec * */
     bool nographic;
     bool nodefaults;
+    bool no_default_cdrom;
     bool start_paused;
     char *kernel, *initrd, *append, *bios, *boot;
     char *pidfile;
@@ -479,9 +495,11 @@ static void parse_args(int argc, char **argv)
         const QemuOptionDef *def;
 
         if (a[0] != '-') {
-            opt_fail("hda", a,
-                     "disk images are not supported by this build "
-                     "yet");
+            /* A bare image is the first IDE disk, as -hda. */
+            if (!drive_add_legacy(0, a, false, "-hda", &err)) {
+                opt_fail_err("hda", a, err);
+            }
+            continue;
         }
         name = a + 1;
         if (name[0] == '-') {
@@ -671,6 +689,11 @@ static void parse_args(int argc, char **argv)
                          "name",
                          drv);
             }
+            /* As QEMU: a storage device replaces the default CD-ROM. */
+            if (g_str_has_prefix(drv, "ide-") ||
+                !strcmp(drv, "scsi-cd") || !strcmp(drv, "scsi-hd")) {
+                cfg.no_default_cdrom = true;
+            }
             g_ptr_array_add(cfg.devices, o);
             g_ptr_array_add(cfg.device_args, g_strdup(arg));
             break;
@@ -748,6 +771,26 @@ static void parse_args(int argc, char **argv)
             break;
         case OPT_QTEST_LOG:
             cfg.qtest_log = g_strdup(arg);
+            break;
+        case OPT_DRIVE:
+            if (!drive_add(arg, &err)) {
+                opt_fail_err("drive", arg, err);
+            }
+            break;
+        case OPT_HDX: {
+            g_autofree char *loc = g_strdup_printf("-%s", def->name);
+            if (!drive_add_legacy(def->name[2] - 'a', arg, false, loc, &err)) {
+                opt_fail_err(def->name, arg, err);
+            }
+            break;
+        }
+        case OPT_CDROM:
+            if (!drive_add_legacy(2, arg, true, "-cdrom", &err)) {
+                opt_fail_err("cdrom", arg, err);
+            }
+            break;
+        case OPT_SNAPSHOT:
+            drive_set_global_snapshot(true);
             break;
         case OPT_UNSUPPORTED:
             opt_fail(name, arg,
@@ -1298,6 +1341,13 @@ int qemu_main(int argc, char **argv, const char *arch)
             opt_fail_err("m", cfg.mem ? cfg.mem : s, err);
         }
     }
+    if (!drive_open_all(mc->block_default_type,
+                        mc->default_cdrom && !cfg.nodefaults &&
+                            !cfg.no_default_cdrom,
+                        &err)) {
+        error_report_err(err);
+        exit(1);
+    }
     mc->init(ms, &err);
     if (err) {
         error_report_err(err);
@@ -1309,6 +1359,10 @@ int qemu_main(int argc, char **argv, const char *arch)
         if (!device_create_from_opts(o, &err)) {
             opt_fail_err("device", g_ptr_array_index(cfg.device_args, i), err);
         }
+    }
+    if (!drive_check_orphans(&err)) {
+        error_report_err(err);
+        exit(1);
     }
     create_monitors();
 

@@ -41,6 +41,10 @@ typedef struct MachineClass {
     bool no_serial; /* no default serial port (as QEMU's `none`) */
     /* Machine-specific -machine properties (e.g. "pflash0"). */
     const OptDesc *props;
+    /* -drive without if=: a BlockInterfaceType (hw/block/drive.h). */
+    int block_default_type;
+    /* An empty CD-ROM drive at index 2 unless -nodefaults (as QEMU). */
+    bool default_cdrom;
 } MachineClass;
 
 struct MachineState {

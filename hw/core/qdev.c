@@ -853,6 +853,14 @@ static BusState *bus_for_device(DeviceState *dev, BusState *bus, Error **errp)
     }
     if (!bus) {
         bus = bus_find_type(bus_type);
+        for (guint i = 0; bus && bus->max_dev && i < buses->len; i++) {
+            BusState *b = g_ptr_array_index(buses, i);
+            if (!strcmp(b->type, bus_type) &&
+                (!b->max_dev || b->children->len < b->max_dev)) {
+                bus = b;
+                break;
+            }
+        }
         if (!bus) {
             error_setg(errp, "No '%s' bus found for device '%s'", bus_type,
                        dev->type->name);

@@ -44,20 +44,20 @@ typedef struct BusState BusState;
 typedef struct Chardev Chardev;
 
 typedef enum PropType {
-    PROP_BOOL,    /* bool */
-    PROP_UINT8,   /* uint8_t */
-    PROP_UINT16,  /* uint16_t */
-    PROP_UINT32,  /* uint32_t */
-    PROP_UINT64,  /* uint64_t */
-    PROP_INT32,   /* int32_t */
-    PROP_INT64,   /* int64_t */
-    PROP_SIZE,    /* uint64_t, accepts k/M/G suffixes */
-    PROP_STRING,  /* char *, owned by the device */
-    PROP_CHR,     /* Chardev *, set from a -chardev id */
+    PROP_BOOL,      /* bool */
+    PROP_UINT8,     /* uint8_t */
+    PROP_UINT16,    /* uint16_t */
+    PROP_UINT32,    /* uint32_t */
+    PROP_UINT64,    /* uint64_t */
+    PROP_INT32,     /* int32_t */
+    PROP_INT64,     /* int64_t */
+    PROP_SIZE,      /* uint64_t, accepts k/M/G suffixes */
+    PROP_STRING,    /* char *, owned by the device */
+    PROP_CHR,       /* Chardev *, set from a -chardev id */
     PROP_PCI_DEVFN, /* int32_t, "slot" or "slot.fn", -1 = auto */
-    PROP_PTR,     /* void *, set only from C (machine wiring) */
-    PROP_DRIVE,   /* block backend, by -drive id (block layer) */
-    PROP_NETDEV,  /* net client, by -netdev id (net layer) */
+    PROP_PTR,       /* void *, set only from C (machine wiring) */
+    PROP_DRIVE,     /* block backend, by -drive id (block layer) */
+    PROP_NETDEV,    /* net client, by -netdev id (net layer) */
 } PropType;
 
 typedef struct Property {
@@ -74,44 +74,75 @@ typedef struct Property {
 } Property;
 
 #define DEFINE_PROP_BOOL(n, State, f, d)                                       \
-    { .name = (n), .type = PROP_BOOL, .offset = offsetof(State, f),           \
-      .defval.b = (d) }
+    {                                                                          \
+        .name = (n), .type = PROP_BOOL, .offset = offsetof(State, f),          \
+        .defval.b = (d)                                                        \
+    }
 #define DEFINE_PROP_UINT8(n, State, f, d)                                      \
-    { .name = (n), .type = PROP_UINT8, .offset = offsetof(State, f),          \
-      .defval.u = (d) }
+    {                                                                          \
+        .name = (n), .type = PROP_UINT8, .offset = offsetof(State, f),         \
+        .defval.u = (d)                                                        \
+    }
 #define DEFINE_PROP_UINT16(n, State, f, d)                                     \
-    { .name = (n), .type = PROP_UINT16, .offset = offsetof(State, f),         \
-      .defval.u = (d) }
+    {                                                                          \
+        .name = (n), .type = PROP_UINT16, .offset = offsetof(State, f),        \
+        .defval.u = (d)                                                        \
+    }
 #define DEFINE_PROP_UINT32(n, State, f, d)                                     \
-    { .name = (n), .type = PROP_UINT32, .offset = offsetof(State, f),         \
-      .defval.u = (d) }
+    {                                                                          \
+        .name = (n), .type = PROP_UINT32, .offset = offsetof(State, f),        \
+        .defval.u = (d)                                                        \
+    }
 #define DEFINE_PROP_UINT64(n, State, f, d)                                     \
-    { .name = (n), .type = PROP_UINT64, .offset = offsetof(State, f),         \
-      .defval.u = (d) }
+    {                                                                          \
+        .name = (n), .type = PROP_UINT64, .offset = offsetof(State, f),        \
+        .defval.u = (d)                                                        \
+    }
 #define DEFINE_PROP_INT32(n, State, f, d)                                      \
-    { .name = (n), .type = PROP_INT32, .offset = offsetof(State, f),          \
-      .defval.i = (d) }
+    {                                                                          \
+        .name = (n), .type = PROP_INT32, .offset = offsetof(State, f),         \
+        .defval.i = (d)                                                        \
+    }
 #define DEFINE_PROP_INT64(n, State, f, d)                                      \
-    { .name = (n), .type = PROP_INT64, .offset = offsetof(State, f),          \
-      .defval.i = (d) }
+    {                                                                          \
+        .name = (n), .type = PROP_INT64, .offset = offsetof(State, f),         \
+        .defval.i = (d)                                                        \
+    }
 #define DEFINE_PROP_SIZE(n, State, f, d)                                       \
-    { .name = (n), .type = PROP_SIZE, .offset = offsetof(State, f),           \
-      .defval.u = (d) }
+    {                                                                          \
+        .name = (n), .type = PROP_SIZE, .offset = offsetof(State, f),          \
+        .defval.u = (d)                                                        \
+    }
 #define DEFINE_PROP_STRING(n, State, f)                                        \
-    { .name = (n), .type = PROP_STRING, .offset = offsetof(State, f) }
+    {                                                                          \
+        .name = (n), .type = PROP_STRING, .offset = offsetof(State, f)         \
+    }
 #define DEFINE_PROP_CHR(n, State, f)                                           \
-    { .name = (n), .type = PROP_CHR, .offset = offsetof(State, f) }
+    {                                                                          \
+        .name = (n), .type = PROP_CHR, .offset = offsetof(State, f)            \
+    }
 #define DEFINE_PROP_PCI_DEVFN(n, State, f, d)                                  \
-    { .name = (n), .type = PROP_PCI_DEVFN, .offset = offsetof(State, f),      \
-      .defval.i = (d) }
+    {                                                                          \
+        .name = (n), .type = PROP_PCI_DEVFN, .offset = offsetof(State, f),     \
+        .defval.i = (d)                                                        \
+    }
 #define DEFINE_PROP_PTR(n, State, f)                                           \
-    { .name = (n), .type = PROP_PTR, .offset = offsetof(State, f) }
+    {                                                                          \
+        .name = (n), .type = PROP_PTR, .offset = offsetof(State, f)            \
+    }
 /* void * fields, resolved by the layer that registered the backend kind. */
 #define DEFINE_PROP_DRIVE(n, State, f)                                         \
-    { .name = (n), .type = PROP_DRIVE, .offset = offsetof(State, f) }
+    {                                                                          \
+        .name = (n), .type = PROP_DRIVE, .offset = offsetof(State, f)          \
+    }
 #define DEFINE_PROP_NETDEV(n, State, f)                                        \
-    { .name = (n), .type = PROP_NETDEV, .offset = offsetof(State, f) }
-#define DEFINE_PROP_END { .name = NULL }
+    {                                                                          \
+        .name = (n), .type = PROP_NETDEV, .offset = offsetof(State, f)         \
+    }
+#define DEFINE_PROP_END                                                        \
+    {                                                                          \
+        .name = NULL                                                           \
+    }
 
 /*
  * `-device help` groups, printed in QEMU's order and wording (bridge first,
@@ -120,16 +151,16 @@ typedef struct Property {
  */
 typedef enum DeviceCategory {
     DEVICE_CATEGORY_UNCATEGORIZED = 0, /* "Uncategorized devices" */
-    DEVICE_CATEGORY_BRIDGE,  /* "Controller/Bridge/Hub devices" */
-    DEVICE_CATEGORY_USB,     /* "USB devices" */
-    DEVICE_CATEGORY_STORAGE, /* "Storage devices" */
-    DEVICE_CATEGORY_NETWORK, /* "Network devices" */
-    DEVICE_CATEGORY_INPUT,   /* "Input devices" */
-    DEVICE_CATEGORY_DISPLAY, /* "Display devices" */
-    DEVICE_CATEGORY_SOUND,   /* "Sound devices" */
-    DEVICE_CATEGORY_MISC,    /* "Misc devices" */
-    DEVICE_CATEGORY_CPU,     /* "CPU devices" */
-    DEVICE_CATEGORY_WATCHDOG,/* "Watchdog devices" */
+    DEVICE_CATEGORY_BRIDGE,            /* "Controller/Bridge/Hub devices" */
+    DEVICE_CATEGORY_USB,               /* "USB devices" */
+    DEVICE_CATEGORY_STORAGE,           /* "Storage devices" */
+    DEVICE_CATEGORY_NETWORK,           /* "Network devices" */
+    DEVICE_CATEGORY_INPUT,             /* "Input devices" */
+    DEVICE_CATEGORY_DISPLAY,           /* "Display devices" */
+    DEVICE_CATEGORY_SOUND,             /* "Sound devices" */
+    DEVICE_CATEGORY_MISC,              /* "Misc devices" */
+    DEVICE_CATEGORY_CPU,               /* "CPU devices" */
+    DEVICE_CATEGORY_WATCHDOG,          /* "Watchdog devices" */
     DEVICE_CATEGORY__MAX
 } DeviceCategory;
 
@@ -168,10 +199,13 @@ typedef struct DeviceTypeInfo {
 } DeviceTypeInfo;
 
 struct BusState {
-    char *name;        /* "pci.0", "isa.0" */
-    const char *type;  /* "PCI", "ISA", "System" */
+    char *name;       /* "pci.0", "isa.0" */
+    const char *type; /* "PCI", "ISA", "System" */
     DeviceState *parent;
     GPtrArray *children; /* DeviceState*, in plug order */
+    /* Devices it takes (0: any number); -device without bus= skips full
+     * buses (an IDE channel takes two). */
+    unsigned max_dev;
     /* Optional: checks/prepares a device being plugged (e.g. PCI devfn). */
     bool (*plug)(BusState *bus, DeviceState *dev, Error **errp);
     /*
@@ -186,7 +220,7 @@ struct BusState {
 
 struct DeviceState {
     const DeviceTypeInfo *type;
-    char *id;            /* -device ...,id=; may be NULL */
+    char *id; /* -device ...,id=; may be NULL */
     char *canonical_path;
     BusState *parent_bus;
     GPtrArray *child_buses; /* BusState* */
@@ -196,7 +230,7 @@ struct DeviceState {
 
 void device_type_register(const DeviceTypeInfo *info);
 #define DEVICE_TYPE_REGISTER(info)                                             \
-    static void __attribute__((constructor)) register_##info(void)            \
+    static void __attribute__((constructor)) register_##info(void)             \
     {                                                                          \
         device_type_register(&(info));                                         \
     }
@@ -214,8 +248,7 @@ void *device_check_cast(void *dev, const char *typename, const char *file,
 #define DECLARE_DEVICE_CAST(Type, CAST, typename)                              \
     static inline Type *CAST(void *obj)                                        \
     {                                                                          \
-        return (Type *)device_check_cast(obj, (typename), __FILE__,            \
-                                         __LINE__);                            \
+        return (Type *)device_check_cast(obj, (typename), __FILE__, __LINE__); \
     }
 
 /* Allocates, applies defaults and -global, runs instance_init chain. */
@@ -225,8 +258,8 @@ void device_free(DeviceState *dev);
 
 /* Property setters; a realized device refuses changes. */
 const Property *device_find_prop(const DeviceState *dev, const char *name);
-bool device_prop_set_str(DeviceState *dev, const char *name,
-                         const char *value, Error **errp);
+bool device_prop_set_str(DeviceState *dev, const char *name, const char *value,
+                         Error **errp);
 bool device_prop_set_uint(DeviceState *dev, const char *name, uint64_t v,
                           Error **errp);
 bool device_prop_set_int(DeviceState *dev, const char *name, int64_t v,

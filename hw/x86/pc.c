@@ -33,7 +33,10 @@
 #include "accel/kvm/kvm.h"
 #include "chardev/char.h"
 #include "hw/acpi/piix4-pm.h"
+#include "hw/block/drive.h"
+#include "hw/core/boot-device.h"
 #include "hw/core/machine.h"
+#include "hw/ide/ide.h"
 #include "hw/intc/apic.h"
 #include "hw/intc/i8259.h"
 #include "hw/intc/ioapic-kvm.h"
@@ -85,6 +88,7 @@ typedef struct PCMachine {
     bool direct_boot;
     unsigned serial_mask;
     E820Entry *fw_e820; /* "etc/e820" for firmware */
+    char *bootorder;    /* "bootorder" for firmware */
     unsigned fw_e820_count;
 } PCMachine;
 
@@ -389,6 +393,18 @@ static void pc_fw_cfg_init(PCMachine *pc, Error **errp)
     fw_cfg_add_file(pc->fw_cfg, "bootorder", "", 1);
 }
 
+/* bootindex= of the devices, for SeaBIOS; -device ran after init. */
+static void pc_bootorder_reset(void *opaque)
+{
+    PCMachine *pc = opaque;
+    size_t len;
+    char *old = pc->bootorder;
+
+    pc->bootorder = boot_device_list(&len);
+    fw_cfg_modify_file(pc->fw_cfg, "bootorder", pc->bootorder, len);
+    g_free(old); /* fw_cfg keeps a pointer to the data, not a copy */
+}
+
 /* ---- ACPI ---- */
 
 static void pc_acpi_tables(PCMachine *pc, uint32_t base, GByteArray **tables,
@@ -543,8 +559,7 @@ static void pc_init(MachineState *ms, Error **errp)
     if (!piix3) {
         return;
     }
-    if (device_type_find("piix3-ide") &&
-        !pci_create_simple(pc->pci_bus, PCI_DEVFN(1, 1), "piix3-ide", errp)) {
+    if (!piix3_ide_init(pc->pci_bus, PCI_DEVFN(1, 1), pc->direct_boot, errp)) {
         return;
     }
     if (!piix4_pm_init(pc->pci_bus, PCI_DEVFN(1, 3), pc->gsi[PIIX4_PM_SCI_IRQ],
@@ -596,6 +611,7 @@ static void pc_init(MachineState *ms, Error **errp)
         pc_acpi_firmware(pc);
     }
     qemu_register_reset(x86_rom_reset, NULL);
+    qemu_register_reset(pc_bootorder_reset, pc);
 }
 
 /* `info irq`: interrupts raised by device models (not the kernel's PIT). */
@@ -641,5 +657,7 @@ static const MachineClass pc_machine = {
     .default_ram_size = 128 * MiB,
     .max_cpus = 255,
     .default_cpu_type = "qemu64",
+    .block_default_type = IF_IDE,
+    .default_cdrom = true,
 };
 MACHINE_REGISTER(pc_machine)
