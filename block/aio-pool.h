@@ -12,6 +12,11 @@
  *     blk_aio_pool_free(pool);    // waits for requests still in flight
  *
  * The iovec array and buffers must stay valid until the callback.
+ *
+ * Reads, writes and flushes of a raw image (or a file node) opened with
+ * BDRV_O_IO_URING (aio=io_uring) go to an io_uring ring instead of the
+ * threads; everything else, and every request on a kernel that refuses
+ * io_uring, runs on the threads.
  */
 #ifndef BLOCK_AIO_POOL_H
 #define BLOCK_AIO_POOL_H
@@ -30,6 +35,8 @@ BlockAioPool *blk_aio_pool_new(GMainContext *ctx, int nthreads);
 void blk_aio_pool_free(BlockAioPool *pool);
 /* Requests submitted and not yet completed (callback not yet run). */
 unsigned blk_aio_pool_in_flight(BlockAioPool *pool);
+/* Requests served by the pool's io_uring ring so far (aio=io_uring). */
+uint64_t blk_aio_pool_ring_requests(BlockAioPool *pool);
 
 void blk_aio_preadv(BlockAioPool *pool, BlockDriverState *bs, uint64_t offset,
                     const struct iovec *iov, int niov, BlockCompletionFunc *cb,

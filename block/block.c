@@ -817,6 +817,27 @@ int bdrv_change_backing_file(BlockDriverState *bs, const char *backing_file,
     return ret;
 }
 
+bool bdrv_uring_fd(BlockDriverState *bs, int *fd, bool *direct)
+{
+    if (bs->drv == &bdrv_raw && bs->file) {
+        return bdrv_uring_fd(bs->file, fd, direct);
+    }
+    return bs->drv == &bdrv_file && file_uring_fd(bs, fd, direct);
+}
+
+bool bdrv_parse_aio(const char *mode, int *flags)
+{
+    /* As in QEMU, the flags accumulate: "threads" clears nothing. */
+    if (!strcmp(mode, "native")) {
+        *flags |= BDRV_O_NATIVE_AIO;
+    } else if (!strcmp(mode, "io_uring")) {
+        *flags |= BDRV_O_IO_URING;
+    } else if (strcmp(mode, "threads")) {
+        return false;
+    }
+    return true;
+}
+
 bool bdrv_can_check(BlockDriverState *bs)
 {
     return bs->drv->check != NULL;

@@ -36,10 +36,11 @@ typedef struct BlockDriverState BlockDriverState;
 #define BDRV_O_FORCE_SHARE 0x0200 /* -U: take no locks (read-only only) */
 #define BDRV_O_NO_LOCK     0x0400 /* internal: no locking at all */
 #define BDRV_O_UNMAP       0x0800
-#define BDRV_O_NO_IO       0x1000 /* metadata only: info, resize checks */
-#define BDRV_O_CHECK       0x2000 /* opened by check: allow corrupt images */
-#define BDRV_O_IO_URING    0x4000 /* aio=io_uring requested */
-#define BDRV_O_NO_FLUSH    0x8000 /* cache=unsafe: flush skips fdatasync */
+#define BDRV_O_NO_IO       0x1000  /* metadata only: info, resize checks */
+#define BDRV_O_CHECK       0x2000  /* opened by check: allow corrupt images */
+#define BDRV_O_IO_URING    0x4000  /* aio=io_uring requested */
+#define BDRV_O_NO_FLUSH    0x8000  /* cache=unsafe: flush skips fdatasync */
+#define BDRV_O_NATIVE_AIO  0x10000 /* aio=native (needs BDRV_O_NOCACHE) */
 
 /* Request flags. */
 #define BDRV_REQ_MAY_UNMAP   0x1 /* zero writes may deallocate */
@@ -236,6 +237,14 @@ typedef struct BlockMeasureInfo {
 } BlockMeasureInfo;
 bool bdrv_measure(const char *fmt, Opts *opts, BlockDriverState *in_bs,
                   uint64_t size, BlockMeasureInfo *info, Error **errp);
+
+/*
+ * Adds an aio mode ("threads", "native" or "io_uring") to *flags, as
+ * QEMU's -drive aio= and qemu-img bench -i do; false for anything else.
+ * native (Linux AIO) needs BDRV_O_NOCACHE at open and is served by the
+ * thread pool.
+ */
+bool bdrv_parse_aio(const char *mode, int *flags);
 
 /* Parses "off|metadata|falloc|full"; false with errp set otherwise. */
 bool bdrv_parse_prealloc(const char *s, PreallocMode *mode, Error **errp);

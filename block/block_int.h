@@ -98,6 +98,14 @@ BlockDriverState *bdrv_new(const BlockDriver *drv, const char *filename);
 void bdrv_resolve_backing(const char *image, const char *backing, char *dest,
                           size_t len);
 
+/*
+ * For the async pool: true when bs's bytes are the host file's bytes at
+ * the same offsets (the file protocol, or raw over it) and the file node
+ * was opened with aio=io_uring; *fd its descriptor, *direct O_DIRECT.
+ */
+bool bdrv_uring_fd(BlockDriverState *bs, int *fd, bool *direct);
+bool file_uring_fd(BlockDriverState *bs, int *fd, bool *direct);
+
 /* Reads `bytes` at `offset` from bs->backing (zeros past its end). */
 int bdrv_read_backing(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                       void *buf);

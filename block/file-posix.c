@@ -7,6 +7,9 @@
  * 100+i held while we use permission i and byte 200+i held while we refuse
  * to share it (i: 0 consistent read, 1 write, 2 write unchanged, 3 resize).
  * Another QEMU and Quasar therefore refuse each other's conflicting opens.
+ * With aio=io_uring (BDRV_O_IO_URING) every read, write and flush goes
+ * through an io_uring ring of the calling thread instead of the plain
+ * system calls; the async pool (aio-pool.c) submits to a ring of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <linux/fs.h>
 #include "block/block_int.h"
+#include "block/io-uring.h"
 
 #define LOCK_PERM_BASE       100
 #define LOCK_SHARED_BASE     200
@@ -31,7 +35,24 @@ typedef struct FileState {
     int fd;
     bool direct;
     bool is_blockdev;
+    bool uring; /* aio=io_uring */
 } FileState;
+
+/* pread()/pwrite() semantics, through io_uring when the node uses it. */
+static ssize_t file_sys_rw(FileState *s, bool write, void *buf, size_t n,
+                           uint64_t offset)
+{
+    if (s->uring) {
+        int r = luring_rw_once(write ? IORING_OP_WRITEV : IORING_OP_READV,
+                               s->fd, offset, buf, MIN(n, 1u << 30));
+        if (r < 0) {
+            errno = -r;
+            return -1;
+        }
+        return r;
+    }
+    return write ? pwrite(s->fd, buf, n, offset) : pread(s->fd, buf, n, offset);
+}
 
 static const char *const perm_names[] = {"consistent read", "write",
                                          "write unchanged", "resize"};
@@ -105,6 +126,22 @@ static int file_open(BlockDriverState *bs, int flags, Error **errp)
         oflags |= O_DIRECT;
         s->direct = true;
     }
+    if ((flags & BDRV_O_NATIVE_AIO) && !(flags & BDRV_O_NOCACHE)) {
+        error_setg(errp, "aio=native was specified, but it requires "
+                         "cache.direct=on, which was not specified.");
+        return -EINVAL;
+    }
+    if (flags & BDRV_O_IO_URING) {
+        int e = 0;
+        if (!luring_available(&e)) {
+            error_setg(errp,
+                       "Unable to use io_uring: failed to init linux "
+                       "io_uring ring: %s",
+                       strerror(e));
+            return -e;
+        }
+        s->uring = true;
+    }
     s->fd = open(bs->filename, oflags);
     if (s->fd < 0 && errno == EINVAL && s->direct) {
         error_setg(errp,
@@ -172,8 +209,8 @@ static int file_pread_direct(FileState *s, uint64_t offset, uint64_t bytes,
     }
     uint64_t done = 0;
     while (done < end - start) {
-        ssize_t r = pread(s->fd, (uint8_t *)bounce + done, end - start - done,
-                          start + done);
+        ssize_t r = file_sys_rw(s, false, (uint8_t *)bounce + done,
+                                end - start - done, start + done);
         if (r < 0 && errno == EINTR) {
             continue;
         }
@@ -202,7 +239,7 @@ static int file_pread(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     }
     uint8_t *p = buf;
     while (bytes) {
-        ssize_t r = pread(s->fd, p, bytes, offset);
+        ssize_t r = file_sys_rw(s, false, p, bytes, offset);
         if (r < 0) {
             if (errno == EINTR) {
                 continue;
@@ -220,12 +257,12 @@ static int file_pread(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return 0;
 }
 
-static int file_pwrite_buffered(int fd, uint64_t offset, uint64_t bytes,
+static int file_pwrite_buffered(FileState *s, uint64_t offset, uint64_t bytes,
                                 const void *buf)
 {
     const uint8_t *p = buf;
     while (bytes) {
-        ssize_t r = pwrite(fd, p, bytes, offset);
+        ssize_t r = file_sys_rw(s, true, (void *)p, bytes, offset);
         if (r < 0) {
             if (errno == EINTR) {
                 continue;
@@ -244,7 +281,7 @@ static int file_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
 {
     FileState *s = bs->opaque;
     if (!s->direct) {
-        return file_pwrite_buffered(s->fd, offset, bytes, buf);
+        return file_pwrite_buffered(s, offset, bytes, buf);
     }
     /* O_DIRECT: read-modify-write through an aligned bounce buffer. */
     uint64_t start, end;
@@ -258,7 +295,7 @@ static int file_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     }
     if (ret == 0) {
         memcpy((uint8_t *)bounce + (offset - start), buf, bytes);
-        ret = file_pwrite_buffered(s->fd, start, end - start, bounce);
+        ret = file_pwrite_buffered(s, start, end - start, bounce);
     }
     free(bounce);
     if (ret == 0 && end != offset + bytes) {
@@ -344,13 +381,17 @@ static int file_flush(BlockDriverState *bs)
     if (bs->open_flags & BDRV_O_NO_FLUSH) {
         return 0; /* cache=unsafe */
     }
+    if (s->uring) {
+        return luring_fdatasync(s->fd);
+    }
     return fdatasync(s->fd) ? -errno : 0;
 }
 
-static int file_prealloc(int fd, uint64_t from, uint64_t to, PreallocMode mode)
+static int file_prealloc(FileState *s, uint64_t from, uint64_t to,
+                         PreallocMode mode)
 {
     if (mode == PREALLOC_MODE_FALLOC) {
-        int r = posix_fallocate(fd, from, to - from);
+        int r = posix_fallocate(s->fd, from, to - from);
         return r ? -r : 0;
     }
     if (mode == PREALLOC_MODE_FULL) {
@@ -358,7 +399,7 @@ static int file_prealloc(int fd, uint64_t from, uint64_t to, PreallocMode mode)
         g_autofree uint8_t *z = g_malloc0(CHUNK);
         for (uint64_t p = from; p < to;) {
             uint64_t n = MIN((uint64_t)CHUNK, to - p);
-            int ret = file_pwrite_buffered(fd, p, n, z);
+            int ret = file_pwrite_buffered(s, p, n, z);
             if (ret < 0) {
                 return ret;
             }
@@ -385,7 +426,7 @@ static int file_truncate(BlockDriverState *bs, uint64_t size, bool exact,
         return 0;
     }
     if (prealloc != PREALLOC_MODE_OFF && cur >= 0 && size > (uint64_t)cur) {
-        int ret = file_prealloc(s->fd, cur, size, prealloc);
+        int ret = file_prealloc(s, cur, size, prealloc);
         if (ret < 0) {
             error_setg_errno(errp, -ret, "Could not preallocate new data");
             return ret;
@@ -475,7 +516,8 @@ static int file_create(const char *filename, Opts *opts, Error **errp)
             ret = -errno;
             error_setg_errno(errp, -ret, "Could not resize file");
         } else {
-            ret = file_prealloc(fd, 0, size, prealloc);
+            FileState fs = {.fd = fd};
+            ret = file_prealloc(&fs, 0, size, prealloc);
             if (ret < 0) {
                 error_setg_errno(errp, -ret, "Could not preallocate data");
             } else if (prealloc == PREALLOC_MODE_OFF && size) {
@@ -486,7 +528,7 @@ static int file_create(const char *filename, Opts *opts, Error **errp)
                  */
                 static const uint8_t zero[4096];
                 ret =
-                    file_pwrite_buffered(fd, 0, MIN(size, sizeof(zero)), zero);
+                    file_pwrite_buffered(&fs, 0, MIN(size, sizeof(zero)), zero);
                 if (ret < 0) {
                     error_setg_errno(errp, -ret, "Could not write to '%s'",
                                      filename);
@@ -496,6 +538,17 @@ static int file_create(const char *filename, Opts *opts, Error **errp)
     }
     close(fd);
     return ret;
+}
+
+bool file_uring_fd(BlockDriverState *bs, int *fd, bool *direct)
+{
+    FileState *s = bs->opaque;
+    if (bs->drv != &bdrv_file || !s->uring || s->fd < 0) {
+        return false;
+    }
+    *fd = s->fd;
+    *direct = s->direct;
+    return true;
 }
 
 static bool file_has_zero_init(BlockDriverState *bs)

@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include <limits.h>
+#include <stddef.h>
+#include "block/aio-pool.h"
 #include "qemu-img/qemu-img.h"
 #include "util/cutils.h"
 #include "util/error.h"
@@ -1381,12 +1384,107 @@ out:
 
 /* ---- bench ------------------------------------------------------------- */
 
+/*
+ * bench keeps `depth` requests in flight through the async pool (worker
+ * threads, or the pool's io_uring ring with -i io_uring); a completion
+ * starts the next request.  As in QEMU, the offset advances by the step
+ * and wraps modulo the image size; a request past the end fails.
+ */
+typedef struct BenchState {
+    BlockDriverState *bs;
+    BlockAioPool *pool;
+    bool write;
+    uint64_t count, started, done;
+    uint64_t bufsize, step, offset, image_size;
+    uint64_t flush_interval;
+    bool drain_on_flush;
+    bool flushing; /* a drained flush is waiting or running */
+    unsigned in_flight;
+    int ret;
+    uint8_t *buf;
+    struct iovec *iov; /* one slot per depth */
+    GQueue free_slots;
+} BenchState;
+
+static void bench_start(BenchState *b);
+
+static void bench_flush_cb(void *opaque, int ret)
+{
+    BenchState *b = opaque;
+    if (ret < 0 && !b->ret) {
+        error_report("Failed flush request: %s", strerror(-ret));
+        b->ret = ret;
+    }
+    b->in_flight--;
+    b->flushing = false;
+    bench_start(b);
+}
+
+static void bench_done(BenchState *b, struct iovec *slot, int ret)
+{
+    if (ret < 0 && !b->ret) {
+        error_report("Failed request: %s", strerror(-ret));
+        b->ret = ret;
+    }
+    b->done++;
+    b->in_flight--;
+    g_queue_push_tail(&b->free_slots, slot);
+    bench_start(b);
+}
+
+typedef struct BenchReq {
+    BenchState *b;
+    struct iovec *slot;
+} BenchReq;
+
+static void bench_req_cb(void *opaque, int ret)
+{
+    BenchReq *r = opaque;
+    bench_done(r->b, r->slot, ret);
+    g_free(r);
+}
+
+/* Starts requests while slots are free (and no drained flush is due). */
+static void bench_start(BenchState *b)
+{
+    while (!b->ret && b->started < b->count && !b->flushing &&
+           !g_queue_is_empty(&b->free_slots)) {
+        struct iovec *slot = g_queue_pop_head(&b->free_slots);
+        BenchReq *r = g_new(BenchReq, 1);
+        r->b = b;
+        r->slot = slot;
+        b->in_flight++;
+        b->started++;
+        if (b->write) {
+            blk_aio_pwritev(b->pool, b->bs, b->offset, slot, 1, 0, bench_req_cb,
+                            r);
+        } else {
+            blk_aio_preadv(b->pool, b->bs, b->offset, slot, 1, bench_req_cb, r);
+        }
+        b->offset += b->step;
+        b->offset = b->image_size ? b->offset % b->image_size : 0;
+        if (b->flush_interval && b->started % b->flush_interval == 0) {
+            if (b->drain_on_flush) {
+                b->flushing = true; /* issued once the queue drains */
+            } else {
+                b->in_flight++;
+                blk_aio_flush(b->pool, b->bs, bench_flush_cb, b);
+            }
+        }
+    }
+    if (b->flushing && b->drain_on_flush && b->in_flight == 0) {
+        b->in_flight++;
+        blk_aio_flush(b->pool, b->bs, bench_flush_cb, b);
+    }
+}
+
 int img_bench(int argc, char **argv)
 {
     const char *fmt = NULL, *cache = NULL;
     uint64_t count = 75000, depth = 64, offset = 0, bufsize = 4096, step = 0;
-    bool quiet = false, write = false, force_share = false;
-    int c;
+    uint64_t flush_interval = 0, pattern = 0;
+    bool write = false, force_share = false, drain = true;
+    int flags = 0, c;
     static const struct option long_opts[] = {
         {"help", no_argument, 0, 'h'},
         {"force-share", no_argument, 0, 'U'},
@@ -1398,23 +1496,39 @@ int img_bench(int argc, char **argv)
     };
     while ((c = getopt_long(argc, argv, ":hc:d:f:ni:o:qs:S:t:wU", long_opts,
                             NULL)) != -1) {
-        uint64_t *dst = NULL;
         switch (c) {
         case 'c':
-            dst = &count;
+            if (!parse_uint64(optarg, &count) || count > INT_MAX) {
+                error_report("Invalid request count specified");
+                return 1;
+            }
             break;
         case 'd':
-            dst = &depth;
+            if (!parse_uint64(optarg, &depth) || !depth || depth > 4096) {
+                error_report("Invalid queue depth specified");
+                return 1;
+            }
             break;
         case 'o':
-            dst = &offset;
+            if (parse_size(optarg, &offset) < 0 || offset > INT64_MAX) {
+                error_report("Invalid offset specified. You may use k, M, "
+                             "G, T, P or E suffixes for");
+                error_report("kilobytes, megabytes, gigabytes, terabytes, "
+                             "petabytes and exabytes.");
+                return 1;
+            }
             break;
         case 's':
-            dst = &bufsize;
+        case 'S': {
+            uint64_t v;
+            if (parse_size(optarg, &v) < 0 || v > INT_MAX) {
+                error_report(c == 's' ? "Invalid buffer size specified"
+                                      : "Invalid step size specified");
+                return 1;
+            }
+            *(c == 's' ? &bufsize : &step) = v;
             break;
-        case 'S':
-            dst = &step;
-            break;
+        }
         case 'f':
             fmt = optarg;
             break;
@@ -1422,30 +1536,45 @@ int img_bench(int argc, char **argv)
             cache = optarg;
             break;
         case 'n':
-            cache = "none";
+            flags |= BDRV_O_NATIVE_AIO;
             break;
         case 'i':
+            if (!bdrv_parse_aio(optarg, &flags)) {
+                error_report("Invalid aio option: %s", optarg);
+                return 1;
+            }
+            break;
         case 'F' + 256:
+            if (!parse_uint64(optarg, &flush_interval) ||
+                flush_interval > INT_MAX) {
+                error_report("Invalid flush interval specified");
+                return 1;
+            }
+            break;
         case 'D' + 256:
+            drain = false;
+            break;
         case 'P' + 256:
+            if (!parse_uint64(optarg, &pattern) || pattern > 0xff) {
+                error_report("Invalid pattern byte specified");
+                return 1;
+            }
             break;
         case 'q':
-            quiet = true;
-            break;
+            break; /* QEMU's bench prints its lines even with -q */
         case 'w':
             write = true;
             break;
         case 'U':
             force_share = true;
             break;
+        case 'I':
+            error_report("--image-opts is not supported");
+            return 1;
         case 'h':
             return 0;
         default:
             img_usage_error("unrecognized option '%s'", argv[optind - 1]);
-            return 1;
-        }
-        if (dst && parse_size(optarg, dst) < 0) {
-            error_report("Invalid value '%s'", optarg);
             return 1;
         }
     }
@@ -1453,59 +1582,75 @@ int img_bench(int argc, char **argv)
         img_usage_error("Expecting one image file name");
         return 1;
     }
-    if (!bufsize || bufsize > INT32_MAX) {
-        error_report("Invalid buffer size specified");
+    if (flush_interval && !write) {
+        error_report("--flush-interval is only available in write tests");
+        return 1;
+    }
+    if (flush_interval && drain && flush_interval < depth) {
+        error_report("Flush interval can't be smaller than depth");
         return 1;
     }
     if (!step) {
         step = bufsize;
     }
-    int flags = write ? BDRV_O_RDWR : 0;
+    if (write) {
+        flags |= BDRV_O_RDWR;
+    }
     if (cache && !img_parse_cache(cache, &flags)) {
         error_report("Invalid cache mode");
         return 1;
     }
     BlockDriverState *bs =
-        img_open(argv[optind], fmt, flags, force_share && !write, quiet);
+        img_open(argv[optind], fmt, flags, force_share && !write, false);
     if (!bs) {
         return 1;
     }
-    uint64_t len = bdrv_getlength(bs);
-    if (!quiet) {
-        printf("Sending %" PRIu64 " %s requests, %" PRIu64
-               " bytes each, %" PRIu64
-               " in parallel (starting at offset %" PRIu64
-               ", step size %" PRIu64 ")\n",
-               count, write ? "write" : "read", bufsize, depth, offset, step);
+    BenchState b = {
+        .bs = bs,
+        .write = write,
+        .count = count,
+        .bufsize = bufsize,
+        .step = step,
+        .offset = offset,
+        .image_size = (uint64_t)MAX(bdrv_getlength(bs), 0),
+        .flush_interval = flush_interval,
+        .drain_on_flush = drain,
+    };
+    printf("Sending %" PRIu64 " %s requests, %" PRIu64 " bytes each, %" PRIu64
+           " in parallel (starting at offset %" PRIu64 ", step size %" PRIu64
+           ")\n",
+           count, write ? "write" : "read", bufsize, depth, offset, step);
+    if (flush_interval) {
+        printf("Sending flush every %" PRIu64 " requests\n", flush_interval);
     }
-    uint8_t *buf = g_malloc0(bufsize);
-    if (write) {
-        memset(buf, 0xa5, bufsize);
+    /* Aligned buffers, so that cache=none needs no bounce buffers. */
+    uint64_t slot_len = (MAX(bufsize, 1) + 4095) & ~4095ULL;
+    if (posix_memalign((void **)&b.buf, 4096, slot_len * depth)) {
+        error_report("Could not allocate buffers");
+        bdrv_unref(bs);
+        return 1;
     }
+    memset(b.buf, (int)pattern, slot_len * depth);
+    b.iov = g_new(struct iovec, depth);
+    g_queue_init(&b.free_slots);
+    for (uint64_t i = 0; i < depth; i++) {
+        b.iov[i] = (struct iovec){b.buf + i * slot_len, bufsize};
+        g_queue_push_tail(&b.free_slots, &b.iov[i]);
+    }
+    b.pool = blk_aio_pool_new(NULL, (int)MIN(depth, 64));
     gint64 t0 = g_get_monotonic_time();
-    uint64_t off = offset;
-    int ret = 0;
-    for (uint64_t i = 0; i < count; i++) {
-        if (off + bufsize > len) {
-            off = 0;
-        }
-        int r = write ? bdrv_pwrite(bs, off, bufsize, buf, 0)
-                      : bdrv_pread(bs, off, bufsize, buf);
-        if (r < 0) {
-            error_report("Failed request: %s", strerror(-r));
-            ret = 1;
-            break;
-        }
-        off += step;
+    bench_start(&b);
+    while (b.in_flight || (!b.ret && b.started < b.count)) {
+        g_main_context_iteration(NULL, TRUE);
     }
-    if (write && ret == 0) {
-        bdrv_flush(bs);
+    gint64 t1 = g_get_monotonic_time();
+    blk_aio_pool_free(b.pool);
+    if (b.ret == 0) {
+        printf("Run completed in %3.3f seconds.\n", (t1 - t0) / 1e6);
     }
-    if (ret == 0 && !quiet) {
-        printf("Run completed in %3.3f seconds.\n",
-               (g_get_monotonic_time() - t0) / 1e6);
-    }
-    g_free(buf);
+    g_queue_clear(&b.free_slots);
+    g_free(b.iov);
+    free(b.buf);
     bdrv_unref(bs);
-    return ret;
+    return b.ret ? 1 : 0;
 }

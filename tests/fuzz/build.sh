@@ -15,7 +15,7 @@ ZSTD=$(pkg-config --cflags --libs libzstd 2>/dev/null || true)
 clang -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined -D_GNU_SOURCE \
     -std=gnu11 -I. -I"$OUT" $(pkg-config --cflags glib-2.0 jansson) \
-    tests/fuzz/fuzz-qcow2.c block/block.c block/file-posix.c \
+    tests/fuzz/fuzz-qcow2.c block/block.c block/file-posix.c block/io-uring.c \
     block/raw-format.c block/qcow2.c block/qcow2-cluster.c \
     block/qcow2-refcount.c block/qcow2-snapshot.c block/qcow2-bitmap.c \
     util/error.c util/cutils.c \

@@ -592,11 +592,57 @@ def test_bench_writes_valid_image(tools, tmp_path):
     q = tools
     img = tmp_path / "b.qcow2"
     run(q, "create", "-q", "-f", "qcow2", img, "16M")
-    p = run(q, "bench", "-w", "-c", "300", "-s", "8k", "-S", "20k", img)
+    p = run(q, "bench", "-w", "-c", "300", "-s", "8k", "-S", "20k",
+            "--pattern=0xa5", img)
     assert p.stdout.startswith("Sending 300 write requests, 8192 bytes each")
     assert "Run completed in" in p.stdout
     ref_check_clean(img)
     ref_io(str(img), "read -P 0xa5 0 8k")
+
+
+@pytest.mark.parametrize("aio", ["threads", "io_uring", "native"])
+def test_bench_aio_modes_write_what_qemu_writes(tools, tmp_path, aio):
+    """bench -i: same bytes as QEMU's bench (offsets wrap modulo the size)."""
+    q = tools
+    extra = ["-t", "none"] if aio == "native" else []
+    out = {}
+    for name, tool in (("q", q), ("r", REF)):
+        img = tmp_path / f"{name}.raw"
+        with open(img, "wb") as f:
+            f.write(b"\xff" * (1 << 20))
+        p = run(tool, "bench", "-f", "raw", "-w", "-i", aio, *extra, "-c",
+                "40", "-d", "8", "-o", "4k", "-s", "4k", "-S", "300k",
+                "--pattern=7", img)
+        assert p.stdout.splitlines()[0] == (
+            "Sending 40 write requests, 4096 bytes each, 8 in parallel "
+            "(starting at offset 4096, step size 307200)")
+        out[name] = open(img, "rb").read()
+    assert out["q"] == out["r"]
+
+
+def test_bench_aio_errors_as_qemu(tools, tmp_path):
+    q = tools
+    img = tmp_path / "e.raw"
+    run(REF, "create", "-q", "-f", "raw", img, "1M")
+    for args in (["-i", "bogus"], ["-i", "native"], ["-n"],
+                 ["--flush-interval=4"], ["-w", "--flush-interval=4"]):
+        pq = run(q, "bench", "-f", "raw", "-c", "1", *args, img, ok=False)
+        pr = run(REF, "bench", "-f", "raw", "-c", "1", *args, img, ok=False)
+        assert (pq.returncode, pq.stderr) == (pr.returncode, pr.stderr), args
+
+
+def test_bench_io_uring_refused_is_an_error(tools, tmp_path):
+    """A kernel without io_uring (forced here) fails the open, clearly."""
+    q = tools
+    img = tmp_path / "u.raw"
+    run(REF, "create", "-q", "-f", "raw", img, "1M")
+    env = dict(os.environ, QUASAR_NO_IO_URING="1")
+    p = subprocess.run([q, "bench", "-f", "raw", "-c", "1", "-i", "io_uring",
+                        str(img)], capture_output=True, text=True, env=env)
+    assert p.returncode == 1
+    assert p.stderr == (f"qemu-img: Could not open '{img}': Unable to use "
+                        "io_uring: failed to init linux io_uring ring: "
+                        "Function not implemented\n")
 
 
 # ---- locking ---------------------------------------------------------------
