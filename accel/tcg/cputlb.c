@@ -460,6 +460,14 @@ static bool victim_tlb_hit(CPUState *cpu, int mmu_idx, uint64_t addr,
             *v = te;
             d->vfull[k] = tf;
             tlb_stats.victim_hits++;
+            /* the copy may have missed a concurrent tlb_protect_code */
+            __atomic_thread_fence(__ATOMIC_SEQ_CST);
+            uint64_t w = __atomic_load_n(&e->addr_write, __ATOMIC_RELAXED);
+            if (w != (uint64_t)-1 && !(w & TLB_FLAGS_MASK) &&
+                tb_page_has_code((w & TARGET_PAGE_MASK) + e->addend)) {
+                __atomic_or_fetch(&e->addr_write, (uint64_t)TLB_NOTDIRTY,
+                                  __ATOMIC_SEQ_CST);
+            }
             return true;
         }
     }

@@ -133,6 +133,16 @@ void run_on_cpu(CPUState *cpu, run_on_cpu_func fn, void *data)
     if (had_bql) {
         bql_unlock();
     }
+    /*
+     * From another vCPU's guest code (a helper): stop counting as
+     * running while we wait, or an exclusive section that the target
+     * vCPU enters first would wait for us forever.
+     */
+    CPUState *self = current_cpu;
+    bool was_running = self && self->running;
+    if (was_running) {
+        cpu_exec_end(self);
+    }
     pthread_mutex_lock(&vcpu_lock);
     queue_work(cpu, &w);
     vcpu_wake(cpu);
@@ -143,6 +153,9 @@ void run_on_cpu(CPUState *cpu, run_on_cpu_func fn, void *data)
         pthread_cond_wait(&vcpu_done_cond, &vcpu_lock);
     }
     pthread_mutex_unlock(&vcpu_lock);
+    if (was_running) {
+        cpu_exec_start(self);
+    }
     if (had_bql) {
         bql_lock();
     }

@@ -14,6 +14,9 @@
 #include <inttypes.h>
 #include <string.h>
 #include "accel/tcg/tb-internal.h"
+#ifdef CONFIG_SOFTMMU
+#include "accel/tcg/tcg-accel-ops.h"
+#endif
 #include "tcg/tcg-internal.h"
 #include "tcg/tcg-op.h"
 #include "util/log.h"
@@ -480,8 +483,33 @@ static void tb_flush_if(unsigned count)
     end_exclusive();
 }
 
+#ifdef CONFIG_SOFTMMU
+static void tb_flush_work(CPUState *cpu, void *data)
+{
+    tb_lock_acquire();
+    if (tb_flush_count == (unsigned)(uintptr_t)data) {
+        tb_flush_locked();
+    }
+    tb_lock_release();
+}
+#endif
+
 void tb_flush(CPUState *cpu)
 {
+#ifdef CONFIG_SOFTMMU
+    /*
+     * Not on a vCPU thread (the monitor, a device): this thread may hold
+     * the BQL that a vCPU inside guest code waits for, so it must not
+     * wait for the vCPUs to stop.  A vCPU does it in an exclusive
+     * section at its next TB boundary.
+     */
+    CPUState *c = first_cpu;
+    if (!current_cpu && c && c->thread_created) {
+        async_safe_run_on_cpu(c, tb_flush_work,
+                              (void *)(uintptr_t)tb_flush_count);
+        return;
+    }
+#endif
     tb_flush_if(tb_flush_count);
 }
 

@@ -813,6 +813,13 @@ static void test_halt_wakeup_thread(void)
     cpu_interrupt(&cpu2.parent, CPU_INTERRUPT_HARD);
     g_assert_true(wait_for(marker, 2));
     g_assert_cmpuint(cpu2.env.irq_count, ==, 2);
+    /* a TB flush asked by another thread is done by the vCPU */
+    uint64_t flushes = tb_stats.flushes;
+    tb_flush(NULL);
+    for (int i = 0; i < 10000 && tb_stats.flushes == flushes; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(tb_stats.flushes, ==, flushes + 1);
     /* pause while it spins in a self-loop, then resume and quit */
     pause_all_vcpus();
     g_assert_true(all_vcpus_paused());
