@@ -231,8 +231,7 @@ static bool tcg_x86_create_vcpus(MachineState *ms, Error **errp)
         size_t n = strcspn(model, ",");
 
         if (n == 4 && !strncmp(model, "host", 4)) {
-            error_setg(errp, "The 'host' CPU type can only be used with KVM "
-                             "or HVF");
+            error_setg(errp, "CPU model 'host' requires KVM or HVF");
             return false;
         }
         if (!cpu_x86_select_model(model)) {

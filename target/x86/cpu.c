@@ -40,9 +40,10 @@ bool x86_one_insn_per_tb;
 #define CPUID_SSE     (1u << 25)
 #define CPUID_SSE2    (1u << 26)
 /* what a system-mode CPU adds to CPUID.1:EDX */
+#define CPUID_MCE (1u << 7)
 #define CPUID_SYS_EDX                                                          \
-    (CPUID_DE | CPUID_PSE | CPUID_MSR | CPUID_PAE | CPUID_APIC | CPUID_SEP |   \
-     CPUID_MTRR | CPUID_PGE | CPUID_PAT | CPUID_PSE36)
+    (CPUID_DE | CPUID_PSE | CPUID_MSR | CPUID_PAE | CPUID_MCE | CPUID_APIC |   \
+     CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_PAT | CPUID_PSE36)
 /* CPUID.1:ECX */
 #define CPUID_EXT_SSE3       (1u << 0)
 #define CPUID_EXT_PCLMULQDQ  (1u << 1)
@@ -234,8 +235,40 @@ void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub, uint32_t *eax,
         *eax = 0x3027; /* 39-bit physical, 48-bit virtual */
         return;
     case 0x40000000:
+        /* QEMU's TCG signature; no paravirtual features (leaf 0x40000001) */
+        *eax = 0x40000001;
+        set_str(ebx, "TCGT");
+        set_str(ecx, "CGTC");
+        set_str(edx, "GTCG");
+        return;
     case 0x40000001:
-        return; /* no paravirtual interface */
+        return;
+    case 0x80000001:
+        /* AMD mirrors the leaf 1 EDX bits it shares */
+        *ecx = cur_model->ext_ecx;
+        *edx = cur_model->ext_edx;
+        if (!sys_model_intel) {
+            *edx |= (cur_model->feat1_edx | CPUID_SYS_EDX) & 0x0183f3ff;
+        }
+        return;
+    case 0x80000002:
+    case 0x80000003:
+    case 0x80000004: {
+        /* the brand strings QEMU gives these models */
+        uint32_t brand[12] = {0};
+        const char *name = sys_model_intel ? "Common KVM processor"
+                           : cur_model == &x86_models[0]
+                               ? "QEMU TCG CPU version 2.5+"
+                               : "QEMU Virtual CPU version 2.5+";
+        const uint32_t *b = brand + (leaf - 0x80000002) * 4;
+
+        memcpy(brand, name, strlen(name));
+        *eax = b[0];
+        *ebx = b[1];
+        *ecx = b[2];
+        *edx = b[3];
+        return;
+    }
     default:
         break;
     }

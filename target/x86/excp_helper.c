@@ -99,7 +99,7 @@ void x86_raise_exception_err_ra(CPUX86State *env, int excp, int error_code,
     excp = check_exception(env, excp, &error_code);
     if (excp < 0) {
         if (ra) {
-            cpu_restore_state(cs, ra);
+            cpu_restore_state(cs, ra - 1); /* ra: a return address */
         }
         triple_fault(env);
     }
@@ -123,7 +123,7 @@ void x86_raise_interrupt2(CPUX86State *env, int intno, int is_int,
         x86_raise_exception_err_ra(env, intno, error_code, ra);
     }
     if (ra) {
-        cpu_restore_state(cs, ra);
+        cpu_restore_state(cs, ra - 1); /* ra: a return address */
     }
     cs->exception_index = intno;
     env->error_code = error_code;

@@ -14,7 +14,7 @@ import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUESTS = ["hello", "cmos", "timer", "smp", "pci", "fwcfg", "acpi", "triple",
-          "tick", "exitbench", "cpuid", "kbd", "edu"]
+          "tick", "exitbench", "cpuid", "kbd", "edu", "excp"]
 CFLAGS = ["-m32", "-march=i686", "-ffreestanding", "-nostdlib", "-fno-pic",
           "-fno-pie", "-no-pie", "-static", "-O2", "-Wall", "-Werror",
           "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
