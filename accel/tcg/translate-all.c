@@ -794,7 +794,8 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base,
     tb->cflags = cflags;
 #ifdef CONFIG_SOFTMMU
     if (io) {
-        tb->cflags = (tb->cflags & ~CF_COUNT_MASK) | 1; /* one-off */
+        /* one-off, never a chaining target: re-read on every execution */
+        tb->cflags = (tb->cflags & ~CF_COUNT_MASK) | 1 | CF_NOCHAIN;
     }
 #endif
 
@@ -840,7 +841,7 @@ restart:
             /* the first insn runs into I/O memory: a one-off TB */
             io = true;
             max_insns = 1;
-            tb->cflags = (tb->cflags & ~CF_COUNT_MASK) | 1;
+            tb->cflags = (tb->cflags & ~CF_COUNT_MASK) | 1 | CF_NOCHAIN;
             goto restart;
         }
         g_free(tb);

@@ -845,10 +845,11 @@ int main(int argc, char **argv)
 
     tcg_exec_init(0);
     cputlb_system_init();
+    static const char *const names[8] = {"r0", "r1", "r2", "r3",
+                                         "r4", "r5", "r6", "r7"};
     for (int i = 0; i < 8; i++) {
-        char name[4] = {'r', '0' + i, 0};
-        t_r[i] = tcg_global_mem_new_i64(tcg_env, offsetof(ToyEnv, r[i]),
-                                        g_strdup(name));
+        t_r[i] =
+            tcg_global_mem_new_i64(tcg_env, offsetof(ToyEnv, r[i]), names[i]);
     }
     t_pc = tcg_global_mem_new_i64(tcg_env, offsetof(ToyEnv, pc), "pc");
     cpu_exec_init(&cpu.parent, &toy_ops);
