@@ -525,6 +525,12 @@ static struct {
     uint8_t *host[2];  /* their host addresses (NULL: not RAM) */
     bool io;           /* code is not in RAM: a one-off 1-insn TB */
     bool fault_io;     /* the longjmp was for code in I/O, not a fault */
+    /*
+     * I/O code is read before taking tb_lock (the device and the BQL must
+     * not be reached with tb_lock held): up to 16 bytes, to the page end.
+     */
+    uint8_t io_buf[16];
+    unsigned io_len;
 #endif
 } tr;
 
@@ -584,7 +590,15 @@ static uint64_t translator_fetch(CPUState *cpu, TranslationBlock *tb,
     }
     for (int i = 0; i < len; i++) {
         uint8_t *h = translator_host(cpu, tb, pc + i);
-        uint64_t b = h ? *h : tlb_code_load_io(cpu, pc + i, 1);
+        uint64_t b;
+        if (h) {
+            b = *h;
+        } else if (pc + i - tb->pc < tr.io_len) {
+            b = tr.io_buf[pc + i - tb->pc];
+        } else {
+            /* past what was read ahead: an I/O insn crossing a page */
+            b = tlb_code_load_io(cpu, pc + i, 1);
+        }
         v |= (b & 0xff) << (8 * i);
     }
     return v;
@@ -780,8 +794,15 @@ TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base,
     bool is_io = false;
     uint8_t *host0 = tlb_code_host(cpu, pc, false, NULL, &is_io);
     volatile bool io = host0 == NULL;
+    static __thread uint8_t io_buf[16];
+    unsigned io_len = 0;
     if (io) {
         max_insns = 1;
+        io_len = TARGET_PAGE_SIZE - (pc & ~TARGET_PAGE_MASK);
+        io_len = io_len < sizeof(io_buf) ? io_len : sizeof(io_buf);
+        for (unsigned i = 0; i < io_len; i++) {
+            io_buf[i] = tlb_code_load_io(cpu, pc + i, 1);
+        }
     }
 #endif
 
@@ -807,6 +828,8 @@ restart:
     tr.host[1] = NULL;
     tr.io = io;
     tr.fault_io = false;
+    memcpy(tr.io_buf, io_buf, sizeof(io_buf));
+    tr.io_len = io_len;
     if (io) {
         tb->phys_pc = (uint64_t)-1;
         tb->page_addr[0] = (uint64_t)-1;

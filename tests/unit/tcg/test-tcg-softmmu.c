@@ -74,11 +74,17 @@ static unsigned mmio_reads, mmio_writes;
 static uint64_t mmio_last_write, mmio_last_addr;
 static unsigned mmio_last_size;
 
+/* bytes 0x800..0x80f read as code, the rest as 0x1000 + offset */
+static uint8_t mmio_code[16];
+
 static uint64_t mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
     mmio_reads++;
     mmio_last_addr = addr;
     mmio_last_size = size;
+    if (addr >= 0x800 && addr < 0x810 && size == 1) {
+        return mmio_code[addr - 0x800];
+    }
     return 0x1000 + addr;
 }
 
@@ -679,6 +685,26 @@ static void test_atomic(void)
     g_assert_cmphex(mmio_last_write, ==, 0x1021);
 }
 
+static void test_code_in_mmio(void)
+{
+    /* jmp MMIO+0x800, where the device returns "r0 += 7; stop" */
+    static const uint8_t code[] = {0x02, A32(MMIO_BASE + 0x800)};
+    static const uint8_t dev[] = {0x01, 0x07, 0x03};
+    put(0x3300, code, sizeof(code));
+    memcpy(mmio_code, dev, sizeof(dev));
+    cpu.env.r[0] = 0;
+    unsigned r0 = mmio_reads;
+    g_assert_cmpint(run_at(&cpu, 0x3300), ==, TOY_EXCP_STOP);
+    g_assert_cmpuint(cpu.env.r[0], ==, 7);
+    g_assert_cmphex(cpu.env.pc, ==, MMIO_BASE + 0x803);
+    g_assert_cmpuint(mmio_reads, >, r0);
+    /* never cached: the device's new bytes run next time */
+    mmio_code[1] = 0x09;
+    cpu.env.r[0] = 0;
+    g_assert_cmpint(run_at(&cpu, 0x3300), ==, TOY_EXCP_STOP);
+    g_assert_cmpuint(cpu.env.r[0], ==, 9);
+}
+
 static void test_cpu_ldst_helpers(void)
 {
     /* the C accessors go through the same TLB (MMU index given) */
@@ -874,6 +900,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/softmmu/same-code-two-vaddrs",
                     test_same_code_two_vaddrs);
     g_test_add_func("/tcg/softmmu/atomic", test_atomic);
+    g_test_add_func("/tcg/softmmu/code-in-mmio", test_code_in_mmio);
     g_test_add_func("/tcg/softmmu/cpu-ldst-helpers", test_cpu_ldst_helpers);
     g_test_add_func("/tcg/softmmu/irq-self-loop", test_irq_self_loop);
     g_test_add_func("/tcg/softmmu/irq-masked", test_irq_masked);
