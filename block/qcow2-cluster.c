@@ -488,7 +488,7 @@ static int qcow2_l2_for_write(BlockDriverState *bs, uint64_t guest,
     if (nl2 < 0) {
         return (int)nl2;
     }
-    ret = qcow2_cache_flush(bs, s->refblock_cache);
+    ret = qcow2_refcounts_before_tables(bs);
     if (ret == 0) {
         ret = bdrv_pwrite(bs->file, nl2, s->cluster_size, content, 0);
     }

@@ -56,7 +56,7 @@ static int qcow2_cache_write_entry(BlockDriverState *bs, Qcow2Cache *c,
         return -EIO;
     }
     if (c->is_l2) {
-        int ret = qcow2_cache_flush(bs, s->refblock_cache);
+        int ret = qcow2_refcounts_before_tables(bs);
         if (ret < 0) {
             return ret;
         }
@@ -82,6 +82,15 @@ int qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c)
         }
     }
     return 0;
+}
+
+int qcow2_refcounts_before_tables(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (s->lazy_refcounts) {
+        return qcow2_mark_dirty(bs);
+    }
+    return qcow2_cache_flush(bs, s->refblock_cache);
 }
 
 int qcow2_flush_caches(BlockDriverState *bs)
@@ -147,6 +156,15 @@ int qcow2_cache_get(BlockDriverState *bs, Qcow2Cache *c, uint64_t offset,
     g_hash_table_insert(c->map, &victim->offset, victim);
     *data = victim->data;
     return 0;
+}
+
+void qcow2_cache_drop_all(Qcow2Cache *c)
+{
+    for (int i = 0; i < c->size; i++) {
+        c->entries[i].offset = 0;
+        c->entries[i].dirty = false;
+    }
+    g_hash_table_remove_all(c->map);
 }
 
 void qcow2_cache_mark_dirty(Qcow2Cache *c, uint64_t offset)
@@ -709,9 +727,8 @@ int qcow2_free_clusters(BlockDriverState *bs, uint64_t offset, uint64_t n)
 }
 
 /* Host clusters touched by a compressed L2 entry: [*first, *last]. */
-static void qcow2_compressed_range(BDRVQcow2State *s, uint64_t entry,
-                                   uint64_t *first, uint64_t *last,
-                                   uint64_t *off, uint64_t *len)
+void qcow2_compressed_range(BDRVQcow2State *s, uint64_t entry, uint64_t *first,
+                            uint64_t *last, uint64_t *off, uint64_t *len)
 {
     uint64_t o = entry & s->cluster_offset_mask;
     uint64_t nsect = ((entry >> s->csize_shift) & s->csize_mask) + 1;
@@ -806,421 +823,4 @@ int qcow2_update_snapshot_refcount(BlockDriverState *bs, uint64_t l1_offset,
         }
     }
     return 0;
-}
-
-/* ---- check ------------------------------------------------------------- */
-
-#define CHECK_MAX_CLUSTERS (1ULL << 28)
-
-typedef struct CheckState {
-    uint32_t *refs; /* saturating reference counts */
-    uint64_t nb;    /* clusters tracked */
-    uint64_t file_clusters;
-    BdrvCheckResult *res;
-} CheckState;
-
-/*
- * Counts one reference to every cluster of [offset, offset+size).  Clusters
- * past the end of the file are corruption (nothing valid lives there), so
- * the tracking array never grows beyond the file: bounded memory.
- */
-static void check_inc(BlockDriverState *bs, CheckState *cs, uint64_t offset,
-                      uint64_t size)
-{
-    BDRVQcow2State *s = bs->opaque;
-    if (!size) {
-        return;
-    }
-    uint64_t first = offset >> s->cluster_bits;
-    uint64_t last = (offset + size - 1) >> s->cluster_bits;
-    if (offset + size < offset || last >= cs->nb) {
-        g_string_append_printf(cs->res->log,
-                               "ERROR: cluster %" PRIu64
-                               " is beyond the end of the image\n",
-                               MAX(first, cs->nb));
-        cs->res->corruptions++;
-        last = cs->nb - 1;
-        if (first > last) {
-            return;
-        }
-    }
-    for (uint64_t c = first; c <= last; c++) {
-        if (cs->refs[c] != UINT32_MAX) {
-            cs->refs[c]++;
-        }
-    }
-}
-
-static void check_inc_cb(BlockDriverState *bs, void *opaque, uint64_t offset,
-                         uint64_t size)
-{
-    check_inc(bs, opaque, offset, size);
-}
-
-/* Walks one L2 table; active: count statistics and check COPIED flags. */
-static int check_l2(BlockDriverState *bs, CheckState *cs, uint64_t l2_off,
-                    bool active, uint64_t *last_host)
-{
-    BDRVQcow2State *s = bs->opaque;
-    BdrvCheckResult *res = cs->res;
-    g_autofree uint8_t *l2 = g_malloc(s->cluster_size);
-    int ret = bdrv_pread(bs->file, l2_off, s->cluster_size, l2);
-    if (ret < 0) {
-        res->check_errors++;
-        return ret;
-    }
-    for (uint64_t j = 0; j < s->l2_size; j++) {
-        uint64_t e = be64_load(l2 + j * s->l2_entry_size);
-        uint64_t bitmap = s->extended_l2 ? be64_load(l2 + j * 16 + 8) : 0;
-        Qcow2ClusterType t = qcow2_entry_type(s, e, bitmap);
-        switch (t) {
-        case QCOW2_CLUSTER_COMPRESSED: {
-            uint64_t first, last, off, len;
-            if (e & QCOW_OFLAG_COPIED) {
-                g_string_append_printf(res->log,
-                                       "ERROR: coffset=0x%" PRIx64
-                                       ": copied flag must never be set for "
-                                       "compressed clusters\n",
-                                       e & s->cluster_offset_mask);
-                res->corruptions++;
-            }
-            qcow2_compressed_range(s, e, &first, &last, &off, &len);
-            check_inc(bs, cs, off, len);
-            if (active) {
-                res->allocated_clusters++;
-                res->compressed_clusters++;
-                res->fragmented_clusters++;
-            }
-            break;
-        }
-        case QCOW2_CLUSTER_NORMAL:
-        case QCOW2_CLUSTER_ZERO_ALLOC: {
-            uint64_t host = e & L2E_OFFSET_MASK;
-            if (host & (s->cluster_size - 1)) {
-                g_string_append_printf(res->log,
-                                       "ERROR offset=%" PRIx64
-                                       ": Cluster is not properly aligned; "
-                                       "L2 entry corrupted.\n",
-                                       host);
-                res->corruptions++;
-                break;
-            }
-            if (active) {
-                res->allocated_clusters++;
-                if (*last_host && host != *last_host + s->cluster_size) {
-                    res->fragmented_clusters++;
-                }
-                *last_host = host;
-            }
-            check_inc(bs, cs, host, s->cluster_size);
-            break;
-        }
-        default:
-            break;
-        }
-    }
-    return 0;
-}
-
-static int check_l1(BlockDriverState *bs, CheckState *cs, uint64_t l1_off,
-                    uint32_t l1_size, bool active)
-{
-    BDRVQcow2State *s = bs->opaque;
-    BdrvCheckResult *res = cs->res;
-    uint64_t bytes = (uint64_t)l1_size * 8;
-
-    check_inc(bs, cs, l1_off, bytes);
-    if (!l1_size) {
-        return 0;
-    }
-    if ((l1_off & (s->cluster_size - 1)) ||
-        l1_off + bytes > cs->file_clusters << s->cluster_bits) {
-        g_string_append_printf(res->log,
-                               "ERROR: L1 table at %#" PRIx64
-                               " is misaligned or beyond the end of the "
-                               "image\n",
-                               l1_off);
-        res->corruptions++;
-        return 0;
-    }
-    g_autofree uint8_t *l1 = g_malloc(bytes);
-    int ret = bdrv_pread(bs->file, l1_off, bytes, l1);
-    if (ret < 0) {
-        res->check_errors++;
-        return ret;
-    }
-    uint64_t last_host = 0;
-    for (uint32_t i = 0; i < l1_size; i++) {
-        uint64_t l2_off = be64_load(l1 + i * 8) & L1E_OFFSET_MASK;
-        if (!l2_off) {
-            continue;
-        }
-        check_inc(bs, cs, l2_off, s->cluster_size);
-        if ((l2_off & (s->cluster_size - 1)) ||
-            l2_off >= cs->file_clusters << s->cluster_bits) {
-            g_string_append_printf(res->log,
-                                   "ERROR l2_offset=%" PRIx64
-                                   ": Table is not cluster aligned; L1 "
-                                   "entry corrupted\n",
-                                   l2_off);
-            res->corruptions++;
-            continue;
-        }
-        last_host = 0; /* contiguity is judged per L2 table, as QEMU */
-        ret = check_l2(bs, cs, l2_off, active, &last_host);
-        if (ret < 0) {
-            return ret;
-        }
-    }
-    return 0;
-}
-
-/* Checks (and with -r all repairs) COPIED flags in the active tables. */
-static int check_oflag_copied(BlockDriverState *bs, BdrvCheckResult *res,
-                              BdrvCheckMode fix)
-{
-    BDRVQcow2State *s = bs->opaque;
-    for (uint32_t i = 0; i < s->l1_size; i++) {
-        uint64_t l1e = s->l1_table[i];
-        uint64_t l2_off = l1e & L1E_OFFSET_MASK;
-        if (!l2_off || (l2_off & (s->cluster_size - 1))) {
-            continue;
-        }
-        uint64_t rc;
-        int ret = qcow2_get_refcount(bs, l2_off >> s->cluster_bits, &rc);
-        if (ret < 0) {
-            res->check_errors++;
-            continue;
-        }
-        if ((rc == 1) != !!(l1e & QCOW_OFLAG_COPIED)) {
-            g_string_append_printf(
-                res->log,
-                "%s OFLAG_COPIED L2 cluster: l1_index=%u "
-                "l1_entry=%" PRIx64 " refcount=%" PRIu64 "\n",
-                (fix & BDRV_FIX_ERRORS) ? "Repairing" : "ERROR", i, l1e, rc);
-            if (fix & BDRV_FIX_ERRORS) {
-                s->l1_table[i] = rc == 1 ? l1e | QCOW_OFLAG_COPIED
-                                         : l1e & ~QCOW_OFLAG_COPIED;
-                ret = qcow2_write_l1_entry(bs, i);
-                if (ret < 0) {
-                    res->check_errors++;
-                } else {
-                    res->corruptions_fixed++;
-                }
-            } else {
-                res->corruptions++;
-            }
-        }
-        if (l2_off >= (uint64_t)qcow2_file_end(bs)) {
-            continue;
-        }
-        uint8_t *l2;
-        ret = qcow2_cache_get(bs, s->l2_cache, l2_off, true, &l2);
-        if (ret < 0) {
-            res->check_errors++;
-            continue;
-        }
-        g_autofree uint8_t *copy = g_memdup2(l2, s->cluster_size);
-        bool changed = false;
-        for (uint64_t j = 0; j < s->l2_size; j++) {
-            uint64_t e = be64_load(copy + j * s->l2_entry_size);
-            Qcow2ClusterType t = qcow2_entry_type(s, e, 0);
-            if (t != QCOW2_CLUSTER_NORMAL && t != QCOW2_CLUSTER_ZERO_ALLOC) {
-                continue;
-            }
-            uint64_t host = e & L2E_OFFSET_MASK;
-            if (host & (s->cluster_size - 1)) {
-                continue;
-            }
-            ret = qcow2_get_refcount(bs, host >> s->cluster_bits, &rc);
-            if (ret < 0) {
-                res->check_errors++;
-                continue;
-            }
-            if ((rc == 1) != !!(e & QCOW_OFLAG_COPIED)) {
-                g_string_append_printf(
-                    res->log,
-                    "%s OFLAG_COPIED data cluster: l2_entry=%" PRIx64
-                    " refcount=%" PRIu64 "\n",
-                    (fix & BDRV_FIX_ERRORS) ? "Repairing" : "ERROR", e, rc);
-                if (fix & BDRV_FIX_ERRORS) {
-                    e = rc == 1 ? e | QCOW_OFLAG_COPIED
-                                : e & ~QCOW_OFLAG_COPIED;
-                    be64_store(copy + j * s->l2_entry_size, e);
-                    changed = true;
-                    res->corruptions_fixed++;
-                } else {
-                    res->corruptions++;
-                }
-            }
-        }
-        if (changed) {
-            ret = qcow2_cache_get(bs, s->l2_cache, l2_off, true, &l2);
-            if (ret == 0) {
-                memcpy(l2, copy, s->cluster_size);
-                qcow2_cache_mark_dirty(s->l2_cache, l2_off);
-            }
-        }
-    }
-    return 0;
-}
-
-int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
-                          BdrvCheckMode fix)
-{
-    BDRVQcow2State *s = bs->opaque;
-    CheckState cs = {.res = res};
-    int64_t file_len = qcow2_file_end(bs);
-    int ret = 0;
-
-    if (file_len < 0) {
-        res->check_errors++;
-        return (int)file_len;
-    }
-    if (!s->read_only && !s->corrupt) {
-        /* The walk reads tables from the file: write back cached ones. */
-        ret = qcow2_flush_caches(bs);
-        if (ret < 0) {
-            res->check_errors++;
-            return ret;
-        }
-    }
-    cs.file_clusters = qcow2_size_to_clusters(s, file_len);
-    cs.nb = MAX(cs.file_clusters, 1);
-    if (cs.nb > CHECK_MAX_CLUSTERS) {
-        /* 4 bytes per cluster: refuse rather than exhaust memory. */
-        g_string_append_printf(res->log,
-                               "ERROR: image file too large to check (%" PRIu64
-                               " clusters)\n",
-                               cs.nb);
-        res->check_errors++;
-        return -EFBIG;
-    }
-    cs.refs = g_try_new0(uint32_t, cs.nb);
-    if (!cs.refs) {
-        res->check_errors++;
-        return -ENOMEM;
-    }
-    res->total_clusters = qcow2_size_to_clusters(s, s->size);
-
-    check_inc(bs, &cs, 0, s->cluster_size); /* header */
-    ret = check_l1(bs, &cs, s->l1_table_offset, s->l1_size, true);
-    for (uint32_t i = 0; ret == 0 && i < s->nb_snapshots; i++) {
-        ret = check_l1(bs, &cs, s->snapshots[i].l1_table_offset,
-                       s->snapshots[i].l1_size, false);
-    }
-    if (ret < 0) {
-        goto out;
-    }
-    check_inc(bs, &cs, s->snapshots_offset, s->snapshots_size);
-    check_inc(bs, &cs, s->refcount_table_offset,
-              (uint64_t)s->refcount_table_clusters << s->cluster_bits);
-    for (uint64_t ri = 0; ri < s->refcount_table_size; ri++) {
-        uint64_t off = s->refcount_table[ri] & REFT_OFFSET_MASK;
-        if (!off) {
-            continue;
-        }
-        if (off & (s->cluster_size - 1)) {
-            g_string_append_printf(res->log,
-                                   "ERROR refcount block %" PRIu64
-                                   " is not cluster aligned; refcount table "
-                                   "entry corrupted\n",
-                                   ri);
-            res->corruptions++;
-            continue;
-        }
-        if (off >> s->cluster_bits >= cs.file_clusters) {
-            g_string_append_printf(
-                res->log, "ERROR refcount block %" PRIu64 " is outside image\n",
-                ri);
-            res->corruptions++;
-            continue;
-        }
-        check_inc(bs, &cs, off, s->cluster_size);
-    }
-
-    int bm_errors = qcow2_bitmap_count_refs(bs, check_inc_cb, &cs);
-    if (bm_errors) {
-        g_string_append_printf(res->log,
-                               "ERROR: %d invalid entries in the bitmaps "
-                               "extension\n",
-                               bm_errors);
-        res->corruptions += bm_errors;
-    }
-
-    /*
-     * Compare with the stored refcounts.  A repair may need new refcount
-     * blocks: allocate them past every referenced cluster, since the
-     * stored refcounts cannot be trusted to find free ones.
-     */
-    if (fix) {
-        s->free_cluster_index = MAX(s->free_cluster_index, cs.nb);
-        s->alloc_end = MAX(s->alloc_end, cs.nb);
-    }
-    uint64_t highest = 0;
-    uint64_t limit =
-        MAX(cs.nb, s->refcount_table_size << s->refcount_block_bits);
-    limit = MIN(limit, MAX(cs.nb, cs.file_clusters));
-    for (uint64_t c = 0; c < limit; c++) {
-        uint64_t want = c < cs.nb ? cs.refs[c] : 0;
-        uint64_t have = 0;
-        uint64_t ri = c >> s->refcount_block_bits;
-        uint64_t rb = ri < s->refcount_table_size
-                          ? s->refcount_table[ri] & REFT_OFFSET_MASK
-                          : 0;
-        if ((rb & (s->cluster_size - 1)) || rb >= cs.file_clusters
-                                                      << s->cluster_bits) {
-            ret = 0; /* a bad refcount block was reported above */
-        } else {
-            ret = qcow2_get_refcount(bs, c, &have);
-        }
-        if (ret < 0) {
-            res->check_errors++;
-            have = 0;
-            ret = 0;
-        }
-        if (want || have) {
-            highest = c + 1; /* leaked clusters count, as in QEMU */
-        }
-        if (have == want) {
-            continue;
-        }
-        bool leak = have > want;
-        bool repair =
-            (fix & BDRV_FIX_ERRORS) || (leak && (fix & BDRV_FIX_LEAKS));
-        g_string_append_printf(res->log,
-                               "%s cluster %" PRIu64 " refcount=%" PRIu64
-                               " reference=%" PRIu64 "\n",
-                               repair ? "Repairing"
-                               : leak ? "Leaked"
-                                      : "ERROR",
-                               c, have, want);
-        if (repair) {
-            int r = want > s->refcount_max
-                        ? -ERANGE
-                        : qcow2_update_refcount(bs, c,
-                                                (int64_t)want - (int64_t)have);
-            if (r < 0) {
-                res->check_errors++;
-                leak ? res->leaks++ : res->corruptions++;
-            } else {
-                leak ? res->leaks_fixed++ : res->corruptions_fixed++;
-            }
-        } else {
-            leak ? res->leaks++ : res->corruptions++;
-        }
-    }
-    if (fix) {
-        ret = qcow2_flush_caches(bs);
-    }
-    if (ret == 0) {
-        ret = check_oflag_copied(bs, res, fix);
-    }
-    if (fix && ret == 0) {
-        ret = qcow2_flush_caches(bs);
-    }
-    res->image_end_offset = (int64_t)(highest << s->cluster_bits);
-out:
-    g_free(cs.refs);
-    return ret;
 }

@@ -79,6 +79,53 @@ int qcow2_write_l1_entry(BlockDriverState *bs, uint64_t index)
     return bdrv_pwrite(bs->file, s->l1_table_offset + index * 8, 8, be, 0);
 }
 
+/* Writes the incompatible-features word, durable when flushes are on. */
+static int qcow2_write_incompat(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint8_t be[8];
+    be64_store(be, s->incompat);
+    int ret = bdrv_pwrite(bs->file, 72, 8, be, 0);
+    return ret < 0 ? ret : bdrv_flush(bs->file);
+}
+
+int qcow2_mark_dirty(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (!s->lazy_refcounts || (s->incompat & QCOW2_INCOMPAT_DIRTY)) {
+        return 0;
+    }
+    /* Whatever was written before must not depend on the bit. */
+    int ret = bdrv_flush(bs->file);
+    if (ret < 0) {
+        return ret;
+    }
+    s->incompat |= QCOW2_INCOMPAT_DIRTY;
+    ret = qcow2_write_incompat(bs);
+    if (ret < 0) {
+        s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
+    }
+    return ret;
+}
+
+int qcow2_mark_clean(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (!(s->incompat & QCOW2_INCOMPAT_DIRTY) || s->corrupt) {
+        return 0;
+    }
+    /* Refcounts on disk first, then the header that vouches for them. */
+    int ret = qcow2_flush_caches(bs);
+    if (ret == 0) {
+        ret = bdrv_flush(bs->file);
+    }
+    if (ret < 0) {
+        return ret;
+    }
+    s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
+    return qcow2_write_incompat(bs);
+}
+
 int qcow2_header_write_size(BlockDriverState *bs)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -113,7 +160,7 @@ int qcow2_grow_l1_table(BlockDriverState *bs, uint64_t min_size, bool exact)
     if (off < 0) {
         return (int)off;
     }
-    ret = qcow2_cache_flush(bs, s->refblock_cache);
+    ret = qcow2_refcounts_before_tables(bs);
     if (ret == 0) {
         /*
          * Write the used part only (the rest reads as zero), keeping the
@@ -565,7 +612,11 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
         !s->ignore_corrupt) {
         BdrvCheckResult res = {.log = g_string_new(NULL)};
         ret = qcow2_check_refcounts(bs, &res, BDRV_FIX_LEAKS | BDRV_FIX_ERRORS);
+        fputs(res.log->str, stderr); /* QEMU prints the repair too */
         g_string_free(res.log, true);
+        if (ret == 0 && res.check_errors) {
+            ret = -EIO;
+        }
         if (ret < 0) {
             error_setg_errno(errp, -ret, "Could not repair dirty image");
             return ret;
@@ -577,6 +628,8 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
             return ret;
         }
     }
+    s->lazy_refcounts = s->version >= 3 && !s->read_only &&
+                        (s->compat & QCOW2_COMPAT_LAZY_REFCOUNTS);
     return 0;
 }
 
@@ -594,6 +647,9 @@ static void qcow2_close(BlockDriverState *bs)
     BDRVQcow2State *s = bs->opaque;
     if (!s->read_only && !s->corrupt) {
         qcow2_flush_caches(bs);
+        if (!s->ignore_corrupt) {
+            qcow2_mark_clean(bs); /* lazy refcounts: exact again */
+        }
     }
     qcow2_free_state(s);
     pthread_mutex_destroy(&s->lock);
@@ -891,10 +947,11 @@ static int qcow2_check(BlockDriverState *bs, BdrvCheckResult *res,
     BDRVQcow2State *s = bs->opaque;
     pthread_mutex_lock(&s->lock);
     int ret = qcow2_check_refcounts(bs, res, fix);
-    if (ret == 0 && fix && !s->read_only &&
-        (s->incompat & QCOW2_INCOMPAT_DIRTY) && !res->corruptions &&
-        !res->leaks) {
-        s->incompat &= ~QCOW2_INCOMPAT_DIRTY;
+    /* As QEMU: a repaired image is clean and consistent again. */
+    if (ret == 0 && fix && !s->read_only && !res->check_errors &&
+        !res->corruptions &&
+        (s->incompat & (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT))) {
+        s->incompat &= ~(QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT);
         ret = qcow2_update_header(bs);
     }
     pthread_mutex_unlock(&s->lock);
@@ -1259,6 +1316,15 @@ static int qcow2_amend(BlockDriverState *bs, Opts *opts, bool force,
         }
         lazy = false;
     }
+    if (!lazy || version < 3) {
+        /* Refcounts exact from now on: write them, clear the dirty bit. */
+        ret = qcow2_mark_clean(bs);
+        s->lazy_refcounts = false;
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "Failed to make the image clean");
+            goto out;
+        }
+    }
     if (version < (int)s->version) {
         /* v2 has no zero flag: turn zero clusters into real zeros. */
         uint64_t cs = s->cluster_size;
@@ -1284,6 +1350,7 @@ static int qcow2_amend(BlockDriverState *bs, Opts *opts, bool force,
     s->version = version;
     s->compat = lazy ? s->compat | QCOW2_COMPAT_LAZY_REFCOUNTS
                      : s->compat & ~QCOW2_COMPAT_LAZY_REFCOUNTS;
+    s->lazy_refcounts = lazy && version >= 3;
     if (version < 3) {
         s->compat = 0;
         s->incompat &= ~QCOW2_INCOMPAT_DIRTY;

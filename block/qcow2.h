@@ -147,8 +147,8 @@ typedef struct BDRVQcow2State {
     uint8_t *cluster_data; /* decompression output cache */
     uint64_t cluster_cache_offset;
 
-    bool corrupt;   /* found corrupt: refuse all further writes */
-    bool dirty_set; /* we set the dirty bit (lazy refcounts) */
+    bool corrupt;        /* found corrupt: refuse all further writes */
+    bool lazy_refcounts; /* compat bit, v3, opened read-write */
     bool read_only;
     bool ignore_corrupt;   /* opened by check */
     int metadata_prealloc; /* -1 unknown, else whether detected */
@@ -164,6 +164,14 @@ int qcow2_grow_l1_table(BlockDriverState *bs, uint64_t min_size, bool exact);
 int qcow2_header_write_size(BlockDriverState *bs);
 int qcow2_clear_entry(BlockDriverState *bs, uint64_t guest);
 int qcow2_fix_copied(BlockDriverState *bs);
+/*
+ * Lazy refcounts: qcow2_mark_dirty sets the dirty bit (durably) before
+ * the first table write that may run ahead of its refcounts;
+ * qcow2_mark_clean writes every refcount, then clears the bit.  Both are
+ * no-ops when there is nothing to do.  0 or -errno.
+ */
+int qcow2_mark_dirty(BlockDriverState *bs);
+int qcow2_mark_clean(BlockDriverState *bs);
 
 /* qcow2-cache.c (in qcow2-refcount.c) */
 Qcow2Cache *qcow2_cache_create(int entries, uint64_t cluster_size, bool l2);
@@ -174,6 +182,12 @@ void qcow2_cache_mark_dirty(Qcow2Cache *c, uint64_t offset);
 int qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c);
 void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset);
 int qcow2_flush_caches(BlockDriverState *bs);
+/*
+ * Called before writing an L1 or L2 table that may reference clusters
+ * whose refcounts are still in the cache: writes those refcounts, or with
+ * lazy refcounts marks the image dirty instead.  0 or -errno.
+ */
+int qcow2_refcounts_before_tables(BlockDriverState *bs);
 
 /* qcow2-refcount.c */
 int qcow2_get_refcount(BlockDriverState *bs, uint64_t cluster_index,
@@ -184,8 +198,6 @@ int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t n);
 int64_t qcow2_alloc_bytes(BlockDriverState *bs, uint64_t size);
 int qcow2_free_clusters(BlockDriverState *bs, uint64_t offset, uint64_t n);
 int qcow2_free_any_cluster(BlockDriverState *bs, uint64_t l2_entry);
-int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
-                          BdrvCheckMode fix);
 int qcow2_update_snapshot_refcount(BlockDriverState *bs, uint64_t l1_offset,
                                    uint32_t l1_size, int delta);
 int64_t qcow2_file_end(BlockDriverState *bs);
@@ -193,8 +205,21 @@ uint64_t qcow2_refblock_get(BDRVQcow2State *s, const uint8_t *blk,
                             uint64_t idx);
 void qcow2_refblock_set(BDRVQcow2State *s, uint8_t *blk, uint64_t idx,
                         uint64_t v);
-int qcow2_rebuild_refcounts(BlockDriverState *bs, const uint64_t *computed,
-                            uint64_t n);
+/* Host range of a compressed cluster: clusters first..last, bytes. */
+void qcow2_compressed_range(BDRVQcow2State *s, uint64_t entry, uint64_t *first,
+                            uint64_t *last, uint64_t *off, uint64_t *len);
+/* The cache forgets every entry without writing it back. */
+void qcow2_cache_drop_all(Qcow2Cache *c);
+
+/*
+ * qcow2-check.c: the consistency check and repair, with QEMU's messages
+ * (appended to res->log) and QEMU's repair strategy: refcounts that are
+ * too high are lowered (-r leaks), too low raised (-r all), and missing
+ * ones (refcount 0 while referenced) make it rebuild the whole refcount
+ * structure from the computed counts (-r all).  Called with s->lock held.
+ */
+int qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
+                          BdrvCheckMode fix);
 
 /* qcow2-cluster.c */
 Qcow2ClusterType qcow2_entry_type(BDRVQcow2State *s, uint64_t entry,

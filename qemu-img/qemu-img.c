@@ -803,18 +803,19 @@ static int img_check(int argc, char **argv)
         return 63;
     }
     BdrvCheckResult res, fixed = {0};
-    int ret;
-    if (fix) {
-        /* Report first, then repair, then check again (as QEMU does). */
-        ret = run_check(bs, BDRV_FIX_NONE, &res);
-        if (ret == 0 && (res.corruptions || res.leaks)) {
-            ret = run_check(bs, fix, &fixed);
-            if (ret == 0) {
-                ret = run_check(bs, BDRV_FIX_NONE, &res);
-            }
+    /* Check (repairing), then check again when something was fixed. */
+    int ret = run_check(bs, fix, &res);
+    if (ret == 0 && (res.leaks_fixed || res.corruptions_fixed)) {
+        fixed = res;
+        if (!json && !quiet) {
+            printf("The following inconsistencies were found and "
+                   "repaired:\n\n"
+                   "    %d leaked clusters\n"
+                   "    %d corruptions\n\n"
+                   "Double checking the fixed image now...\n",
+                   fixed.leaks_fixed, fixed.corruptions_fixed);
         }
-    } else {
-        ret = run_check(bs, fix, &res);
+        ret = run_check(bs, BDRV_FIX_NONE, &res);
     }
     if (ret < 0) {
         error_report("Check failed: %s", strerror(-ret));
@@ -866,10 +867,10 @@ static int img_check(int argc, char **argv)
             "compressed-clusters",
             "total-clusters",
             "corruptions",
+            "corruptions-fixed",
             "check-errors",
             "leaks",
             "leaks-fixed",
-            "corruptions-fixed",
             "allocated-clusters",
             "filename",
             "format",
@@ -881,14 +882,6 @@ static int img_check(int argc, char **argv)
         json_decref(raw);
         json_decref(o);
     } else if (!quiet) {
-        if (fixed.leaks_fixed || fixed.corruptions_fixed) {
-            printf("The following inconsistencies were found and "
-                   "repaired:\n\n"
-                   "    %d leaked clusters\n"
-                   "    %d corruptions\n\n"
-                   "Double checking the fixed image now...\n",
-                   fixed.leaks_fixed, fixed.corruptions_fixed);
-        }
         if (!res.corruptions && !res.leaks && !res.check_errors) {
             printf("No errors were found on the image.\n");
         } else {

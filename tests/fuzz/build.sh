@@ -18,6 +18,7 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined \
     tests/fuzz/fuzz-qcow2.c block/block.c block/file-posix.c block/io-uring.c \
     block/raw-format.c block/qcow2.c block/qcow2-cluster.c \
     block/qcow2-refcount.c block/qcow2-snapshot.c block/qcow2-bitmap.c \
+    block/qcow2-check.c \
     util/error.c util/cutils.c \
     util/option.c util/log.c \
     $(pkg-config --libs glib-2.0 jansson zlib) $ZSTD -lm -lpthread \

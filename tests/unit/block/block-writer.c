@@ -7,10 +7,15 @@
  * writes were acknowledged.
  *
  *   block-writer IMAGE FORMAT SEED [CLUSTER_SIZE]
+ *
+ * With BLOCK_WRITER_EXIT_AFTER=N in the environment it leaves with
+ * _exit() right after the Nth request, without a flush or a close: a
+ * crash at a known point.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "block/block.h"
 
 int main(int argc, char **argv)
@@ -29,6 +34,8 @@ int main(int argc, char **argv)
     GRand *r = g_rand_new_with_seed(atoi(argv[3]));
     uint64_t size = bdrv_getlength(bs);
     uint8_t *buf = g_malloc(256 * 1024);
+    const char *exit_after = getenv("BLOCK_WRITER_EXIT_AFTER");
+    uint64_t stop = exit_after ? strtoull(exit_after, NULL, 0) : 0;
     for (uint64_t i = 1;; i++) {
         uint64_t len = g_rand_int_range(r, 1, 200 * 1024);
         uint64_t off = g_rand_int_range(r, 0, size - 1);
@@ -53,6 +60,9 @@ int main(int argc, char **argv)
         if (ret < 0) {
             fprintf(stderr, "block-writer: write failed: %d\n", ret);
             return 1;
+        }
+        if (i == stop) {
+            _exit(0);
         }
         if (i % 4 == 0) {
             ret = bdrv_flush(bs);
