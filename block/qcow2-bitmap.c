@@ -1,8 +1,11 @@
 /*
- * qcow2: persistent dirty bitmaps, read side only.  Quasar lists them
- * (info) and counts their clusters (check) so that images with bitmaps
- * check clean; it does not update bitmaps, so opening an image read-write
- * clears the autoclear bit, which tells QEMU the bitmaps are stale.
+ * qcow2: persistent dirty bitmaps.  Quasar lists them (info) and counts
+ * their clusters (check) so that images with bitmaps check clean.  It
+ * does not update their contents, so a read-write open marks every
+ * bitmap "in use" in the directory, as QEMU marks the bitmaps it loads:
+ * QEMU then knows they may have missed writes (inconsistent bitmaps, to
+ * be removed or cleared by the user).  A resize drops the extension
+ * (autoclear bit cleared): the bitmaps no longer match the size.
  */
 #include <errno.h>
 #include <string.h>
@@ -186,4 +189,51 @@ int qcow2_bitmap_count_refs(BlockDriverState *bs, Qcow2RefFn *inc, void *opaque)
     }
     g_free(dir);
     return bc.errors;
+}
+
+static void bitmap_mark_cb(BlockDriverState *bs, const uint8_t *e,
+                           const char *name, size_t name_len, void *opaque)
+{
+    uint8_t *p = (uint8_t *)e; /* the walk is over our own copy */
+    bool *changed = opaque;
+    uint32_t f = be32_load(p + 12);
+    if (!(f & BME_FLAG_IN_USE)) {
+        be32_store(p + 12, f | BME_FLAG_IN_USE);
+        *changed = true;
+    }
+}
+
+int qcow2_bitmaps_mark_in_use(BlockDriverState *bs)
+{
+    uint8_t *dir;
+    uint64_t off;
+    uint32_t n = 0;
+    bool changed = false;
+    int64_t size = qcow2_bitmap_dir(bs, &dir, &off, &n);
+
+    if (size < 0 || (dir && qcow2_bitmap_walk(bs, dir, size, n, bitmap_mark_cb,
+                                              &changed) < 0)) {
+        /* Unreadable: say that the extension is not valid any more. */
+        g_free(dir);
+        return qcow2_bitmaps_drop(bs);
+    }
+    int ret = 0;
+    if (changed) {
+        ret = bdrv_pwrite(bs->file, off, size, dir, 0);
+        if (ret == 0) {
+            ret = bdrv_flush(bs->file);
+        }
+    }
+    g_free(dir);
+    return ret;
+}
+
+int qcow2_bitmaps_drop(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    if (!(s->autoclear & QCOW2_AUTOCLEAR_BITMAPS)) {
+        return 0;
+    }
+    s->autoclear &= ~QCOW2_AUTOCLEAR_BITMAPS;
+    return qcow2_update_header(bs);
 }

@@ -219,8 +219,8 @@ int qcow2_update_header(BlockDriverState *bs)
         }
         be64_store(h + 72, incompat);
         be64_store(h + 80, s->compat);
-        /* Autoclear bits we don't maintain are cleared, as required. */
-        be64_store(h + 88, s->autoclear & 0);
+        /* Autoclear bits we don't know are cleared, as required. */
+        be64_store(h + 88, s->autoclear & QCOW2_AUTOCLEAR_BITMAPS);
         be32_store(h + 96, s->refcount_order);
         be32_store(h + 100, 112);
         h[104] = s->compression_type;
@@ -594,13 +594,18 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
     }
 
     /*
-     * Autoclear features (persistent bitmaps) are not maintained here:
-     * a read-write open clears them, so QEMU knows they are stale.
+     * Autoclear features: unknown ones are cleared by a writer, as the
+     * spec asks; persistent bitmaps are marked in use (not maintained).
      */
     if (s->autoclear && !s->read_only && !s->ignore_corrupt &&
         s->version >= 3) {
-        s->autoclear = 0;
-        ret = qcow2_update_header(bs);
+        if (s->autoclear & ~QCOW2_AUTOCLEAR_BITMAPS) {
+            s->autoclear &= QCOW2_AUTOCLEAR_BITMAPS;
+            ret = qcow2_update_header(bs);
+        }
+        if (ret == 0) {
+            ret = qcow2_bitmaps_mark_in_use(bs);
+        }
         if (ret < 0) {
             error_setg_errno(errp, -ret, "Could not update qcow2 header");
             return ret;
@@ -879,6 +884,15 @@ static int qcow2_truncate(BlockDriverState *bs, uint64_t size, bool exact,
     }
     uint64_t old = s->size;
     s->size = size;
+    if (size != old) {
+        /* Persistent bitmaps would no longer match the size. */
+        ret = qcow2_bitmaps_drop(bs);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "Could not update the header");
+            s->size = old;
+            goto out;
+        }
+    }
     if (size > old && prealloc != PREALLOC_MODE_OFF) {
         ret = qcow2_preallocate(bs, old, size, prealloc);
         if (ret < 0) {

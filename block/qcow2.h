@@ -254,7 +254,14 @@ int qcow2_compress(BDRVQcow2State *s, const uint8_t *in, uint8_t *out,
 int qcow2_decompress(BDRVQcow2State *s, const uint8_t *in, size_t in_len,
                      uint8_t *out);
 
-/* qcow2-bitmap.c: persistent bitmaps are listed and counted, not kept. */
+/*
+ * qcow2-bitmap.c: persistent bitmaps are listed and counted, not kept.
+ * qcow2_bitmaps_mark_in_use (read-write open) flags every bitmap as in
+ * use, i.e. possibly out of date; qcow2_bitmaps_drop (resize) clears the
+ * autoclear bit so that the extension is ignored.  0 or -errno.
+ */
+int qcow2_bitmaps_mark_in_use(BlockDriverState *bs);
+int qcow2_bitmaps_drop(BlockDriverState *bs);
 typedef void Qcow2RefFn(BlockDriverState *bs, void *opaque, uint64_t offset,
                         uint64_t size);
 struct json_t;

@@ -83,6 +83,24 @@ static void fuzz_write(void)
     bdrv_unref(bs);
 }
 
+/* Repair: check -r all (may rebuild the refcount structure), twice. */
+static void fuzz_repair(void)
+{
+    Error *err = NULL;
+    BlockDriverState *bs = bdrv_open(
+        path, "qcow2", BDRV_O_RDWR | BDRV_O_NO_BACKING | BDRV_O_CHECK, &err);
+    if (!bs) {
+        error_free(err);
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        BdrvCheckResult res = {.log = g_string_new(NULL)};
+        bdrv_check(bs, &res, BDRV_FIX_LEAKS | BDRV_FIX_ERRORS);
+        g_string_free(res.log, true);
+    }
+    bdrv_unref(bs);
+}
+
 static void fuzz_discard(void *opaque, const char *line)
 {
 }
@@ -106,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_image(BDRV_O_NO_BACKING);
     fuzz_image(BDRV_O_NO_BACKING | BDRV_O_CHECK);
     fuzz_write();
+    fuzz_repair();
     unlink(path);
     return 0;
 }
