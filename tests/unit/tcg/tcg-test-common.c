@@ -4,6 +4,36 @@
 #include <stdlib.h>
 #include "tcg-test-common.h"
 #include "util/log.h"
+#ifdef TCG_TEST_SOFTMMU
+#include "accel/tcg/cputlb.h"
+#include "system/memory.h"
+
+/*
+ * System mode variant (test-tcg-*-softmmu): the same IR, with guest
+ * memory reached through the softmmu TLB.  Guest RAM is a RAM region at
+ * physical GUEST_RAM_BASE, mapped 1:1 by this tlb_fill.
+ */
+static bool fake_tlb_fill(CPUState *cs, uint64_t addr, int size,
+                          MMUAccessType type, int mmu_idx, bool probe,
+                          uintptr_t ra)
+{
+    tlb_set_page(cs, addr & TARGET_PAGE_MASK, addr & TARGET_PAGE_MASK,
+                 PAGE_READ | PAGE_WRITE | PAGE_EXEC, mmu_idx, TARGET_PAGE_SIZE);
+    return true;
+}
+
+static int fake_mmu_index(CPUState *cs, bool ifetch)
+{
+    return 0;
+}
+
+static const TCGCPUOps fake_ops = {
+    .env_offset = offsetof(FakeCPU, env),
+    .insn_start_words = 1,
+    .tlb_fill = fake_tlb_fill,
+    .mmu_index = fake_mmu_index,
+};
+#endif
 
 FakeCPU fake_cpu;
 TCGv_i64 g_r[8];
@@ -19,10 +49,22 @@ void test_tcg_init(void)
     if (log && qemu_log_parse_items(log, &mask, NULL)) {
         qemu_log_set_mask(mask);
     }
+#ifdef TCG_TEST_SOFTMMU
+    static MemoryRegion ram;
+    memory_init();
+    g_assert_true(memory_region_init_ram(&ram, NULL, "ram", GUEST_RAM_SIZE,
+                                         &error_abort));
+    memory_region_add_subregion(get_system_memory(), GUEST_RAM_BASE, &ram);
+    guest_ram = memory_region_get_ram_ptr(&ram);
+    tcg_exec_init(32 * 1024 * 1024);
+    cputlb_system_init();
+    cpu_exec_init(&fake_cpu.parent, &fake_ops);
+#else
     /* guest RAM at guest address GUEST_RAM_BASE through guest_base */
     guest_ram = g_malloc0(GUEST_RAM_SIZE);
     guest_base = (uintptr_t)guest_ram - GUEST_RAM_BASE;
     tcg_exec_init(32 * 1024 * 1024);
+#endif
     static const char *rn[8] = {"r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"};
     static const char *wn[8] = {"w0", "w1", "w2", "w3", "w4", "w5", "w6", "w7"};
     for (int i = 0; i < 8; i++) {

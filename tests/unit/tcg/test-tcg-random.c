@@ -13,11 +13,19 @@
 #define NT   20 /* i64 temps: more than host registers */
 #define NT32 6
 
+/*
+ * A window of guest memory that straddles a page boundary (so accesses
+ * may cross pages: the softmmu slow path splits them).
+ */
+#define MEMWIN      64
+#define MEMWIN_ADDR (GUEST_RAM_BASE + 0x1000 - MEMWIN / 2)
+
 typedef struct Shadow {
     uint64_t r[8];
     uint32_t w[8];
     uint64_t t[NT];
     uint32_t t32[NT32];
+    uint8_t mem[MEMWIN];
 } Shadow;
 
 static Shadow sh;
@@ -100,7 +108,8 @@ static void gen_one_i64(void)
     uint64_t *d, *a, *b, *c, *e;
     TCGv_i64 D = pick64(&d), A = pick64(&a), B = pick64(&b);
     uint64_t va = *a, vb = *b, r;
-    switch (rn(30)) {
+    unsigned op = rn(32);
+    switch (op) {
     case 0:
         tcg_gen_add_i64(D, A, B);
         r = va + vb;
@@ -377,6 +386,53 @@ static void gen_one_i64(void)
         r = mop == MO_LESL ? (uint64_t)(int64_t)(int32_t)va : va;
         break;
     }
+    case 29:
+    case 30: {
+        /*
+         * A store (29) or load (30) of a random size, endianness and
+         * signedness at any offset of the window, aligned or not.
+         */
+        static const MemOp sizes[] = {MO_8, MO_16, MO_32, MO_64};
+        bool store = op == 29;
+        MemOp mop = sizes[rn(4)];
+        unsigned n = memop_size(mop);
+        unsigned off = rn(MEMWIN - n + 1);
+        bool be = rn(2);
+        if (be) {
+            mop |= MO_BE;
+        }
+        if (!store && n < 8 && rn(2)) {
+            mop |= MO_SIGN;
+        }
+        TCGv_i64 addr = tcg_temp_ebb_new_i64();
+        if (rn(2)) {
+            tcg_gen_movi_i64(addr, MEMWIN_ADDR + off);
+        } else {
+            /* the optimizer folds this add into the access */
+            tcg_gen_movi_i64(addr, MEMWIN_ADDR);
+            tcg_gen_addi_i64(addr, addr, off);
+        }
+        if (store) {
+            tcg_gen_qemu_st_i64(A, addr, 0, mop);
+            for (unsigned i = 0; i < n; i++) {
+                sh.mem[off + i] = va >> (8 * (be ? n - 1 - i : i));
+            }
+            tcg_gen_mov_i64(D, A);
+            r = va;
+        } else {
+            uint64_t v = 0;
+            tcg_gen_qemu_ld_i64(D, addr, 0, mop);
+            for (unsigned i = 0; i < n; i++) {
+                v |= (uint64_t)sh.mem[off + i] << (8 * (be ? n - 1 - i : i));
+            }
+            if ((mop & MO_SIGN) && n < 8) {
+                v = (uint64_t)((int64_t)(v << (64 - 8 * n)) >> (64 - 8 * n));
+            }
+            r = v;
+        }
+        tcg_temp_free_i64(addr);
+        break;
+    }
     default:
         tcg_gen_mov_i64(D, A);
         r = va;
@@ -556,6 +612,10 @@ static void run_one(unsigned seed)
         E->r[i] = sh.r[i] = rand_val();
         E->w[i] = sh.w[i] = rand_val();
     }
+    for (int i = 0; i < MEMWIN; i++) {
+        sh.mem[i] = rn(256);
+    }
+    memcpy(guest_ram + (MEMWIN_ADDR - GUEST_RAM_BASE), sh.mem, MEMWIN);
     /* temps start from known values */
     for (int i = 0; i < NT; i++) {
         tcg_gen_movi_i64(tv[i], sh.t[i]);
@@ -608,6 +668,11 @@ static void run_one(unsigned seed)
         g_assert_cmphex(E->r[i], ==, sh.r[i]);
         g_assert_cmphex(E->w[i], ==, sh.w[i]);
     }
+    if (memcmp(guest_ram + (MEMWIN_ADDR - GUEST_RAM_BASE), sh.mem, MEMWIN)) {
+        g_printerr("seed %u: guest memory differs\n", seed);
+    }
+    g_assert_cmpmem(guest_ram + (MEMWIN_ADDR - GUEST_RAM_BASE), MEMWIN, sh.mem,
+                    MEMWIN);
 }
 
 static void test_random(void)
