@@ -13,7 +13,8 @@ libpixman-1-dev zlib1g-dev libfdt-dev libsdl2-dev libslirp-dev
 libcapstone-dev libjansson-dev libzstd-dev python3 busybox-static cpio"
 if [ "${1:-}" = "--tests" ]; then
     PKGS="$PKGS python3-pytest python3-pytest-timeout python3-pexpect
-qemu-utils qemu-system-x86 seabios acpica-tools perl xz-utils gzip"
+qemu-utils qemu-system-x86 seabios acpica-tools perl xz-utils gzip
+syslinux syslinux-common mtools dosfstools xorriso"
 fi
 
 missing=""

@@ -53,13 +53,19 @@ void ide_update_irq(IDEBus *bus)
     qemu_set_irq(bus->irq, level);
 }
 
+/*
+ * INTRQ.  The bus master's interrupt bit latches the channel's IRQ line
+ * going active, so it stays clear while nIEN masks the device.
+ */
 void ide_set_irq(IDEState *s)
 {
+    IDEBus *bus = s->bus;
+
     s->irq = true;
-    if (s->bus->bm) {
-        s->bus->bm->status |= 0x04; /* BM status: interrupt */
+    if (bus->bm && s == ide_cur(bus) && !(bus->ctrl & IDE_CTRL_NIEN)) {
+        bus->bm->status |= 0x04; /* BM status: interrupt */
     }
-    ide_update_irq(s->bus);
+    ide_update_irq(bus);
 }
 
 static void ide_clear_irq(IDEState *s)
