@@ -89,6 +89,11 @@ typedef struct PCMachine {
     unsigned serial_mask;
     E820Entry *fw_e820; /* "etc/e820" for firmware */
     char *bootorder;    /* "bootorder" for firmware */
+    /* -boot: order (or once) for CMOS, menu, waits, strict */
+    char *boot_devices;
+    bool boot_menu, boot_strict;
+    uint16_t boot_menu_wait;
+    uint32_t boot_fail_wait;
     unsigned fw_e820_count;
 } PCMachine;
 
@@ -316,6 +321,84 @@ static unsigned boot_device_code(char c)
     }
 }
 
+/*
+ * -boot [order=]drives,once=drives,menu=on|off,splash-time=ms,
+ * reboot-timeout=ms,strict=on|off, checked as QEMU checks them: drives
+ * are a (floppy), c (disk), d (CD-ROM), n (network), at most three and
+ * each once.
+ */
+static bool pc_parse_boot(PCMachine *pc, Error **errp)
+{
+    static const OptDesc boot_desc[] = {
+        {"order", OPT_STRING},       {"once", OPT_STRING},
+        {"menu", OPT_BOOL},          {"splash", OPT_STRING},
+        {"splash-time", OPT_NUMBER}, {"reboot-timeout", OPT_NUMBER},
+        {"strict", OPT_BOOL},        {NULL},
+    };
+    g_autoptr(Opts) o = NULL;
+    const char *devs;
+    unsigned seen = 0;
+
+    pc->boot_fail_wait = 0xffffffff; /* reboot-timeout -1: never */
+    if (!pc->ms->boot_order) {
+        return true;
+    }
+    o = opts_parse(pc->ms->boot_order, "order", NULL, errp);
+    if (!o) {
+        return false;
+    }
+    for (unsigned i = 0; i < opts_count(o); i++) {
+        const char *k = opts_key_at(o, i);
+        const OptDesc *d = boot_desc;
+        while (d->name && strcmp(d->name, k)) {
+            d++;
+        }
+        if (!d->name) {
+            error_setg(errp, "Parameter 'boot.%s' is unexpected", k);
+            return false;
+        }
+        if (!opt_check_value(k, d->type, opts_value_at(o, i), errp)) {
+            return false;
+        }
+    }
+    devs = opts_get(o, "once") ? opts_get(o, "once") : opts_get(o, "order");
+    for (const char *c = devs; c && *c; c++) {
+        if (*c < 'a' || *c > 'p') {
+            error_setg(errp, "Invalid boot device '%c'", *c);
+            return false;
+        }
+        if (seen & (1u << (*c - 'a'))) {
+            error_setg(errp, "Boot device '%c' was given twice", *c);
+            return false;
+        }
+        seen |= 1u << (*c - 'a');
+        if (!boot_device_code(*c)) {
+            error_setg(errp, "Invalid boot device for PC: '%c'", *c);
+            return false;
+        }
+    }
+    if (devs && strlen(devs) > 3) {
+        error_setg(errp, "Too many boot devices for PC");
+        return false;
+    }
+    pc->boot_devices = g_strdup(devs);
+    pc->boot_menu = opts_get_bool(o, "menu", false);
+    pc->boot_strict = opts_get_bool(o, "strict", false);
+    if (opts_has(o, "splash-time")) {
+        pc->boot_menu_wait = MIN(opts_get_number(o, "splash-time", 0), 0xffff);
+    }
+    if (opts_has(o, "reboot-timeout")) {
+        uint64_t t = opts_get_number(o, "reboot-timeout", 0);
+        if (t > 0xffff) {
+            error_setg(errp, "reboot timeout is larger than 65535, "
+                             "it should be in the range 0 to 65535");
+            return false;
+        }
+        pc->boot_fail_wait = t;
+    }
+    return true;
+}
+
 static void pc_cmos_init(PCMachine *pc)
 {
     ISADevice *rtc = pc->rtc;
@@ -336,13 +419,8 @@ static void pc_cmos_init(PCMachine *pc)
     mc146818rtc_set_cmos(rtc, CMOS_MEM_4G_HI, high >> 16);
     mc146818rtc_set_cmos(rtc, CMOS_NB_CPUS_M1, pc->ms->smp_cpus - 1);
     mc146818rtc_set_cmos(rtc, 0x14, 0x06); /* equipment: FPU, display */
-    if (pc->ms->boot_order) {
-        Opts *o = opts_parse(pc->ms->boot_order, "order", NULL, NULL);
-        const char *v = o ? opts_get(o, "order") : NULL;
-        if (v) {
-            order = g_strdup(v);
-        }
-        opts_free(o);
+    if (pc->boot_devices) {
+        order = pc->boot_devices;
     }
     for (int i = 0; i < 3 && order[i]; i++) {
         b[i] = boot_device_code(order[i]);
@@ -365,7 +443,6 @@ static void pc_fw_cfg_init(PCMachine *pc, Error **errp)
     MachineState *ms = pc->ms;
     GArray *e820 = g_array_new(false, false, sizeof(E820Entry));
     static uint8_t uuid[16];
-    static uint32_t boot_fail_wait = 0xffffffff;
 
     pc->fw_cfg = fw_cfg_init_io(FW_CFG_IO_BASE, true, errp);
     if (!pc->fw_cfg) {
@@ -375,7 +452,11 @@ static void pc_fw_cfg_init(PCMachine *pc, Error **errp)
     fw_cfg_add_i16(pc->fw_cfg, FW_CFG_NB_CPUS, ms->smp_cpus);
     fw_cfg_add_i16(pc->fw_cfg, FW_CFG_MAX_CPUS, ms->smp_max_cpus);
     fw_cfg_add_i16(pc->fw_cfg, FW_CFG_NOGRAPHIC, 0);
-    fw_cfg_add_i16(pc->fw_cfg, FW_CFG_BOOT_MENU, 0);
+    fw_cfg_add_i16(pc->fw_cfg, FW_CFG_BOOT_MENU, pc->boot_menu);
+    if (pc->boot_menu_wait) {
+        fw_cfg_add_file(pc->fw_cfg, "etc/boot-menu-wait", &pc->boot_menu_wait,
+                        2);
+    }
     fw_cfg_add_bytes(pc->fw_cfg, FW_CFG_UUID, uuid, sizeof(uuid));
     fw_cfg_add_i32(pc->fw_cfg, FW_CFG_IRQ0_OVERRIDE, 1);
     e820_add(e820, 0, pc->below_4g, E820_RAM);
@@ -389,7 +470,7 @@ static void pc_fw_cfg_init(PCMachine *pc, Error **errp)
     pc->fw_e820 = (E820Entry *)g_array_free(e820, false);
     fw_cfg_add_file(pc->fw_cfg, "etc/e820", pc->fw_e820,
                     pc->fw_e820_count * sizeof(E820Entry));
-    fw_cfg_add_file(pc->fw_cfg, "etc/boot-fail-wait", &boot_fail_wait, 4);
+    fw_cfg_add_file(pc->fw_cfg, "etc/boot-fail-wait", &pc->boot_fail_wait, 4);
     fw_cfg_add_file(pc->fw_cfg, "bootorder", "", 1);
 }
 
@@ -401,6 +482,14 @@ static void pc_bootorder_reset(void *opaque)
     char *old = pc->bootorder;
 
     pc->bootorder = boot_device_list(&len);
+    if (pc->boot_strict) {
+        /* SeaBIOS: boot only from the listed devices. */
+        char *strict =
+            g_strdup_printf("%s%sHALT", pc->bootorder, len > 1 ? "\n" : "");
+        g_free(pc->bootorder);
+        pc->bootorder = strict;
+        len = strlen(strict) + 1;
+    }
     fw_cfg_modify_file(pc->fw_cfg, "bootorder", pc->bootorder, len);
     g_free(old); /* fw_cfg keeps a pointer to the data, not a copy */
 }
@@ -510,6 +599,9 @@ static void pc_init(MachineState *ms, Error **errp)
 
     pc->ms = ms;
     pc->direct_boot = ms->kernel_filename && !ms->firmware;
+    if (!pc_parse_boot(pc, errp)) {
+        return;
+    }
     if (ms->kernel_filename && ms->firmware) {
         /* QEMU hands -kernel to the firmware through an option ROM. */
         warn_report("-kernel is ignored with -bios: firmware-loaded kernels "

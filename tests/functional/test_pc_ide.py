@@ -565,3 +565,50 @@ def test_snapshot_keeps_the_image(pc, disk):
     assert read_block(m, 512) == b"\xcd\xab" * 256
     m.close()
     assert open(disk, "rb").read() == before
+
+
+def fw_cfg_file(m, name):
+    """Reads an fw_cfg file through the I/O ports (0x510 select, 0x511)."""
+    def read(n):
+        return bytes(m.inb(0x511) for _ in range(n))
+    m.outw(0x510, 0x19)
+    count = struct.unpack(">I", read(4))[0]
+    for _ in range(count):
+        size, key, _, fname = struct.unpack(">IHH56s", read(64))
+        if fname.rstrip(b"\0").decode() == name:
+            m.outw(0x510, key)
+            return read(size)
+    return None
+
+
+def test_bootindex_to_bootorder(pc, disk, iso):
+    m = pc("-drive", f"file={disk},if=none,id=hd,format=raw",
+           "-drive", f"file={iso},if=none,id=cd,media=cdrom",
+           "-device", "ide-hd,drive=hd,bus=ide.0,unit=1,bootindex=3",
+           "-device", "ide-cd,drive=cd,bus=ide.1,bootindex=1",
+           "-boot", "strict=on,menu=on")
+    assert fw_cfg_file(m, "bootorder") == (
+        b"/pci@i0cf8/ide@1,1/drive@1/disk@0\n"
+        b"/pci@i0cf8/ide@1,1/drive@0/disk@1\nHALT\0")
+    # CMOS 0x3d/0x38: default order c, a, d (SeaBIOS reads them).
+    m.outb(0x70, 0x3d)
+    assert m.inb(0x71) == 0x12
+    m.outw(0x510, 0x0e)  # FW_CFG_BOOT_MENU
+    assert m.inb(0x511) == 1
+    m2 = pc("-boot", "order=dc")
+    assert fw_cfg_file(m2, "bootorder") == b"\0"
+    m2.outb(0x70, 0x3d)
+    assert m2.inb(0x71) == 0x23
+    # Two devices may not share a bootindex.
+    p = run("-device", "ide-cd,bootindex=1", "-device", "ide-cd,bootindex=1")
+    assert "The bootindex 1 has already been used" in p.stderr
+
+
+def test_boot_option_errors():
+    for arg, msg in (("order=z", "Invalid boot device 'z'"),
+                     ("order=cc", "Boot device 'c' was given twice"),
+                     ("order=e", "Invalid boot device for PC: 'e'"),
+                     ("order=cdna", "Too many boot devices for PC"),
+                     ("foo=1", "Parameter 'boot.foo' is unexpected")):
+        p = run("-boot", arg)
+        assert p.returncode == 1 and msg in p.stderr, (arg, p.stderr)
