@@ -31,6 +31,7 @@
 #include "block/qcow2.h"
 
 #define CHECK_MAX_CLUSTERS (1ULL << 28)
+#define CHECK_GROW_MAX     (1ULL << 22) /* refblock repair growth bound */
 #define L1E_RESERVED_MASK  0x7f000000000001ffULL
 #define L2E_RESERVED_MASK  0x3f000000000001feULL
 #define REFT_RESERVED_MASK 0x1ffULL
@@ -355,9 +356,13 @@ static int check_refblocks(CheckState *cs, BdrvCheckMode fix)
             if (!repair) {
                 continue;
             }
-            /* Grow the file so that the block is inside it. */
+            /*
+             * Grow the file so that the block is inside it (QEMU's
+             * repair), unless that would take an unreasonable amount of
+             * memory here: the rebuild then takes care of it.
+             */
             ret = -EFBIG;
-            if (c + 1 <= CHECK_MAX_CLUSTERS) {
+            if (c + 1 <= MAX(2 * cs->nb, CHECK_GROW_MAX)) {
                 Error *err = NULL;
                 ret = bdrv_file.truncate(cs->bs->file, off + s->cluster_size,
                                          false, PREALLOC_MODE_OFF, &err);

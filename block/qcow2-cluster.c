@@ -370,6 +370,12 @@ static int qcow2_map_run(BlockDriverState *bs, uint64_t guest, uint64_t max,
     return t;
 }
 
+int qcow2_map_type(BlockDriverState *bs, uint64_t guest, uint64_t max,
+                   uint64_t *n, uint64_t *host, uint64_t *entry)
+{
+    return qcow2_map_run(bs, guest, max, n, host, entry);
+}
+
 int qcow2_read(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                uint8_t *buf, bool unlock_io)
 {
@@ -514,14 +520,30 @@ static int qcow2_l2_for_write(BlockDriverState *bs, uint64_t guest,
 /* Whether the entry can take a write in place. */
 static uint64_t qcow2_full_bitmap(BDRVQcow2State *s, uint64_t guest);
 
+/* Subclusters of one cluster touched by [in_off, in_off + len). */
+static uint32_t qcow2_sc_mask(BDRVQcow2State *s, uint64_t in_off, uint64_t len)
+{
+    int a = in_off >> s->subcluster_bits;
+    int b = (in_off + len - 1) >> s->subcluster_bits;
+    return (uint32_t)(((2ULL << b) - 1) & ~((1ULL << a) - 1));
+}
+
+/*
+ * Whether [guest, guest + len) (inside one cluster) can be written in
+ * place: a cluster we own whose touched subclusters are all allocated.
+ */
 static bool qcow2_in_place(BDRVQcow2State *s, uint64_t e, uint64_t bitmap,
-                           uint64_t guest)
+                           uint64_t guest, uint64_t len)
 {
     if (qcow2_entry_type(s, e, bitmap) != QCOW2_CLUSTER_NORMAL ||
         !(e & QCOW_OFLAG_COPIED)) {
         return false;
     }
-    return !s->extended_l2 || bitmap == qcow2_full_bitmap(s, guest);
+    if (!s->extended_l2) {
+        return true;
+    }
+    uint32_t mask = qcow2_sc_mask(s, guest & (s->cluster_size - 1), len);
+    return ((uint32_t)bitmap & mask) == mask;
 }
 
 /* Fresh allocation possible without freeing anything. */
@@ -610,6 +632,90 @@ static int qcow2_claim_entries(BlockDriverState *bs, uint64_t guest,
     return 0;
 }
 
+/*
+ * Extended L2: writes [offset, offset + n) (inside one cluster) at
+ * subcluster granularity, as QEMU does.  Only the subclusters the write
+ * touches become allocated; a partly written subcluster is completed
+ * from its old content (zeros or the backing file).  When the data must
+ * move to a new host cluster (none yet, shared with a snapshot, or
+ * compressed), the copy also takes every subcluster that was allocated
+ * (all of a compressed cluster).  e, bm: the current L2 entry.
+ */
+static int qcow2_write_subclusters(BlockDriverState *bs, uint64_t offset,
+                                   uint64_t n, const uint8_t *buf, uint64_t e,
+                                   uint64_t bm)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t cs = s->cluster_size;
+    uint64_t cstart = offset & ~(cs - 1);
+    uint64_t in_off = offset - cstart;
+    Qcow2ClusterType t = qcow2_entry_type(s, e, bm);
+    bool keep = t == QCOW2_CLUSTER_NORMAL && (e & QCOW_OFLAG_COPIED);
+    uint32_t alloc = (uint32_t)bm, zero = (uint32_t)(bm >> 32);
+    uint32_t mask = qcow2_sc_mask(s, in_off, n);
+
+    if (t == QCOW2_CLUSTER_COMPRESSED) {
+        mask = (uint32_t)qcow2_full_bitmap(s, cstart);
+        alloc = zero = 0;
+    } else if (!keep && t == QCOW2_CLUSTER_NORMAL && alloc) {
+        /* Moving: the copy spans every allocated subcluster too. */
+        int lo = MIN(__builtin_ctz(mask), __builtin_ctz(alloc));
+        int hi = MAX(31 - __builtin_clz(mask), 31 - __builtin_clz(alloc));
+        mask = (uint32_t)(((2ULL << hi) - 1) & ~((1ULL << lo) - 1));
+        alloc = 0;
+    } else if (!keep) {
+        alloc = 0;
+    }
+    uint64_t span = (uint64_t)__builtin_ctz(mask) << s->subcluster_bits;
+    uint64_t span_end = (uint64_t)(32 - __builtin_clz(mask))
+                        << s->subcluster_bits;
+    uint64_t len = span_end - span;
+    g_autofree uint8_t *cbuf = g_malloc0(len);
+    uint64_t avail = MIN(len, s->size - (cstart + span));
+    int ret = qcow2_read(bs, cstart + span, avail, cbuf, false);
+    if (ret < 0) {
+        return ret;
+    }
+    memcpy(cbuf + (in_off - span), buf, n);
+
+    uint64_t host;
+    if (keep) {
+        host = e & L2E_OFFSET_MASK;
+        if ((host & (cs - 1)) || qcow2_overlaps_metadata(s, host, cs)) {
+            qcow2_signal_corruption(bs,
+                                    "Preventing invalid write on metadata "
+                                    "(cluster %#" PRIx64 ")",
+                                    host);
+            return -EIO;
+        }
+    } else {
+        int64_t h = qcow2_alloc_clusters(bs, 1);
+        if (h < 0) {
+            return (int)h;
+        }
+        host = (uint64_t)h;
+    }
+    ret = bdrv_pwrite(bs->file, host + span, len, cbuf, 0);
+    if (ret < 0) {
+        return ret;
+    }
+    uint8_t *l2;
+    uint64_t l2_off;
+    ret = qcow2_l2_lookup(bs, offset, &l2, &l2_off);
+    if (ret < 0) {
+        return ret;
+    }
+    uint64_t j = qcow2_l2_index(s, offset);
+    l2_set(s, l2, j, host | QCOW_OFLAG_COPIED,
+           ((uint64_t)(zero & ~mask) << 32) | (alloc | mask));
+    qcow2_cache_mark_dirty(s->l2_cache, l2_off);
+    if (!keep && t != QCOW2_CLUSTER_UNALLOCATED &&
+        t != QCOW2_CLUSTER_ZERO_PLAIN) {
+        ret = qcow2_free_any_cluster(bs, e);
+    }
+    return ret;
+}
+
 int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                 const uint8_t *buf, bool unlock_io)
 {
@@ -634,13 +740,14 @@ int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         uint64_t bm = l2_get_bitmap(s, l2, j);
         Qcow2ClusterType t = qcow2_entry_type(s, e, bm);
 
-        if (qcow2_in_place(s, e, bm, offset)) {
+        if (qcow2_in_place(s, e, bm, offset, n)) {
             uint64_t host = e & L2E_OFFSET_MASK;
             uint64_t total = n;
             for (uint64_t k = 1; total < bytes && j + k < s->l2_size; k++) {
                 uint64_t e2 = l2_get(s, l2, j + k);
                 if (!qcow2_in_place(s, e2, l2_get_bitmap(s, l2, j + k),
-                                    offset + (k << s->cluster_bits)) ||
+                                    offset - in_off + (k << s->cluster_bits),
+                                    MIN(bytes - total, cs)) ||
                     (e2 & L2E_OFFSET_MASK) != host + (k << s->cluster_bits)) {
                     break;
                 }
@@ -706,6 +813,16 @@ int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
             buf += k * cs;
             offset += k * cs;
             bytes -= k * cs;
+            continue;
+        }
+        if (s->extended_l2) {
+            ret = qcow2_write_subclusters(bs, offset, n, buf, e, bm);
+            if (ret < 0) {
+                return ret;
+            }
+            buf += n;
+            offset += n;
+            bytes -= n;
             continue;
         }
         /* One cluster with copy-on-write of the rest. */
@@ -809,30 +926,60 @@ int qcow2_write_compressed_data(BlockDriverState *bs, uint64_t offset,
     return ret;
 }
 
-/* Whole clusters [offset, offset+bytes): zero (or discard) them. */
-int qcow2_zero_or_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
-                          bool discard, int flags)
+int qcow2_zero_subclusters(BlockDriverState *bs, uint64_t offset,
+                           uint64_t bytes)
 {
     BDRVQcow2State *s = bs->opaque;
-    bool can_zero = s->version >= 3 || s->extended_l2;
+    uint8_t *l2;
+    uint64_t l2_off;
 
     if (s->corrupt) {
         return -EIO;
     }
-    if (!discard && !can_zero) {
-        /* v2: only clusters that already read as zero can be skipped. */
-        for (uint64_t o = offset; o < offset + bytes;) {
-            uint64_t n, host, e;
-            int t = qcow2_map_run(bs, o, offset + bytes - o, &n, &host, &e);
-            if (t < 0) {
-                return t;
-            }
-            if (t != QCOW2_CLUSTER_UNALLOCATED || bs->backing) {
-                return -ENOTSUP;
-            }
-            o += n;
+    int ret = qcow2_l2_for_write(bs, offset, &l2, &l2_off);
+    if (ret < 0) {
+        return ret;
+    }
+    uint64_t j = qcow2_l2_index(s, offset);
+    uint64_t e = l2_get(s, l2, j);
+    uint64_t bm = l2_get_bitmap(s, l2, j);
+    if (qcow2_entry_type(s, e, bm) == QCOW2_CLUSTER_COMPRESSED) {
+        return -ENOTSUP;
+    }
+    uint32_t mask = qcow2_sc_mask(s, offset & (s->cluster_size - 1), bytes);
+    uint64_t nbm =
+        ((((bm >> 32) | mask) & 0xffffffffULL) << 32) | ((uint32_t)bm & ~mask);
+    if (nbm != bm) {
+        l2_set(s, l2, j, e, nbm);
+        qcow2_cache_mark_dirty(s->l2_cache, l2_off);
+    }
+    return 0;
+}
+
+/*
+ * Whole clusters [offset, offset+bytes): zero (or discard) them, with
+ * QEMU's entries.  A zero write keeps the host cluster (a zero flag on
+ * it) unless BDRV_REQ_MAY_UNMAP or compressed.  A discard leaves a zero
+ * cluster where the old content was allocated or a backing file would
+ * show through (plain unallocated otherwise, and on v2 images); v2
+ * images zero by discarding, without a backing file only (-ENOTSUP
+ * otherwise: the caller writes zeros).  Freed clusters are punched out
+ * of the file when s->punch_freed.
+ */
+int qcow2_zero_or_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
+                          bool discard, int flags)
+{
+    BDRVQcow2State *s = bs->opaque;
+    bool v3 = s->version >= 3;
+
+    if (s->corrupt) {
+        return -EIO;
+    }
+    if (!discard && !v3 && !s->extended_l2) {
+        if (bs->backing) {
+            return -ENOTSUP;
         }
-        return 0;
+        discard = true; /* unallocated reads as zero */
     }
     for (uint64_t o = offset; o < offset + bytes; o += s->cluster_size) {
         uint64_t e, bm;
@@ -840,8 +987,33 @@ int qcow2_zero_or_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
         if (ret < 0) {
             return ret;
         }
-        if (discard && qcow2_is_empty(s, e) && !bs->backing &&
-            !(e & QCOW_OFLAG_ZERO)) {
+        Qcow2ClusterType t = qcow2_entry_type(s, e, bm);
+        bool allocated = t == QCOW2_CLUSTER_NORMAL ||
+                         t == QCOW2_CLUSTER_ZERO_ALLOC ||
+                         t == QCOW2_CLUSTER_COMPRESSED;
+        bool unmap;
+        uint64_t ne, nbm = 0;
+        if (discard) {
+            unmap = allocated;
+            ne = 0;
+            if (bs->backing || allocated) {
+                if (s->extended_l2) {
+                    nbm = EXTL2_ALL_ZERO;
+                } else if (v3) {
+                    ne = QCOW_OFLAG_ZERO;
+                }
+            }
+        } else {
+            unmap = t == QCOW2_CLUSTER_COMPRESSED ||
+                    ((flags & BDRV_REQ_MAY_UNMAP) && allocated);
+            ne = unmap ? 0 : e;
+            if (s->extended_l2) {
+                nbm = EXTL2_ALL_ZERO;
+            } else {
+                ne |= QCOW_OFLAG_ZERO;
+            }
+        }
+        if (ne == e && nbm == bm) {
             continue; /* nothing to do */
         }
         uint8_t *l2;
@@ -851,24 +1023,9 @@ int qcow2_zero_or_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
             return ret;
         }
         uint64_t j = qcow2_l2_index(s, o);
-        e = l2_get(s, l2, j);
-        Qcow2ClusterType t = qcow2_entry_type(s, e, 0);
-        bool keep =
-            !discard && !(flags & BDRV_REQ_MAY_UNMAP) &&
-            (t == QCOW2_CLUSTER_NORMAL || t == QCOW2_CLUSTER_ZERO_ALLOC) &&
-            (e & QCOW_OFLAG_COPIED);
-        bool zero = !discard || (bs->backing && can_zero);
-        uint64_t ne, nbm;
-        if (s->extended_l2) {
-            ne = keep ? e : 0;
-            nbm = zero ? EXTL2_ALL_ZERO : 0;
-        } else {
-            ne = (keep ? e : 0) | (zero ? QCOW_OFLAG_ZERO : 0);
-            nbm = 0;
-        }
         l2_set(s, l2, j, ne, nbm);
         qcow2_cache_mark_dirty(s->l2_cache, l2_off);
-        if (!keep && !qcow2_is_empty(s, e)) {
+        if (unmap) {
             ret = qcow2_free_any_cluster(bs, e);
             if (ret < 0) {
                 return ret;

@@ -475,6 +475,10 @@ int qcow2_update_refcount(BlockDriverState *bs, uint64_t ci, int64_t delta)
     qcow2_refblock_set(s, blk, idx, v + delta);
     qcow2_cache_mark_dirty(s->refblock_cache, off);
     if (v + delta == 0) {
+        if (s->punch_freed) {
+            /* Discarded by the guest, snapshot gone: give it back. */
+            bdrv_discard(bs->file, ci << s->cluster_bits, s->cluster_size);
+        }
         /* A freed L2 table must not come back from the cache. */
         qcow2_cache_discard(s->l2_cache, ci << s->cluster_bits);
         if (s->cluster_cache_offset >> s->cluster_bits == ci) {

@@ -605,7 +605,9 @@ int qcow2_snapshot_delete(BlockDriverState *bs, const char *name, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
     pthread_mutex_lock(&s->lock);
+    s->punch_freed = true; /* as QEMU: freed clusters leave the file */
     int ret = qcow2_snapshot_delete_locked(bs, name, errp);
+    s->punch_freed = false;
     pthread_mutex_unlock(&s->lock);
     return ret;
 }

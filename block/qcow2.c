@@ -680,42 +680,139 @@ static int qcow2_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     return ret;
 }
 
+/* Whether [offset, offset + bytes) reads as zero, from metadata alone. */
+static bool qcow2_is_zero(BlockDriverState *bs, uint64_t offset, uint64_t bytes)
+{
+    uint64_t pnum;
+    if (!bytes) {
+        return true;
+    }
+    int ret = bdrv_block_status_above(bs, NULL, offset, bytes, &pnum, NULL,
+                                      NULL, NULL);
+    return ret >= 0 && (ret & BDRV_BLOCK_ZERO) && pnum >= bytes;
+}
+
+/*
+ * One piece [offset, end) of a zero write inside one zeroing unit (a
+ * subcluster with extended L2, else a cluster) starting at unit.  As in
+ * QEMU, when the rest of the unit already reads as zero and the unit
+ * holds no data, the whole unit is zeroed in the metadata; otherwise
+ * zeros are written.  unit_zero: the caller's finding that the rest of
+ * the unit reads as zero (taken before s->lock).  Called with s->lock.
+ */
+static int qcow2_zero_piece(BlockDriverState *bs, uint64_t unit,
+                            uint64_t offset, uint64_t end, bool unit_zero,
+                            int flags)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t align = s->extended_l2 ? s->subcluster_size : s->cluster_size;
+    uint64_t uend = MIN(unit + align, s->size);
+    int ret = -ENOTSUP;
+
+    if (unit_zero) {
+        uint64_t n, host, entry;
+        int t = qcow2_map_type(bs, unit, uend - unit, &n, &host, &entry);
+        if (t < 0) {
+            return t;
+        }
+        if (t != QCOW2_CLUSTER_NORMAL && t != QCOW2_CLUSTER_COMPRESSED) {
+            ret = s->extended_l2 && align < s->cluster_size
+                      ? qcow2_zero_subclusters(bs, unit, align)
+                      : qcow2_zero_or_discard(bs, unit, s->cluster_size, false,
+                                              flags);
+        }
+    }
+    if (ret == -ENOTSUP) {
+        g_autofree uint8_t *z = g_malloc0(end - offset);
+        ret = qcow2_write(bs, offset, end - offset, z, false);
+    }
+    return ret;
+}
+
+/* Zeroes [offset, end), unit aligned (or ending at the image end). */
+static int qcow2_zero_aligned(BlockDriverState *bs, uint64_t offset,
+                              uint64_t end, int flags)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t cs = s->cluster_size;
+    int ret = 0;
+
+    while (offset < end && ret == 0) {
+        uint64_t cnext = (offset & ~(cs - 1)) + cs;
+        uint64_t stop, next;
+        if (!(offset & (cs - 1)) && (cnext <= end || end == s->size)) {
+            /* A run of whole clusters (the last one may end the image). */
+            next = cnext;
+            while (next < end && (next + cs <= end || end == s->size)) {
+                next += cs;
+            }
+            stop = MIN(next, end);
+            ret =
+                qcow2_zero_or_discard(bs, offset, next - offset, false, flags);
+        } else {
+            stop = next = MIN(cnext, end);
+            ret = s->extended_l2
+                      ? qcow2_zero_subclusters(bs, offset, stop - offset)
+                      : -ENOTSUP;
+        }
+        if (ret == -ENOTSUP) {
+            /* v2 with data or a backing file, or compressed: real zeros. */
+            g_autofree uint8_t *z = g_malloc0(MIN(stop - offset, cs));
+            ret = 0;
+            for (uint64_t o = offset; o < stop && ret == 0;) {
+                uint64_t n = MIN(cs - (o & (cs - 1)), stop - o);
+                ret = qcow2_write(bs, o, n, z, false);
+                o += n;
+            }
+        }
+        offset = next;
+    }
+    return ret;
+}
+
 static int qcow2_pwrite_zeroes(BlockDriverState *bs, uint64_t offset,
                                uint64_t bytes, int flags)
 {
     BDRVQcow2State *s = bs->opaque;
-    uint64_t cs = s->cluster_size;
+    uint64_t align = s->extended_l2 ? s->subcluster_size : s->cluster_size;
     uint64_t end = offset + bytes;
-    uint64_t astart = (offset + cs - 1) & ~(cs - 1);
-    uint64_t aend =
-        end == s->size ? ((end + cs - 1) & ~(cs - 1)) : end & ~(cs - 1);
+    uint64_t head_unit = offset & ~(align - 1);
+    uint64_t tail_unit = end & ~(align - 1);
+    uint64_t astart = offset, aend = end;
+    bool head = false, tail = false, head_zero = false, tail_zero = false;
     int ret = 0;
 
-    if (astart >= aend) {
-        return -ENOTSUP; /* no whole cluster: caller writes buffers */
+    /* Pieces of units at the ends; a unit ending the image is whole. */
+    if (offset & (align - 1)) {
+        head = true;
+        astart = MIN(head_unit + align, end);
+    }
+    if ((end & (align - 1)) && end != s->size && tail_unit >= astart) {
+        tail = true;
+        aend = tail_unit;
+    }
+    if (head) {
+        uint64_t pend = astart;
+        uint64_t rest = pend == s->size ? pend : head_unit + align;
+        head_zero = qcow2_is_zero(bs, head_unit, offset - head_unit) &&
+                    qcow2_is_zero(bs, pend, MIN(rest, s->size) - pend);
+    }
+    if (tail) {
+        uint64_t uend = MIN(tail_unit + align, s->size);
+        tail_zero = qcow2_is_zero(bs, end, uend - end);
     }
     pthread_mutex_lock(&s->lock);
-    g_autofree uint8_t *z = NULL;
-    if (offset < astart || aend < end) {
-        z = g_malloc0(cs);
+    s->punch_freed = true;
+    if (head) {
+        ret = qcow2_zero_piece(bs, head_unit, offset, astart, head_zero, flags);
     }
-    if (offset < astart) {
-        ret = qcow2_write(bs, offset, astart - offset, z, false);
+    if (ret == 0 && astart < aend) {
+        ret = qcow2_zero_aligned(bs, astart, aend, flags);
     }
-    if (ret == 0) {
-        ret = qcow2_zero_or_discard(bs, astart, aend - astart, false, flags);
+    if (ret == 0 && tail) {
+        ret = qcow2_zero_piece(bs, tail_unit, tail_unit, end, tail_zero, flags);
     }
-    if (ret == -ENOTSUP) {
-        /* v2 or similar: write zero buffers. */
-        z = z ? z : g_malloc0(cs);
-        ret = 0;
-        for (uint64_t o = astart; o < MIN(aend, end) && ret == 0; o += cs) {
-            ret = qcow2_write(bs, o, MIN(cs, end - o), z, false);
-        }
-    }
-    if (ret == 0 && aend < end) {
-        ret = qcow2_write(bs, aend, end - aend, z, false);
-    }
+    s->punch_freed = false;
     pthread_mutex_unlock(&s->lock);
     return ret;
 }
@@ -791,7 +888,9 @@ static int qcow2_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes)
         return 0;
     }
     pthread_mutex_lock(&s->lock);
+    s->punch_freed = true;
     int ret = qcow2_zero_or_discard(bs, astart, aend - astart, true, 0);
+    s->punch_freed = false;
     pthread_mutex_unlock(&s->lock);
     return ret;
 }
@@ -866,7 +965,9 @@ static int qcow2_truncate(BlockDriverState *bs, uint64_t size, bool exact,
             ret = -ENOTSUP;
             goto out;
         }
+        s->punch_freed = true;
         ret = qcow2_discard_beyond(bs, size);
+        s->punch_freed = false;
         if (ret < 0) {
             error_setg_errno(errp, -ret,
                              "Failed to discard cropped "
@@ -1010,6 +1111,7 @@ static int qcow2_make_empty(BlockDriverState *bs, Error **errp)
     uint64_t size = (s->size + cs - 1) & ~(cs - 1);
     pthread_mutex_lock(&s->lock);
     int ret = 0;
+    s->punch_freed = true; /* as QEMU: freed clusters leave the file */
     for (uint64_t o = 0; o < size && ret == 0; o += cs) {
         uint64_t e, bm;
         ret = qcow2_get_l2_entry(bs, o, &e, &bm);
@@ -1021,6 +1123,7 @@ static int qcow2_make_empty(BlockDriverState *bs, Error **errp)
             }
         }
     }
+    s->punch_freed = false;
     if (ret == 0) {
         ret = qcow2_flush_caches(bs);
     }

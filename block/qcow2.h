@@ -153,6 +153,7 @@ typedef struct BDRVQcow2State {
     bool ignore_corrupt;   /* opened by check */
     int metadata_prealloc; /* -1 unknown, else whether detected */
     int alloc_depth;       /* refcount-block allocation recursion */
+    bool punch_freed;      /* clusters freed now are punched out of the file */
 } BDRVQcow2State;
 
 /* qcow2.c */
@@ -242,6 +243,19 @@ int qcow2_write(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                 const uint8_t *buf, bool unlock_io);
 int qcow2_zero_or_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                           bool discard, int flags);
+/*
+ * Extended L2: [offset, offset + bytes) (inside one cluster, subcluster
+ * aligned) reads as zero from now on (zero bits set, allocation bits
+ * cleared; the host cluster stays).  -ENOTSUP for a compressed cluster.
+ */
+int qcow2_zero_subclusters(BlockDriverState *bs, uint64_t offset,
+                           uint64_t bytes);
+/*
+ * The mapping of [guest, guest + max) up to the first change of kind:
+ * returns a Qcow2ClusterType, *n bytes of it, *host (NORMAL), *entry.
+ */
+int qcow2_map_type(BlockDriverState *bs, uint64_t guest, uint64_t max,
+                   uint64_t *n, uint64_t *host, uint64_t *entry);
 int qcow2_write_compressed_data(BlockDriverState *bs, uint64_t offset,
                                 const uint8_t *out, uint64_t len);
 int qcow2_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
