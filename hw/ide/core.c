@@ -739,6 +739,9 @@ static void ide_exec_cmd(IDEBus *bus, uint8_t cmd)
         }
         ide_transfer_stop(s); /* a new command ends a stalled transfer */
     }
+    if (s->dma_pending) {
+        ide_dma_cancel(bus); /* a new command abandons the old transfer */
+    }
     s->cmd = cmd;
     s->lba48 = ide_is_ext(cmd);
     ide_clear_irq(s);
