@@ -231,6 +231,13 @@ void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub, uint32_t *eax,
         *ecx = (64 << 24) | (2 << 16) | (1 << 8) | 64;
         *edx = (64 << 24) | (2 << 16) | (1 << 8) | 64;
         return;
+    case 0x80000007:
+        /*
+         * Invariant TSC: every vCPU reads the one virtual clock (constant
+         * rate, synchronized), so Linux may trust it with several CPUs.
+         */
+        *edx = 1u << 8;
+        return;
     case 0x80000008:
         *eax = 0x3027; /* 39-bit physical, 48-bit virtual */
         return;
@@ -542,6 +549,7 @@ static void x86_record_sigsegv(CPUState *cs, uint64_t addr,
 }
 #endif
 
+#ifdef CONFIG_USER_ONLY
 static void x86_dump_state(CPUState *cs, FILE *f)
 {
     CPUX86State *env = cs->env_ptr;
@@ -560,8 +568,11 @@ static void x86_dump_state(CPUState *cs, FILE *f)
             (unsigned long long)env->segs[R_FS].base,
             (unsigned long long)env->segs[R_GS].base);
 }
+#endif
 
 #ifdef CONFIG_SOFTMMU
+#include "target/x86/sys-cpu.h"
+
 static int x86_cpu_mmu_index(CPUState *cs, bool ifetch)
 {
     return x86_mmu_index(cs->env_ptr);
@@ -574,14 +585,15 @@ const TCGCPUOps x86_tcg_ops = {
     .get_tb_cpu_state = x86_get_tb_cpu_state,
     .translate_code = x86_translate_code,
     .restore_state_to_opc = x86_restore_state_to_opc,
-    .dump_state = x86_dump_state,
 #ifdef CONFIG_SOFTMMU
+    .dump_state = x86_cpu_sys_dump,
     .tlb_fill = x86_cpu_tlb_fill,
     .mmu_index = x86_cpu_mmu_index,
     .cpu_exec_interrupt = x86_cpu_exec_interrupt,
     .do_interrupt = x86_cpu_do_interrupt,
     .cpu_has_work = x86_cpu_has_work,
 #else
+    .dump_state = x86_dump_state,
     .record_sigsegv = x86_record_sigsegv,
 #endif
 };

@@ -264,6 +264,16 @@ enum {
 #define MSR_KERNELGSBASE           0xc0000102
 #define MSR_TSC_AUX                0xc0000103
 #define MSR_VM_HSAVE_PA            0xc0010117
+/* AMD (the system-mode CPU is AuthenticAMD) */
+#define MSR_K7_EVNTSEL0        0xc0010000
+#define MSR_K7_PERFCTR3        0xc0010007
+#define MSR_K8_SYSCFG          0xc0010010
+#define MSR_K7_HWCR            0xc0010015
+#define MSR_K8_INT_PENDING_MSG 0xc0010055
+#define MSR_K8_TSEG_ADDR       0xc0010112
+#define MSR_K8_TSEG_MASK       0xc0010113
+#define MSR_K8_VM_CR           0xc0010114
+#define MSR_AMD64_DE_CFG       0xc0011029
 
 /*
  * Lazy flags.  Each operation that sets flags stores its result in cc_dst,
@@ -477,6 +487,7 @@ typedef struct CPUX86State {
     uint64_t mtrr_var[16]; /* base0, mask0, base1, ... */
     uint64_t mcg_status, mcg_ctl;
     uint64_t msr_spec_ctrl;
+    uint64_t msr_amd_hwcr, msr_amd_de_cfg;
     /* Wait-for-SIPI state after INIT (application processors). */
     bool wait_sipi;
     uint8_t sipi_vector;

@@ -160,6 +160,7 @@ void helper_iret_real(CPUX86State *env, uint32_t shift);
 void helper_iret_protected(CPUX86State *env, uint32_t shift, uint32_t next_eip);
 void helper_lret_protected(CPUX86State *env, uint32_t shift, uint32_t addend);
 void helper_syscall(CPUX86State *env, uint32_t next_eip_addend);
+/* dflag: the MemOp operand size (MO_32, or MO_64 for REX.W) */
 void helper_sysret(CPUX86State *env, uint32_t dflag);
 void helper_sysenter(CPUX86State *env);
 void helper_sysexit(CPUX86State *env, uint32_t dflag);

@@ -479,8 +479,25 @@ static bool x86_rdmsr(CPUX86State *env, uint32_t msr, uint64_t *val)
     case MSR_VM_HSAVE_PA:
         *val = 0;
         return true;
+    case MSR_AMD64_DE_CFG:
+        *val = env->msr_amd_de_cfg;
+        return true;
+    case MSR_K7_HWCR:
+        *val = env->msr_amd_hwcr;
+        return true;
+    case MSR_K8_SYSCFG:
+    case MSR_K8_INT_PENDING_MSG:
+    case MSR_K8_TSEG_ADDR:
+    case MSR_K8_TSEG_MASK:
+    case MSR_K8_VM_CR:
+        *val = 0;
+        return true;
     default:
         break;
+    }
+    if (msr >= MSR_K7_EVNTSEL0 && msr <= MSR_K7_PERFCTR3) {
+        *val = 0; /* AMD legacy counters: present, never counting */
+        return true;
     }
     if (msr >= MSR_MTRRphysBase0 && msr <= MSR_MTRRphysMask7) {
         *val = env->mtrr_var[msr - MSR_MTRRphysBase0];
@@ -577,9 +594,21 @@ static bool x86_wrmsr(CPUX86State *env, uint32_t msr, uint64_t val)
     case MSR_IA32_TSC_ADJUST:
     case MSR_IA32_UCODE_REV:
     case MSR_VM_HSAVE_PA:
+    case MSR_K8_SYSCFG:
+    case MSR_K8_INT_PENDING_MSG:
+    case MSR_K8_VM_CR:
+        return true;
+    case MSR_AMD64_DE_CFG:
+        env->msr_amd_de_cfg = val;
+        return true;
+    case MSR_K7_HWCR:
+        env->msr_amd_hwcr = val;
         return true;
     default:
         break;
+    }
+    if (msr >= MSR_K7_EVNTSEL0 && msr <= MSR_K7_PERFCTR3) {
+        return true;
     }
     if (msr >= MSR_MTRRphysBase0 && msr <= MSR_MTRRphysMask7) {
         env->mtrr_var[msr - MSR_MTRRphysBase0] = val;

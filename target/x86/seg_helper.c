@@ -205,7 +205,7 @@ static inline uint32_t sp_mask_of(uint32_t ss_flags)
 }
 
 /* Sets ESP/RSP under a stack mask (16-bit stacks keep the high bits). */
-static inline void set_esp(CPUX86State *env, uint64_t val, uint32_t mask)
+static inline void set_esp(CPUX86State *env, uint64_t val, uint64_t mask)
 {
     if (mask == 0xffff) {
         env->regs[R_ESP] = (env->regs[R_ESP] & ~0xffffull) | (val & 0xffff);
@@ -465,6 +465,7 @@ DEF_HELPER_INFO(lgdt, 0, HI_VOID, 3, HI_PTR, HI_I64, HI_I32);
 
 void helper_lidt(CPUX86State *env, uint64_t base, uint32_t limit)
 {
+
     env->idt.base = base;
     env->idt.limit = limit & 0xffff;
 }
@@ -1246,11 +1247,11 @@ void helper_sysret(CPUX86State *env, uint32_t dflag)
         x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
     if (env->hflags & HF_LMA_MASK) {
-        if (dflag == 2 && !is_canonical(env->regs[R_ECX])) {
+        if (dflag == MO_64 && !is_canonical(env->regs[R_ECX])) {
             x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
         }
         cpu_load_eflags(env, (env->regs[11] & 0x3c7fd7) | 2, ~0ull);
-        if (dflag == 2) {
+        if (dflag == MO_64) {
             cpu_x86_load_seg_cache(env, R_CS, (sel + 16) | 3, 0, 0xffffffff,
                                    FLAT_CODE_FLAGS | DESC_L_MASK |
                                        (3 << DESC_DPL_SHIFT));
@@ -1307,7 +1308,7 @@ void helper_sysexit(CPUX86State *env, uint32_t dflag)
     if (!(env->cr[0] & CR0_PE_MASK) || x86_cpl(env) != 0 || cs == 0) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
-    if (dflag == 2) {
+    if (dflag == MO_64) {
         if (!is_canonical(env->regs[R_EDX]) ||
             !is_canonical(env->regs[R_ECX])) {
             x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);

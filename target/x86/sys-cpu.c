@@ -166,6 +166,7 @@ static void reset_msrs(CPUX86State *env)
     memset(env->mtrr_var, 0, sizeof(env->mtrr_var));
     env->mcg_status = env->mcg_ctl = 0;
     env->msr_spec_ctrl = 0;
+    env->msr_amd_hwcr = env->msr_amd_de_cfg = 0;
     env->tsc_aux = 0;
     env->old_exception = -1;
     env->exception_is_int = 0;
@@ -181,7 +182,11 @@ void x86_cpu_sys_reset(CPUX86State *env, const X86CPUState *s)
     memset(env->fpregs, 0, sizeof(env->fpregs));
     memset(env->xmm, 0, sizeof(env->xmm));
     env->fpstt = 0;
-    env->tsc_offset = -(uint64_t)qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    /*
+     * TSC = virtual clock (ns) + 0: every CPU reads the same clock, so the
+     * TSCs are synchronized (Linux checks it when an AP comes up).
+     */
+    env->tsc_offset = 0;
     x86_cpu_put_state(env, s);
     env->hflags &= ~HF_INHIBIT_IRQ_MASK;
     cs->halted = env->wait_sipi;
@@ -218,4 +223,21 @@ void x86_cpu_sipi(CPUX86State *env)
     env->rip = 0;
     cpu_x86_load_seg_cache(env, R_CS, sel, (uint64_t)sel << 4, 0xffff,
                            env->segs[R_CS].flags);
+}
+
+/* -d cpu in system mode: the board's `info registers` layout (QEMU's). */
+void x86_cpu_sys_dump(CPUState *cs, FILE *f)
+{
+    CPUX86State *env = cs->env_ptr;
+    X86CPU tmp;
+    GString *out = g_string_new(NULL);
+
+    memset(&tmp, 0, sizeof(tmp));
+    if (env->board_cpu) {
+        tmp = *(X86CPU *)env->board_cpu;
+    }
+    x86_cpu_get_state(env, &tmp.env);
+    x86_cpu_dump_state(&tmp, out);
+    fprintf(f, "%s", out->str);
+    g_string_free(out, true);
 }
