@@ -45,6 +45,7 @@ typedef struct CheckState {
     uint32_t *refs; /* computed references per host cluster, saturating */
     uint64_t nb;    /* clusters covered by refs */
     bool rebuild;   /* the stored refcount structure is beyond repair */
+    int64_t flen;   /* the file's length, refreshed where it may change */
 } CheckState;
 
 static void G_GNUC_PRINTF(2, 3) check_log(CheckState *cs, const char *fmt, ...)
@@ -93,13 +94,12 @@ static int check_inc(CheckState *cs, uint64_t offset, uint64_t size)
     if (!size) {
         return 0;
     }
-    int64_t flen = bdrv_getlength(cs->bs->file);
-    if (flen < 0) {
+    if (cs->flen < 0) {
         cs->res->check_errors++;
-        return (int)flen;
+        return (int)cs->flen;
     }
     uint64_t end = offset + size;
-    if (end < offset || end >= (uint64_t)flen + s->cluster_size) {
+    if (end < offset || end >= (uint64_t)cs->flen + s->cluster_size) {
         check_log(cs,
                   "ERROR: counting reference for region exceeding the end "
                   "of the file by one cluster or more: offset 0x%" PRIx64
@@ -370,6 +370,7 @@ static int check_refblocks(CheckState *cs, BdrvCheckMode fix)
             }
             if (ret == 0) {
                 int64_t len = bdrv_getlength(cs->bs->file);
+                cs->flen = len;
                 ret =
                     len < 0
                         ? (int)len
@@ -416,6 +417,7 @@ static int check_count(CheckState *cs, BdrvCheckMode fix)
     BDRVQcow2State *s = cs->s;
     BdrvCheckResult *res = cs->res;
 
+    cs->flen = bdrv_getlength(cs->bs->file);
     int ret = check_inc(cs, 0, s->cluster_size); /* header */
     if (ret == 0) {
         ret = check_l1(cs, s->l1_table_offset, s->l1_size, true, fix);
@@ -461,15 +463,18 @@ static int check_count(CheckState *cs, BdrvCheckMode fix)
     return check_refblocks(cs, fix);
 }
 
-/* The stored refcount of cluster c: 0 where no valid block holds it. */
-static int check_stored_refcount(CheckState *cs, uint64_t c, uint64_t *rc)
+/*
+ * The stored refcount of cluster c: 0 where no valid block holds it.
+ * flen: the file's length (taken once by the caller).
+ */
+static int check_stored_refcount(CheckState *cs, uint64_t c, uint64_t *rc,
+                                 int64_t flen)
 {
     BDRVQcow2State *s = cs->s;
     uint64_t ri = c >> s->refcount_block_bits;
     uint64_t rb = ri < s->refcount_table_size
                       ? s->refcount_table[ri] & REFT_OFFSET_MASK
                       : 0;
-    int64_t flen = bdrv_getlength(cs->bs->file);
 
     *rc = 0;
     if (!rb || (rb & (s->cluster_size - 1)) ||
@@ -486,10 +491,11 @@ static int check_stored_refcount(CheckState *cs, uint64_t c, uint64_t *rc)
 static void check_compare(CheckState *cs, BdrvCheckMode fix, uint64_t *highest)
 {
     BdrvCheckResult *res = cs->res;
+    int64_t flen = bdrv_getlength(cs->bs->file);
 
     for (uint64_t c = 0; c < cs->nb; c++) {
         uint64_t have, want = cs->refs[c];
-        int ret = check_stored_refcount(cs, c, &have);
+        int ret = check_stored_refcount(cs, c, &have, flen);
         if (ret < 0) {
             check_log(cs, "Can't get refcount for cluster %" PRIu64 ": %s\n", c,
                       strerror(-ret));
@@ -701,6 +707,7 @@ static int check_oflag_copied(CheckState *cs, BdrvCheckMode fix)
                   ((fix & BDRV_FIX_LEAKS) && !res->check_errors &&
                    !res->corruptions && !res->leaks);
     g_autofree uint8_t *l2 = g_malloc(s->cluster_size);
+    int64_t flen = bdrv_getlength(bs->file);
 
     for (uint32_t i = 0; i < s->l1_size; i++) {
         uint64_t l1e = s->l1_table[i];
@@ -709,7 +716,8 @@ static int check_oflag_copied(CheckState *cs, BdrvCheckMode fix)
         if (!l2_off) {
             continue;
         }
-        if (check_stored_refcount(cs, l2_off >> s->cluster_bits, &rc) < 0) {
+        if (check_stored_refcount(cs, l2_off >> s->cluster_bits, &rc, flen) <
+            0) {
             continue; /* as QEMU: no message, no count */
         }
         if ((rc == 1) != !!(l1e & QCOW_OFLAG_COPIED)) {
@@ -745,7 +753,8 @@ static int check_oflag_copied(CheckState *cs, BdrvCheckMode fix)
                 continue;
             }
             uint64_t host = e & L2E_OFFSET_MASK;
-            if (check_stored_refcount(cs, host >> s->cluster_bits, &rc) < 0) {
+            if (check_stored_refcount(cs, host >> s->cluster_bits, &rc, flen) <
+                0) {
                 continue;
             }
             if ((rc == 1) != !!(e & QCOW_OFLAG_COPIED)) {
