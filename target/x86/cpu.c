@@ -63,6 +63,8 @@ bool x86_one_insn_per_tb;
 #define CPUID_7_BMI1 (1u << 3)
 #define CPUID_7_BMI2 (1u << 8)
 #define CPUID_7_ERMS (1u << 9)
+#define CPUID_7_SMEP (1u << 7)
+#define CPUID_7_SMAP (1u << 20)
 /* CPUID.80000001:ECX/EDX */
 #define CPUID_8_LAHF    (1u << 0)
 #define CPUID_8_ABM     (1u << 5)
@@ -140,6 +142,11 @@ uint64_t x86_cr4_supported(CPUX86State *env)
     if (cur_model->feat1_ecx & CPUID_EXT_XSAVE) {
         m |= CR4_OSXSAVE_MASK;
     }
+#ifdef CONFIG_SOFTMMU
+    if (cur_model == &x86_models[0]) {
+        m |= CR4_SMEP_MASK | CR4_SMAP_MASK;
+    }
+#endif
     return m;
 }
 
@@ -211,6 +218,18 @@ void cpu_x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t sub, uint32_t *eax,
             *ecx |= CPUID_EXT_OSXSAVE;
         }
         *edx = cur_model->feat1_edx | CPUID_SYS_EDX;
+        if (cur_model == &x86_models[0]) {
+            *ecx |= CPUID_EXT_RDRAND;
+        }
+        return;
+    case 7:
+        /* max adds the supervisor protections the page walker enforces */
+        if (sub == 0) {
+            *ebx = cur_model->feat7_ebx;
+            if (cur_model == &x86_models[0]) {
+                *ebx |= CPUID_7_SMEP | CPUID_7_SMAP;
+            }
+        }
         return;
     case 4:
     case 2:

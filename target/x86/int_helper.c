@@ -560,7 +560,7 @@ void helper_xsave(CPUX86State *env, uint64_t addr, uint64_t rfbm)
     if (addr & 63) {
         raise_exception_ra(env, EXCP0D_GPF, ra);
     }
-    rfbm &= XCR0_SUPPORTED;
+    rfbm &= XCR0_SUPPORTED & env->xcr0; /* RFBM = EDX:EAX AND XCR0 */
     cpu_x86_fxsave(env, img);
     if (rfbm & 1) {
         xsave_component_store(env, addr, img, 0, 24, ra);
@@ -586,9 +586,9 @@ void helper_xrstor(CPUX86State *env, uint64_t addr, uint64_t rfbm)
     if (addr & 63) {
         raise_exception_ra(env, EXCP0D_GPF, ra);
     }
-    rfbm &= XCR0_SUPPORTED;
+    rfbm &= XCR0_SUPPORTED & env->xcr0; /* RFBM = EDX:EAX AND XCR0 */
     bv = cpu_ldq_data_ra(env, addr + 512, ra);
-    if (bv & ~XCR0_SUPPORTED) {
+    if (bv & ~(XCR0_SUPPORTED & env->xcr0)) {
         raise_exception_ra(env, EXCP0D_GPF, ra);
     }
     for (i = 0; i < 512; i += 8) {

@@ -334,3 +334,51 @@ def test_seabios_boots_to_no_bootable_device(tmp_path):
     assert "Found QEMU fw_cfg" in out
     assert "Found 2 cpu(s)" in out
     assert "No bootable device." in out
+
+
+def test_monitor_sees_live_tcg_cpus(tmp_path):
+    """`info cpus` / `info registers` read the running TCG vCPUs (their
+    threads sync the state), and system_reset restarts the guest."""
+    binary = quasar_bin("qemu-system-x86_64")
+    kernel = build_guest("tick", GUEST_DIR)
+    serial = tmp_path / "serial.txt"
+    p = subprocess.Popen([binary, "-accel", "tcg", "-display", "none",
+                          "-smp", "2", "-serial", f"file:{serial}",
+                          "-monitor", "stdio", "-kernel", kernel],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+
+    def ticks():
+        return serial.read_text().count("tick ") if serial.exists() else 0
+
+    try:
+        end = time.time() + 30
+        while ticks() < 3 and time.time() < end:
+            time.sleep(0.1)
+        p.stdin.write(b"info cpus\ninfo registers\n")
+        p.stdin.flush()
+        time.sleep(1)
+        before = serial.read_text()
+        p.stdin.write(b"system_reset\n")
+        p.stdin.flush()
+        end = time.time() + 30
+        while (serial.read_text().count("tick 1\n") < 2 and
+               time.time() < end):
+            time.sleep(0.1)
+        p.stdin.write(b"quit\n")
+        p.stdin.flush()
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    out = out.decode(errors="replace")
+    print(out)
+    assert re.search(r"\* CPU #0: thread_id=[1-9]\d*", out)
+    assert re.search(r"  CPU #1: thread_id=[1-9]\d*", out)
+    assert "CS =0008 00000000 ffffffff 00c09b00" in out
+    assert "CR0=00000011" in out
+    # the guest's own IDT (lidt): live state, not the boot state
+    assert re.search(r"IDT=\s+[0-9a-f]{8} 000007ff", out)
+    assert "tick 3" in before
+    assert serial.read_text().count("tick 1\n") >= 2
