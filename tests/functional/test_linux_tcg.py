@@ -1,0 +1,77 @@
+"""Debian's Linux 6.1 kernel with a busybox initramfs on the pc machine
+under TCG (the default accelerator), -smp 2 -m 512, with the default
+qemu64 CPU and with -cpu max.
+
+The guest's /init prints the kernel release, the CPU count, MemTotal, the
+sha256 of a file it generates (compared with the host's), the checksum of
+bench/cpu-work (compared with the native run), any dmesg line about an
+unstable TSC, BUG or WARNING, and powers off: the process must exit 0.
+"""
+import hashlib
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import BUILD, REPO, quasar_bin
+
+INIT = """#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+echo QUASAR-LINUX-UP
+echo "release=$(uname -r)"
+echo "cpus=$(grep -c ^processor /proc/cpuinfo)"
+echo "mem=$(grep MemTotal /proc/meminfo | tr -s ' ')"
+i=0; while [ $i -lt 4096 ]; do echo "line $i of the quasar test file"; i=$((i+1)); done > /tmp/f
+echo "sha=$(sha256sum /tmp/f | cut -d' ' -f1)"
+echo "work=$(/bin/cpu-work 1)"
+dmesg | grep -E 'TSC unstable|unstable TSC|BUG|WARNING|Call Trace' | sed 's/^/dmesg-bad: /'
+echo QUASAR-LINUX-DONE
+poweroff -f
+"""
+
+FILE = "".join(f"line {i} of the quasar test file\n" for i in range(4096))
+
+
+def prepare(tmp_path):
+    env = dict(os.environ, QUASAR_BUILD=BUILD)
+    prep = subprocess.run([os.path.join(REPO, "scripts", "prepare-guest.sh")],
+                          env=env, capture_output=True)
+    assert prep.returncode == 0, prep.stderr.decode(errors="replace")
+    work = tmp_path / "cpu-work"
+    subprocess.run(["gcc", "-O2", "-static", "-o", str(work),
+                    os.path.join(REPO, "bench", "cpu-work.c"), "-lm"],
+                   check=True)
+    native = subprocess.run([str(work), "1"], capture_output=True,
+                            check=True).stdout.decode().strip()
+    init = tmp_path / "init"
+    init.write_text(INIT)
+    initrd = tmp_path / "initrd.gz"
+    subprocess.run([os.path.join(REPO, "scripts", "mkinitramfs.sh"),
+                    str(init), str(initrd), str(work)], check=True)
+    return initrd, native
+
+
+@pytest.mark.parametrize("cpu", ["qemu64", "max"])
+def test_linux_boots_under_tcg(tmp_path, cpu):
+    initrd, native = prepare(tmp_path)
+    binary = quasar_bin("qemu-system-x86_64")
+    p = subprocess.run(
+        [binary, "-m", "512", "-smp", "2", "-cpu", cpu, "-nographic",
+         "-no-reboot", "-kernel", os.path.join(BUILD, "guests", "vmlinuz"),
+         "-initrd", str(initrd), "-append", "console=ttyS0 panic=-1"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
+    out = p.stdout.decode(errors="replace")
+    print(out[-4000:])
+    release = open(os.path.join(BUILD, "guests", "kernel-release")).read()
+    assert "QUASAR-LINUX-UP" in out
+    assert f"release={release.strip()}" in out
+    assert "cpus=2" in out
+    mem = re.search(r"mem=MemTotal: (\d+) kB", out)
+    assert mem and 400000 < int(mem.group(1)) < 524288
+    assert "sha=" + hashlib.sha256(FILE.encode()).hexdigest() in out
+    assert "work=" + native in out
+    assert "dmesg-bad" not in out
+    assert "QUASAR-LINUX-DONE" in out
+    assert p.returncode == 0
