@@ -5,7 +5,8 @@
     flat = build_guest("hello", outdir, aout=True)  # flat binary, a.out kludge
     bz = build_guest("linux", outdir, linux=True)   # bzImage (boot protocol)
 
-Each guest is <name>.c + lib.c + start.S linked at 1 MiB by link.ld.
+Each guest is <name>.c + lib.c + start.S (+ <name>.S if present) linked
+at 1 MiB by link.ld.
 Outputs are rebuilt when any source is newer.
 """
 import os
@@ -14,7 +15,7 @@ import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUESTS = ["hello", "cmos", "timer", "smp", "pci", "fwcfg", "acpi", "triple",
-          "tick", "exitbench", "cpuid", "kbd", "edu", "excp"]
+          "tick", "exitbench", "cpuid", "kbd", "edu", "excp", "modes"]
 CFLAGS = ["-m32", "-march=i686", "-ffreestanding", "-nostdlib", "-fno-pic",
           "-fno-pie", "-no-pie", "-static", "-O2", "-Wall", "-Werror",
           "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
@@ -47,6 +48,8 @@ def build_guest(name, outdir, aout=False, linux=False):
     """Returns the path of the built guest; raises on a compiler error."""
     os.makedirs(outdir, exist_ok=True)
     srcs = [os.path.join(HERE, f) for f in (name + ".c", "lib.c", "start.S")]
+    if os.path.exists(os.path.join(HERE, name + ".S")):
+        srcs.append(os.path.join(HERE, name + ".S"))  # the guest's own asm
     deps = srcs + [os.path.join(HERE, f) for f in ("lib.h", "link.ld",
                                                      "build.py")]
     suffix = ".aout.elf" if aout else ".linux.elf" if linux else ".elf"

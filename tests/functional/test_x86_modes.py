@@ -1,0 +1,116 @@
+"""The x86 processor modes under TCG: tests/guests/modes (modes.c, modes.S).
+
+One multiboot guest goes back to real mode (16-bit arithmetic, 16-bit
+addressing with 64 KiB wrap, string instructions, far calls, INT through
+the IVT, BCD), then 32-bit protected mode (segments with bases and limits,
+LSL/LAR/VERR/VERW, a call gate), CPL 3 (IRET/RETF in, INT back on the TSS
+stack, the I/O permission bitmap, #GP for CLI/HLT/a denied port, a call
+gate from CPL 3, IOPL 3), then IA-32e mode (64-bit code, a compatibility-
+mode segment, SYSCALL/SYSRET) and back, printing its results per stage.
+
+Oracles: the lines Debian's qemu-system-x86_64 -accel tcg prints (kept
+below, and compared live when it is installed), and KVM for the cases the
+KVM of these machines (KVM-PVM) can run.  KVM-PVM cannot emulate ENTER
+with a nesting level, the BCD instructions, LSL/LAR/VERR/VERW, call gates,
+32-bit IRET/RETF to CPL 3, nor enable paging from 32-bit protected mode,
+so those stages are skipped there ("skip=" on the guest command line).
+"""
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from conftest import BUILD, REPO, need_kvm, quasar_bin
+
+sys.path.insert(0, os.path.join(REPO, "tests", "guests"))
+from build import build_guest  # noqa: E402
+
+PASS = (0x20 << 1) | 1
+GUEST_DIR = os.path.join(BUILD, "tests-guests")
+REFERENCE = "/usr/bin/qemu-system-x86_64"
+KVM_SKIP = "skip=enter1,bcd,desc,gate,ring3,long"
+
+# What Debian's QEMU 7.2 (TCG) prints for the guest with no skips.  The
+# guest stores values relative to its own labels, so these only change
+# when modes.S/modes.c change (then regenerate them with REFERENCE).
+EXPECTED = [
+    "modes: real16  0: 00007f9d 00009d4e 00005d4d 00000000 366176f8 0b00ea4e 0000008e 00000006",
+    "modes: real16  8: 0000fad6 d6fa0000 9abcdefd 0000beef 00004321 00005aa5 00001357 00009d02",
+    "modes: real16 16: 00000020 00000220 0000fffe 000002fe 0000000f 00000011 00000013 0000020d",
+    "modes: real16 24: 00007777 00008888 00001a10 00000006 00000506 00004332 00002000 00000005",
+    "modes: real16 32: 00002001 0000fff5 00001234 0000ffee 00002002 00000056 00000002 00003333",
+    "modes: real16 40: 0000ffe2 0000ffec 00000000 00001234 00005678 00000065 00004583 00000063",
+    "modes: real16 48: 00002000 00000003 00000107 00000909",
+    "modes: real16 sum=88091ed5",
+    "modes: pm32  0: 00000000 00000028 cafef00d 00000000 00000030 22cbca05 77c24dee 00000110",
+    "modes: pm32  8: 00000fff 00409300 0010ec00 00000000 00000001 00000000 00000001 0000002d",
+    "modes: pm32 16: 00000000 00000008 0000007f 00000001 000007ff 00000011 00000000",
+    "modes: pm32 sum=b197e5f0",
+    "modes: ring3  0: 00000040 00000081 00000000 00000000 0000006b 00000000 0000001c 00100073",
+    "modes: ring3  8: 0000006b 00000073 00000000 00000081 0000005a 0000000d 00000000 00000000",
+    "modes: ring3 16: 0000006b 00000044 0000001c 00100073 0000000d 00000000 00000000 0000006b",
+    "modes: ring3 24: 00000044 0000001c 00100073 0000000d 00000000 00000000 0000006b 00000044",
+    "modes: ring3 32: 0000001c 00100073 00000081 0000002d 00000018 006b0010 00000001 00000081",
+    "modes: ring3 40: 00003000",
+    "modes: ring3 sum=346bb1a9",
+    "modes: long  0: 00000501 00000000 e5618cf0 2236d88f ad77d742 0121fa00 e4f9a146 f07c16eb",
+    "modes: long  8: 00000005 00000000 e4f9a144 f07c16eb 1390e481 00000000 00003400 89abcdef",
+    "modes: long 16: 01234567 00000008 00000006 0000007b 00000073 0000002b 00000017 00000002",
+    "modes: long 24: 00000058 00000060",
+    "modes: long sum=8fdb3362",
+    "modes: done",
+]
+
+
+def run_modes(binary, accel="tcg", append=None, timeout=60):
+    """Boots the modes guest; returns (exit status, its "modes:" lines)."""
+    kernel = build_guest("modes", GUEST_DIR)
+    cmd = [binary, "-accel", accel, "-display", "none", "-serial", "stdio",
+           "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4",
+           "-kernel", kernel]
+    if append:
+        cmd += ["-append", append]
+    print(" ".join(cmd))
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watchdog = threading.Timer(timeout, p.kill)
+    watchdog.start()
+    try:
+        out, err = p.communicate()
+    finally:
+        watchdog.cancel()
+    text = out.decode(errors="replace").replace("\r\n", "\n")
+    print(text)
+    print(err.decode(errors="replace")[-2000:])
+    return p.returncode, [ln for ln in text.splitlines()
+                          if ln.startswith("modes:")]
+
+
+def test_modes_under_tcg():
+    """Every stage prints what Debian's QEMU prints, and the guest passes."""
+    rc, lines = run_modes(quasar_bin("qemu-system-x86_64"))
+    assert lines == EXPECTED
+    assert rc == PASS
+
+
+def test_modes_same_as_debian_qemu():
+    """The same guest under Debian's qemu-system-x86_64 -accel tcg."""
+    if not os.path.exists(REFERENCE):
+        pytest.skip("Debian's qemu-system-x86_64 is not installed")
+    rc_q, lines_q = run_modes(quasar_bin("qemu-system-x86_64"))
+    rc_r, lines_r = run_modes(REFERENCE)
+    assert rc_r == PASS and rc_q == PASS
+    assert lines_q == lines_r
+
+
+def test_modes_same_as_kvm():
+    """The cases KVM-PVM runs print the same lines under KVM and TCG."""
+    need_kvm()
+    binary = quasar_bin("qemu-system-x86_64")
+    rc_k, lines_k = run_modes(binary, "kvm", KVM_SKIP)
+    rc_t, lines_t = run_modes(binary, "tcg", KVM_SKIP)
+    assert rc_k == PASS and rc_t == PASS
+    assert any(ln.startswith("modes: real16 sum=") for ln in lines_k)
+    assert any(ln.startswith("modes: pm32 sum=") for ln in lines_k)
+    assert lines_k == lines_t
