@@ -93,6 +93,7 @@ typedef struct DisasContext {
     int cpl, iopl, mem_index;
     bool pe, vm86, code32, code64, ss32, addseg;
     bool no_chain; /* TF, RF or the interrupt shadow: exits see the loop */
+    bool no_tf_trap; /* MOV/POP SS: the single-step trap waits one insn */
 #endif
 } DisasContext;
 
@@ -849,7 +850,7 @@ static void gen_exit_dyn(DisasContext *s, bool main_loop)
 {
     gen_update_cc_op(s);
 #ifdef CONFIG_SOFTMMU
-    if (HFLAGS(s) & HF_TF_MASK) {
+    if ((HFLAGS(s) & HF_TF_MASK) && !s->no_tf_trap) {
         tcg_gen_call1(&helper_info_single_step, NULL, env_arg());
         return;
     }

@@ -355,6 +355,59 @@ rm_int60:
     pop %bp
     iret
 
+/*
+ * Virtual-8086 tests (entered by modes_vm86 with IRET, CS = DS = LOWSEG,
+ * SS:SP = RSTACKSEG:0xfff0); each ends with INT 0x81 or a #GP.
+ */
+    .globl vm_basic, vm_int_gp, vm_int_insn, vm_cli_gp, vm_cli_insn
+    .globl vm_pushf_gp, vm_pushf_insn, vm_io, vm_io_insn, vm_res
+vm_basic:
+    mov %cs, %ax
+    mov %ax, RM(vm_res) + 0
+    mov $RDATASEG, %ax
+    mov %ax, %es
+    movw $0x6789, %es:0x40
+    mov %es:0x40, %ax
+    mov %ax, RM(vm_res) + 2
+    lcall $LOWSEG + 1, $RM(rm_farfunc) - 16
+    mov %ax, RM(vm_res) + 4
+    mov %bx, RM(vm_res) + 6
+    push %es
+    pop %bx
+    mov %bx, RM(vm_res) + 8
+    pushf
+    pop %ax
+    and $0x3200, %ax
+    mov %ax, RM(vm_res) + 10
+    cli
+    int $0x81
+vm_int_gp:
+    nop
+vm_int_insn:
+    int $0x81
+vm_cli_gp:
+    nop
+vm_cli_insn:
+    cli
+    int $0x81
+vm_pushf_gp:
+    nop
+vm_pushf_insn:
+    pushf
+    int $0x81
+vm_io:
+    mov $0x3ff, %dx
+    mov $0xa5, %al
+    out %al, %dx
+    in %dx, %al
+    mov %al, RM(vm_res) + 12
+vm_io_insn:
+    in $0x80, %al
+    int $0x81
+    .align 4
+vm_res:
+    .space 16
+
     .align 4
 rm_ivt_desc:
     .word 0x3ff
@@ -450,6 +503,61 @@ modes_ring3:
     push %eax
     lret
 
+/*
+ * void modes_vm86(uint16_t ip, uint32_t eflags): enters virtual-8086 mode
+ * at LOWSEG:ip (EFLAGS.VM set by the caller) with IRET; returns like
+ * modes_ring3 when the vm86 code traps back.
+ */
+    .globl modes_vm86
+modes_vm86:
+    pushal
+    mov %esp, r0_esp
+    movzwl 36(%esp), %eax
+    mov 40(%esp), %ecx
+    push $0          /* GS */
+    push $0          /* FS */
+    push $LOWSEG     /* DS */
+    push $LOWSEG     /* ES */
+    push $RSTACKSEG  /* SS */
+    push $0xfff0     /* ESP */
+    push %ecx        /* EFLAGS */
+    push $LOWSEG     /* CS */
+    push %eax        /* EIP */
+    iret
+
+/*
+ * void modes_tf(void): single-steps a few instructions with EFLAGS.TF;
+ * trap_db records the EIP of each #DB (after the insn) in db_eips.
+ */
+    .globl modes_tf, tf_start, trap_db, db_eips, db_count
+modes_tf:
+    pushf
+    orl $0x100, (%esp)
+    popf
+tf_start:
+    nop
+    mov $1, %eax
+    mov %ss, %edx
+    mov %edx, %ss /* the #DB after it waits one more insn */
+    nop
+    pushf
+    andl $~0x100, (%esp)
+    popf /* TF was set when it began: one more #DB */
+    ret
+
+trap_db:
+    push %eax
+    push %edx
+    mov db_count, %eax
+    mov 8(%esp), %edx
+    mov %edx, db_eips(, %eax, 4)
+    inc %eax
+    and $15, %eax
+    mov %eax, db_count
+    pop %edx
+    pop %eax
+    iret
+
 /* Ring-3 traps: record the frame in trap_rec, then resume modes_ring3's
  * caller at ring 0. */
     .globl trap_int81, trap_gp, trap_rec
@@ -464,6 +572,8 @@ trap_common:
     mov $SEL_DATA32, %eax
     mov %eax, %ds
     mov %eax, %es
+    mov %eax, %fs /* null after an interrupt from vm86 */
+    mov %eax, %gs
     pop %eax
     mov %eax, trap_rec + 36
     mov 0(%esp), %eax
@@ -731,6 +841,10 @@ gate_cs:
     .long 0
 trap_rec:
     .space 40
+db_count:
+    .long 0
+db_eips:
+    .space 64
 r3_out:
     .space 32
     .align 8

@@ -14,12 +14,17 @@
  *           the TSS stack; I/O through the TSS bitmap (allowed port,
  *           denied port: #GP), CLI and HLT at CPL 3 (#GP), a call gate
  *           from CPL 3 (stack switch, parameter copy), IOPL 3
+ *   vm86    virtual-8086 mode entered with IRET: real-mode segments, far
+ *           call, IOPL 3 CLI and INT through the IDT; IOPL 0 INT/CLI/
+ *           PUSHF raise #GP; the I/O bitmap
+ *   tf      single-step (#DB after each insn, not after MOV SS, after the
+ *           POPF that clears TF)
  *   long    PAE paging, IA-32e mode, 64-bit code (REX registers,
  *           RIP-relative data, REP MOVSQ), a compatibility-mode code
  *           segment, SYSCALL/SYSRET between CPL 0 and CPL 3, back out
  * The code for each mode is in modes.S.  The lines are the same under KVM
- * and TCG (and on Debian's QEMU); "skip=real,pm,ring3,long" on the command
- * line leaves stages out.
+ * and TCG (and on Debian's QEMU); "skip=real,pm,ring3,vm86,tf,long" on the
+ * command line leaves stages out.
  */
 #include "lib.h"
 #include "modes.h"
@@ -39,6 +44,13 @@ extern volatile uint32_t trap_rec[10], r3_out[8];
 extern const char r3_basic[], r3_io_ok[], r3_io_denied[], r3_io_denied_insn[];
 extern const char r3_cli[], r3_cli_insn[], r3_gate[], r3_iopl3[], r3_hlt[];
 extern const char r3_hlt_insn[];
+void modes_vm86(uint16_t ip, uint32_t eflags);
+extern const char vm_basic[], vm_int_gp[], vm_int_insn[], vm_cli_gp[];
+extern const char vm_cli_insn[], vm_pushf_gp[], vm_pushf_insn[], vm_io[];
+extern const char vm_io_insn[], vm_res[];
+void modes_tf(void);
+extern const char tf_start[], trap_db[];
+extern volatile uint32_t db_count, db_eips[16];
 void modes_long(void);
 extern volatile uint32_t lm_res[LM_RES_WORDS];
 extern uint64_t lm_pml4[512], lm_pdpt[512], lm_pd[512];
@@ -167,7 +179,6 @@ static void print_results(const char *stage, const volatile uint32_t *w, int n)
 
 static void stage_real(void)
 {
-    uint32_t size = rm_blob_end - rm_blob_start;
     uint8_t *low = (uint8_t *)LOWBASE;
     volatile uint32_t *res = (uint32_t *)(low + (rm_res - rm_blob_start));
     struct {
@@ -176,7 +187,6 @@ static void stage_real(void)
     } __attribute__((packed)) *d =
         (void *)(low + (rm_gdt_desc - rm_blob_start));
 
-    memcpy(low, rm_blob_start, size);
     memset((void *)res, 0, 4 * RM_RES_WORDS);
     d->limit = gdt_desc.limit;
     d->base = gdt_desc.base;
@@ -326,17 +336,15 @@ static int r3_record(uint32_t *r, int i, const void *insn)
     return i;
 }
 
-static void stage_ring3(void)
+/* The TSS (ring-0 stack, I/O bitmap: 0x3f8-0x3ff allowed) and TR. */
+static void setup_tss(void)
 {
-    uint32_t r[PM_RES_WORDS], saved13[2], *idt13;
-    struct {
-        uint16_t limit;
-        uint32_t base;
-    } __attribute__((packed)) dt;
-    int i = 0;
-    bool skip_iret;
+    static bool done;
 
-    memset(r, 0, sizeof(r));
+    if (done) {
+        return;
+    }
+    done = true;
     memset(&tss, 0, sizeof(tss));
     tss.esp0 = (uint32_t)ring0_stack + sizeof(ring0_stack);
     tss.ss0 = SEL_DATA32;
@@ -344,9 +352,18 @@ static void stage_ring3(void)
     memset(tss.iomap, 0xff, sizeof(tss.iomap));
     tss.iomap[0x3f8 / 8] = 0; /* 0x3f8-0x3ff allowed; 0x80 denied */
     __asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
-    __asm__ volatile("str %0" : "=r"(r[i]));
-    r[i] &= 0xffff;
-    i++;
+}
+
+/* IDT gates 0x81 (DPL 3) and 13 (#GP) go to modes.S's trap handlers. */
+static uint32_t saved13[2];
+
+static void traps_install(void)
+{
+    struct {
+        uint16_t limit;
+        uint32_t base;
+    } __attribute__((packed)) dt;
+    uint32_t *idt13;
 
     __asm__ volatile("sidt %0" : "=m"(dt));
     idt13 = (uint32_t *)(dt.base + 8 * 13);
@@ -354,6 +371,34 @@ static void stage_ring3(void)
     saved13[1] = idt13[1];
     idt_gate(0x81, trap_int81, 3);
     idt_gate(13, trap_gp, 0);
+}
+
+static void traps_remove(void)
+{
+    struct {
+        uint16_t limit;
+        uint32_t base;
+    } __attribute__((packed)) dt;
+    uint32_t *idt13;
+
+    __asm__ volatile("sidt %0" : "=m"(dt));
+    idt13 = (uint32_t *)(dt.base + 8 * 13);
+    idt13[0] = saved13[0];
+    idt13[1] = saved13[1];
+}
+
+static void stage_ring3(void)
+{
+    uint32_t r[PM_RES_WORDS];
+    int i = 0;
+    bool skip_iret;
+
+    memset(r, 0, sizeof(r));
+    setup_tss();
+    __asm__ volatile("str %0" : "=r"(r[i]));
+    r[i] &= 0xffff;
+    i++;
+    traps_install();
 
     /* IRET to CPL 3 (KVM-PVM cannot emulate it: "iret" uses RETF) */
     skip_iret = skipped("iret");
@@ -391,9 +436,84 @@ static void stage_ring3(void)
         r[i++] = r3_out[6] & 0x3fc5;
     }
 
-    idt13[0] = saved13[0];
-    idt13[1] = saved13[1];
+    traps_remove();
     print_results("ring3", r, i);
+}
+
+/* ---- virtual-8086 mode ---- */
+
+/* Offset in the blob (the vm86 IP) of a label of modes.S. */
+#define BLOB_IP(x) ((uint16_t)((x)-rm_blob_start))
+
+static int vm86_record(uint32_t *r, int i, const char *insn)
+{
+    r[i++] = trap_rec[0];
+    r[i++] = trap_rec[1];
+    r[i++] = insn ? trap_rec[2] - BLOB_IP(insn) : trap_rec[2];
+    r[i++] = trap_rec[3];                     /* CS */
+    r[i++] = trap_rec[4] & 0x23fc5;           /* EFLAGS with VM */
+    r[i++] = trap_rec[5] | trap_rec[6] << 16; /* SP, SS */
+    return i;
+}
+
+static void stage_vm86(void)
+{
+    volatile uint16_t *vr = (uint16_t *)(LOWBASE + (vm_res - rm_blob_start));
+    uint32_t r[PM_RES_WORDS];
+    int i = 0;
+
+    memset(r, 0, sizeof(r));
+    memset((void *)vr, 0, 16);
+    setup_tss();
+    traps_install();
+    /* IOPL 3: real-mode segments, far call, CLI, INT through the IDT */
+    modes_vm86(BLOB_IP(vm_basic), 0x23002);
+    i = vm86_record(r, i, NULL);
+    r[i - 4] = 0; /* EIP: the IP after INT, layout dependent */
+    for (int j = 0; j < 6; j++) {
+        r[i++] = vr[j];
+    }
+    /* IOPL 0: INT n, CLI, PUSHF raise #GP(0) */
+    modes_vm86(BLOB_IP(vm_int_gp), 0x20002);
+    i = vm86_record(r, i, vm_int_insn);
+    modes_vm86(BLOB_IP(vm_cli_gp), 0x20002);
+    i = vm86_record(r, i, vm_cli_insn);
+    modes_vm86(BLOB_IP(vm_pushf_gp), 0x20002);
+    i = vm86_record(r, i, vm_pushf_insn);
+    /* I/O bitmap in vm86: an allowed port, then a denied one (#GP) */
+    modes_vm86(BLOB_IP(vm_io), 0x20002);
+    r[i++] = vr[6] & 0xff;
+    i = vm86_record(r, i, vm_io_insn);
+    traps_remove();
+    print_results("vm86", r, i);
+}
+
+/* ---- single-step ---- */
+
+static void stage_tf(void)
+{
+    uint32_t r[17], saved[2], *idt1;
+    struct {
+        uint16_t limit;
+        uint32_t base;
+    } __attribute__((packed)) dt;
+    uint32_t n;
+
+    __asm__ volatile("sidt %0" : "=m"(dt));
+    idt1 = (uint32_t *)(dt.base + 8 * 1);
+    saved[0] = idt1[0];
+    saved[1] = idt1[1];
+    idt_gate(1, trap_db, 0);
+    db_count = 0;
+    modes_tf();
+    idt1[0] = saved[0];
+    idt1[1] = saved[1];
+    n = db_count;
+    r[0] = n;
+    for (uint32_t j = 0; j < n && j < 16; j++) {
+        r[1 + j] = db_eips[j] - (uint32_t)tf_start;
+    }
+    print_results("tf", r, 1 + (n < 16 ? n : 16));
 }
 
 /* ---- IA-32e mode ---- */
@@ -420,6 +540,7 @@ void guest_main(void)
         cmdline = (const char *)mb_info->cmdline;
     }
     setup_gdt();
+    memcpy((void *)LOWBASE, rm_blob_start, rm_blob_end - rm_blob_start);
     skip_gate = skipped("gate");
     if (!skipped("real")) {
         stage_real();
@@ -429,6 +550,12 @@ void guest_main(void)
     }
     if (!skipped("ring3")) {
         stage_ring3();
+    }
+    if (!skipped("vm86")) {
+        stage_vm86();
+    }
+    if (!skipped("tf")) {
+        stage_tf();
     }
     if (!skipped("long")) {
         stage_long();
