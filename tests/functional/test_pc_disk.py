@@ -240,25 +240,33 @@ def test_syslinux_linux_guest_tcg(bootsect_disk, syslinux_disk):
     assert status == EXIT_PASS
 
 
-def debian_guest():
-    """build/guests/vmlinuz + initrd-shell.gz from scripts/prepare-guest.sh."""
+def debian_disk_guest(guests):
+    """build/guests/vmlinuz (scripts/prepare-guest.sh) and an initramfs
+    with its disk modules (scripts/mkdisk-initrd.sh)."""
     d = os.path.join(REPO, "build", "guests")
-    kernel, initrd = os.path.join(d, "vmlinuz"), os.path.join(
-        d, "initrd-shell.gz")
-    if not (os.path.exists(kernel) and os.path.exists(initrd)):
-        pytest.skip("run scripts/prepare-guest.sh for build/guests/vmlinuz "
-                    "and initrd-shell.gz")
+    kernel = os.path.join(d, "vmlinuz")
+    if not os.path.exists(kernel):
+        pytest.skip("run scripts/prepare-guest.sh for build/guests/vmlinuz")
+    initrd = os.path.join(guests, "disk-initrd.gz")
+    if not os.path.exists(initrd):
+        p = subprocess.run([os.path.join(REPO, "scripts", "mkdisk-initrd.sh"),
+                            initrd], capture_output=True, text=True,
+                           env=dict(os.environ,
+                                    QUASAR_BUILD=os.path.join(REPO, "build")))
+        if p.returncode:
+            pytest.skip("scripts/mkdisk-initrd.sh failed (needs apt-get "
+                        "download of the kernel package): " + p.stderr[-500:])
     return kernel, initrd
 
 
-def test_syslinux_debian_kernel_tcg(bootsect_disk, guests):
-    """SeaBIOS -> SYSLINUX -> Debian's kernel and a busybox initramfs, from
-    an IDE disk, under TCG: the kernel finds the disk with ata_piix and the
-    CD-ROM with sr, and the shell sees both."""
+def test_syslinux_debian_kernel_tcg(bootsect_disk, bootsect_iso, guests):
+    """SeaBIOS -> SYSLINUX -> Debian's kernel from an IDE disk, under TCG:
+    ata_piix finds the disk and the CD-ROM; the shell mounts the disk's
+    FAT partition (sd_mod, vfat) and the CD (sr_mod, isofs)."""
     import select
     import time
     need_tcg_pc(bootsect_disk)
-    kernel, initrd = debian_guest()
+    kernel, initrd = debian_disk_guest(guests)
     disk = os.path.join(guests, "debian-syslinux.img")
     subprocess.run([os.path.join(REPO, "scripts", "mksyslinux-disk.sh"),
                     kernel, initrd, "console=ttyS0 panic=-1", disk],
@@ -267,8 +275,9 @@ def test_syslinux_debian_kernel_tcg(bootsect_disk, guests):
     p = subprocess.Popen(
         [exe, "-M", "pc", "-accel", "tcg", "-m", "512", "-display", "none",
          "-serial", "stdio", "-no-reboot", "-drive",
-         f"file={disk},format=raw"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+         f"file={disk},format=raw", "-cdrom", bootsect_iso],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT)
     out = b""
 
     def wait_for(marker, timeout):
@@ -285,16 +294,28 @@ def test_syslinux_debian_kernel_tcg(bootsect_disk, guests):
                 raise AssertionError("exited: " +
                                      out[-3000:].decode(errors="replace"))
             out += chunk
+
+    def shell(cmd, timeout=120):
+        marker = f"END-{len(out)}"
+        p.stdin.write(f"{cmd}; echo {marker[:4]}{marker[4:]}\n".encode())
+        p.stdin.flush()
+        wait_for(f"\n{marker}".encode(), timeout)
     try:
         wait_for(b"SYSLINUX", 120)
         wait_for(b"Linux version", 300)
-        wait_for(b"Quasar guest:", 900)
-        p.stdin.write(b"cat /sys/block/sda/device/model /sys/block/sr0/"
-                      b"device/model; echo DONE-$((6*7))\n")
-        p.stdin.flush()
-        wait_for(b"DONE-42", 120)
-        text = out.decode(errors="replace")
-        assert "QEMU HARDDISK" in text and "QEMU DVD-ROM" in text
+        wait_for(b"Quasar disk guest:", 900)
+        shell("cat /sys/block/sda/device/model /sys/block/sr0/device/model")
+        shell("mkdir -p /mnt /cdrom; mount -t vfat /dev/sda1 /mnt && "
+              "grep -c 'LABEL linux' /mnt/syslinux.cfg")
+        shell("mount -t iso9660 /dev/sr0 /cdrom && ls /cdrom")
+        shell("cat /sys/block/sda/size")
+        text = out.decode(errors="replace").replace("\r", "")
+        assert "ata1.00: ATA-7: QEMU HARDDISK" in text
+        assert "QEMU HARDDISK" in text.split("Quasar disk guest:")[1]
+        assert "QEMU DVD-ROM" in text.split("Quasar disk guest:")[1]
+        assert "\n1\n" in text  # the LABEL line, read from the FAT
+        assert "boot.img" in text.split("Quasar disk guest:")[1]
+        assert f"\n{os.path.getsize(disk) // 512}\n" in text
         p.stdin.write(b"poweroff -f\n")
         p.stdin.flush()
         assert p.wait(timeout=120) == 0
