@@ -125,3 +125,51 @@ def test_modes_same_as_kvm():
     assert any(ln.startswith("modes: real16 sum=") for ln in lines_k)
     assert any(ln.startswith("modes: pm32 sum=") for ln in lines_k)
     assert lines_k == lines_t
+
+
+COMPAT_INIT = """#!/bin/sh
+mount -t proc proc /proc
+echo QUASAR-COMPAT-UP
+/bin/modes-compat32
+echo "compat32-rc=$?"
+poweroff -f
+"""
+
+
+@pytest.mark.parametrize("cpu", ["qemu64", "max"])
+def test_linux_runs_32bit_programs(tmp_path, cpu):
+    """Debian's kernel runs a 32-bit program in compatibility mode: INT 0x80
+    and the vDSO's SYSCALL/SYSENTER; its output is the native one."""
+    env = dict(os.environ, QUASAR_BUILD=BUILD)
+    prep = subprocess.run([os.path.join(REPO, "scripts", "prepare-guest.sh")],
+                          env=env, capture_output=True)
+    assert prep.returncode == 0, prep.stderr.decode(errors="replace")
+    prog = tmp_path / "modes-compat32"
+    subprocess.run(["gcc", "-m32", "-static", "-nostdlib", "-ffreestanding",
+                    "-O2", "-fno-pie", "-no-pie", "-fno-stack-protector",
+                    "-o", str(prog),
+                    os.path.join(REPO, "tests", "guests", "modes-compat32.c")],
+                   check=True)
+    expected = "compat32: fnv=d6513d95 pid=y vdso=y vpid=y"
+    try:
+        native = subprocess.run([str(prog)], capture_output=True, timeout=30)
+        assert native.stdout.decode().strip() == expected
+    except OSError:
+        pass  # the host kernel cannot run 32-bit programs
+    init = tmp_path / "init"
+    init.write_text(COMPAT_INIT)
+    initrd = tmp_path / "initrd.gz"
+    subprocess.run([os.path.join(REPO, "scripts", "mkinitramfs.sh"),
+                    str(init), str(initrd), str(prog)], check=True)
+    p = subprocess.run(
+        [quasar_bin("qemu-system-x86_64"), "-accel", "tcg", "-m", "512",
+         "-cpu", cpu, "-display", "none", "-serial", "stdio", "-no-reboot",
+         "-kernel", os.path.join(BUILD, "guests", "vmlinuz"),
+         "-initrd", str(initrd), "-append", "console=ttyS0 quiet panic=-1"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
+    out = p.stdout.decode(errors="replace").replace("\r\n", "\n")
+    print(out[-3000:])
+    assert "QUASAR-COMPAT-UP" in out
+    assert expected in out.splitlines()
+    assert "compat32-rc=0" in out
+    assert p.returncode == 0
