@@ -545,7 +545,13 @@ int qcow2_snapshot_goto(BlockDriverState *bs, const char *name, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
     pthread_mutex_lock(&s->lock);
+    uint64_t old_size = s->size;
     int ret = qcow2_snapshot_goto_locked(bs, name, errp);
+    if (ret == 0 && s->size != old_size) {
+        ret = qcow2_bitmaps_truncate(bs, s->size);
+    }
+    /* Every byte may have changed for whoever tracks writes. */
+    qcow2_bitmaps_set_dirty(bs, 0, MAX(s->size, old_size));
     pthread_mutex_unlock(&s->lock);
     return ret;
 }

@@ -274,6 +274,7 @@ int qcow2_update_header(BlockDriverState *bs)
 
 static void qcow2_free_state(BDRVQcow2State *s)
 {
+    qcow2_bitmaps_free(s);
     qcow2_cache_destroy(s->l2_cache);
     qcow2_cache_destroy(s->refblock_cache);
     s->l2_cache = s->refblock_cache = NULL;
@@ -604,7 +605,7 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
             ret = qcow2_update_header(bs);
         }
         if (ret == 0) {
-            ret = qcow2_bitmaps_mark_in_use(bs);
+            ret = qcow2_bitmaps_open_rw(bs);
         }
         if (ret < 0) {
             error_setg_errno(errp, -ret, "Could not update qcow2 header");
@@ -651,6 +652,7 @@ static void qcow2_close(BlockDriverState *bs)
 {
     BDRVQcow2State *s = bs->opaque;
     if (!s->read_only && !s->corrupt) {
+        qcow2_bitmaps_close(bs); /* before the refcounts go out */
         qcow2_flush_caches(bs);
         if (!s->ignore_corrupt) {
             qcow2_mark_clean(bs); /* lazy refcounts: exact again */
@@ -676,6 +678,7 @@ static int qcow2_pwrite(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
     BDRVQcow2State *s = bs->opaque;
     pthread_mutex_lock(&s->lock);
     int ret = qcow2_write(bs, offset, bytes, buf, true);
+    qcow2_bitmaps_set_dirty(bs, offset, bytes);
     pthread_mutex_unlock(&s->lock);
     return ret;
 }
@@ -813,6 +816,7 @@ static int qcow2_pwrite_zeroes(BlockDriverState *bs, uint64_t offset,
         ret = qcow2_zero_piece(bs, tail_unit, tail_unit, end, tail_zero, flags);
     }
     s->punch_freed = false;
+    qcow2_bitmaps_set_dirty(bs, offset, bytes);
     pthread_mutex_unlock(&s->lock);
     return ret;
 }
@@ -833,6 +837,7 @@ static int qcow2_pwrite_precompressed(BlockDriverState *bs, uint64_t offset,
     }
     pthread_mutex_lock(&s->lock);
     int ret = qcow2_write_compressed_data(bs, offset, cdata, clen);
+    qcow2_bitmaps_set_dirty(bs, offset, s->cluster_size);
     pthread_mutex_unlock(&s->lock);
     return ret;
 }
@@ -871,6 +876,7 @@ static int qcow2_pwrite_compressed(BlockDriverState *bs, uint64_t offset,
         } else {
             ret = qcow2_write_compressed_data(bs, offset + o, out, len);
         }
+        qcow2_bitmaps_set_dirty(bs, offset + o, MIN(cs, bytes - o));
         pthread_mutex_unlock(&s->lock);
     }
     return ret;
@@ -891,6 +897,7 @@ static int qcow2_discard(BlockDriverState *bs, uint64_t offset, uint64_t bytes)
     s->punch_freed = true;
     int ret = qcow2_zero_or_discard(bs, astart, aend - astart, true, 0);
     s->punch_freed = false;
+    qcow2_bitmaps_set_dirty(bs, astart, aend - astart);
     pthread_mutex_unlock(&s->lock);
     return ret;
 }
@@ -986,8 +993,8 @@ static int qcow2_truncate(BlockDriverState *bs, uint64_t size, bool exact,
     uint64_t old = s->size;
     s->size = size;
     if (size != old) {
-        /* Persistent bitmaps would no longer match the size. */
-        ret = qcow2_bitmaps_drop(bs);
+        /* Persistent bitmaps follow the size (or are dropped). */
+        ret = qcow2_bitmaps_truncate(bs, size);
         if (ret < 0) {
             error_setg_errno(errp, -ret, "Could not update the header");
             s->size = old;
@@ -1112,6 +1119,7 @@ static int qcow2_make_empty(BlockDriverState *bs, Error **errp)
     pthread_mutex_lock(&s->lock);
     int ret = 0;
     s->punch_freed = true; /* as QEMU: freed clusters leave the file */
+    qcow2_bitmaps_set_dirty(bs, 0, s->size); /* the backing shows through */
     for (uint64_t o = 0; o < size && ret == 0; o += cs) {
         uint64_t e, bm;
         ret = qcow2_get_l2_entry(bs, o, &e, &bm);

@@ -94,6 +94,8 @@ typedef struct Qcow2UnknownExt {
     uint8_t *data;
 } Qcow2UnknownExt;
 
+typedef struct Qcow2Bitmaps Qcow2Bitmaps;
+
 typedef struct BDRVQcow2State {
     pthread_mutex_t lock; /* pthread, so that TSan sees it */
     int cluster_bits;
@@ -154,6 +156,7 @@ typedef struct BDRVQcow2State {
     int metadata_prealloc; /* -1 unknown, else whether detected */
     int alloc_depth;       /* refcount-block allocation recursion */
     bool punch_freed;      /* clusters freed now are punched out of the file */
+    Qcow2Bitmaps *bitmaps; /* loaded persistent bitmaps (read-write) */
 } BDRVQcow2State;
 
 /* qcow2.c */
@@ -269,12 +272,19 @@ int qcow2_decompress(BDRVQcow2State *s, const uint8_t *in, size_t in_len,
                      uint8_t *out);
 
 /*
- * qcow2-bitmap.c: persistent bitmaps are listed and counted, not kept.
- * qcow2_bitmaps_mark_in_use (read-write open) flags every bitmap as in
- * use, i.e. possibly out of date; qcow2_bitmaps_drop (resize) clears the
- * autoclear bit so that the extension is ignored.  0 or -errno.
+ * qcow2-bitmap.c: persistent bitmaps (see there).  open_rw loads them and
+ * marks them in use; set_dirty records a guest write; truncate follows a
+ * resize; close stores them (0 or -errno; the state is freed either
+ * way); drop clears the autoclear bit so that the extension is ignored.
+ * All with s->lock held (or single-threaded open/close).
  */
-int qcow2_bitmaps_mark_in_use(BlockDriverState *bs);
+int qcow2_bitmaps_open_rw(BlockDriverState *bs);
+void qcow2_bitmaps_set_dirty(BlockDriverState *bs, uint64_t offset,
+                             uint64_t bytes);
+int qcow2_bitmaps_truncate(BlockDriverState *bs, uint64_t new_size);
+int qcow2_bitmaps_close(BlockDriverState *bs);
+/* Forgets the loaded bitmaps without writing anything. */
+void qcow2_bitmaps_free(BDRVQcow2State *s);
 int qcow2_bitmaps_drop(BlockDriverState *bs);
 typedef void Qcow2RefFn(BlockDriverState *bs, void *opaque, uint64_t offset,
                         uint64_t size);
