@@ -39,5 +39,14 @@ if [ -z "$(ls "$CORPUS")" ]; then
         fi
     done
 fi
+# Seeds with persistent bitmaps (loaded and stored on read-write opens).
+if [ -x /usr/bin/qemu-img ] && [ ! -f "$CORPUS/bitmaps.qcow2" ]; then
+    /usr/bin/qemu-img create -q -f qcow2 -o cluster_size=512 \
+        "$CORPUS/bitmaps.qcow2" 1M
+    /usr/bin/qemu-img bitmap --add -g 512 "$CORPUS/bitmaps.qcow2" b0 || true
+    /usr/bin/qemu-img bitmap --add --disable "$CORPUS/bitmaps.qcow2" b1 || true
+    /usr/bin/qemu-io -c 'write -P 1 0 4k' "$CORPUS/bitmaps.qcow2" \
+        >/dev/null 2>&1 || true
+fi
 exec "$OUT/fuzz-qcow2" -artifact_prefix="$OUT/" -max_total_time="${FUZZ_SECONDS:-60}" \
     -max_len=262144 -rss_limit_mb=1024 "$CORPUS"
