@@ -323,7 +323,7 @@ void helper_rep_string(CPUX86State *env, uint32_t desc, uint64_t seg)
     uintptr_t ra = GETPC();
     unsigned ot = desc & 3, op = (desc >> 4) & 15;
     bool rep = desc & 0x100, repne = desc & 0x200, a32 = desc & 0x400;
-    int64_t step = (int64_t)env->df << ot;
+    int64_t step = (int64_t)env->df * (1 << ot); /* df is +1 or -1 */
     uint64_t amask = (desc & STR_A16) ? 0xffff : a32 ? 0xffffffffULL : ~0ULL;
     uint64_t *si = &env->regs[R_ESI], *di = &env->regs[R_EDI];
     uint64_t *cx = &env->regs[R_ECX];
