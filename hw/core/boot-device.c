@@ -47,6 +47,23 @@ bool boot_device_add(int32_t bootindex, DeviceState *dev, const char *fw_path,
     return true;
 }
 
+void boot_device_add_rom(const char *fw_path)
+{
+    BootEntry *e = g_new0(BootEntry, 1);
+    guint i = 0;
+
+    if (!boot_entries) {
+        boot_entries = g_ptr_array_new();
+    }
+    while (i < boot_entries->len &&
+           ((BootEntry *)g_ptr_array_index(boot_entries, i))->bootindex < 0) {
+        i++;
+    }
+    e->bootindex = -1; /* sorts first; not a device's index */
+    e->path = g_strdup(fw_path);
+    g_ptr_array_insert(boot_entries, i, e);
+}
+
 char *boot_device_list(size_t *len)
 {
     GString *s = g_string_new(NULL);

@@ -20,6 +20,8 @@
  */
 bool boot_device_add(int32_t bootindex, DeviceState *dev, const char *fw_path,
                      Error **errp);
+/* A boot ROM ("/rom@genroms/linuxboot.bin"): bootindex 0, before devices. */
+void boot_device_add_rom(const char *fw_path);
 /*
  * The paths by increasing bootindex, one per line, NUL-terminated; *len
  * counts the NUL (an empty list is "" with *len 1).  Free with g_free.

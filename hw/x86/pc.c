@@ -602,13 +602,6 @@ static void pc_init(MachineState *ms, Error **errp)
     if (!pc_parse_boot(pc, errp)) {
         return;
     }
-    if (ms->kernel_filename && ms->firmware) {
-        /* QEMU hands -kernel to the firmware through an option ROM. */
-        warn_report("-kernel is ignored with -bios: firmware-loaded kernels "
-                    "(linuxboot/multiboot option ROMs) are not supported; "
-                    "drop -bios to boot %s directly",
-                    ms->kernel_filename);
-    }
     if (ms->smp_cpus > ms->mc->max_cpus) {
         error_setg(errp,
                    "Invalid SMP CPUs %u. The max CPUs supported by "
@@ -701,6 +694,21 @@ static void pc_init(MachineState *ms, Error **errp)
         }
     } else {
         pc_acpi_firmware(pc);
+    }
+    if (ms->kernel_filename && ms->firmware) {
+        /* As QEMU: the firmware loads -kernel through an option ROM. */
+        int r = x86_linuxboot_fw_cfg(pc->fw_cfg, ms->kernel_filename,
+                                     ms->kernel_cmdline, ms->initrd_filename,
+                                     pc->below_4g, errp);
+        if (r < 0) {
+            return;
+        }
+        if (!r) {
+            warn_report("-kernel %s with -bios: only Linux bzImages are "
+                        "loaded through the firmware (no multiboot option "
+                        "ROM); drop -bios to boot it directly",
+                        ms->kernel_filename);
+        }
     }
     qemu_register_reset(x86_rom_reset, NULL);
     qemu_register_reset(pc_bootorder_reset, pc);

@@ -45,6 +45,17 @@ typedef struct X86BootInfo {
 /* Loads a multiboot or bzImage kernel; false with errp naming the file. */
 bool x86_load_kernel(X86BootInfo *bi, Error **errp);
 
+/*
+ * -kernel with firmware: puts a Linux bzImage, -initrd and -append into
+ * fw_cfg with the "genroms/linuxboot.bin" option ROM that loads them, first
+ * in the boot order.  Returns 1, 0 when the kernel is not a bzImage the
+ * ROM can start (nothing done), -1 with errp set.
+ */
+typedef struct FWCfgState FWCfgState;
+int x86_linuxboot_fw_cfg(FWCfgState *fw_cfg, const char *kernel,
+                         const char *cmdline, const char *initrd,
+                         uint64_t below_4g, Error **errp);
+
 /* Blobs copied to guest memory at every machine reset (takes data). */
 void x86_rom_add(uint64_t addr, void *data, size_t len);
 void x86_rom_reset(void *opaque);

@@ -323,3 +323,100 @@ def test_syslinux_debian_kernel_tcg(bootsect_disk, bootsect_iso, guests):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+SEABIOS = "/usr/share/seabios/bios-256k.bin"
+
+
+def test_kernel_through_firmware_rom(guests):
+    """-kernel with -bios: SeaBIOS runs the linuxboot option ROM, which
+    loads the bzImage, initrd and command line from fw_cfg and enters the
+    real-mode setup code (the linux guest's, which collects the e820 map
+    from the BIOS like Linux's own setup does)."""
+    need_kvm()
+    if not os.path.exists(SEABIOS):
+        pytest.skip(f"{SEABIOS} is missing (package seabios)")
+    kernel = bootdisk.build_linux_bios(guests)
+    initrd = os.path.join(guests, "initrd.txt")
+    with open(initrd, "w") as f:
+        f.write("QUASAR-INITRD-THROUGH-FW-CFG\n" * 100)
+    status, out = boot(["-bios", SEABIOS, "-kernel", kernel, "-initrd",
+                        initrd, "-append", "through the rom"])
+    lines = out.splitlines()
+    assert "linux: boot_params at 5000, CS 10 DS 18" in lines, out
+    assert "linux: cmdline 'through the rom'" in lines
+    assert any(x.startswith("linux: protocol 20f loader b0 loadflags 81")
+               for x in lines)
+    assert ", 2900 bytes, 'QUASAR-INITRD-THROUGH-FW'" in out
+    assert "linux: initrd is inside e820 RAM" in lines
+    assert status == EXIT_PASS
+
+
+def test_kernel_through_firmware_fw_cfg(guests):
+    """What the ROM gets: genroms/linuxboot.bin (55 AA, sums to zero, a
+    $PnP header with a boot entry vector) first in "bootorder"."""
+    import struct
+    from test_pc_devices import PC
+    kernel = bootdisk.build_linux_bios(guests)
+    m = PC(["-bios", SEABIOS, "-kernel", kernel, "-append", "x"])
+    try:
+        def read(n):
+            return bytes(m.inb(0x511) for _ in range(n))
+        m.outw(0x510, 0x19)
+        files = {}
+        for _ in range(struct.unpack(">I", read(4))[0]):
+            size, key, _, name = struct.unpack(">IHH56s", read(64))
+            files[name.rstrip(b"\0").decode()] = (key, size)
+        key, size = files["genroms/linuxboot.bin"]
+        m.outw(0x510, key)
+        rom = read(size)
+        assert rom[:2] == b"\x55\xaa" and rom[2] * 512 == size
+        assert sum(rom) & 0xff == 0
+        pnp = rom[0x1a] | rom[0x1b] << 8
+        assert rom[pnp:pnp + 4] == b"$PnP" and sum(rom[pnp:pnp + 32]) & 0xff == 0
+        assert struct.unpack_from("<H", rom, pnp + 26)[0]  # BEV
+        key, size = files["bootorder"]
+        m.outw(0x510, key)
+        assert read(size) == b"/rom@genroms/linuxboot.bin\0"
+        # The command line item, and the setup header patched for it.
+        m.outw(0x510, 0x15)
+        assert read(2) == b"x\0"
+        m.outw(0x510, 0x18)
+        setup = read(0x240)
+        assert setup[0x210] == 0xb0 and setup[0x211] & 0x80
+        assert struct.unpack_from("<I", setup, 0x228)[0] == 0x20000
+    finally:
+        m.close()
+
+
+def test_debian_kernel_through_firmware_tcg(bootsect_disk, guests):
+    """Debian's kernel with -bios under TCG: SeaBIOS -> linuxboot ROM ->
+    Linux's real-mode setup -> the initramfs shell."""
+    import select
+    import time
+    need_tcg_pc(bootsect_disk)
+    kernel, initrd = debian_disk_guest(guests)
+    exe = quasar_bin("qemu-system-x86_64")
+    p = subprocess.Popen(
+        [exe, "-M", "pc", "-accel", "tcg", "-m", "512", "-display", "none",
+         "-serial", "stdio", "-no-reboot", "-bios", SEABIOS, "-kernel",
+         kernel, "-initrd", initrd, "-append", "console=ttyS0 panic=-1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT)
+    out = b""
+    try:
+        end = time.monotonic() + 900
+        while b"Quasar disk guest:" not in out:
+            r, _, _ = select.select([p.stdout], [], [],
+                                    max(end - time.monotonic(), 0))
+            chunk = os.read(p.stdout.fileno(), 65536) if r else b""
+            assert chunk, out[-3000:].decode(errors="replace")
+            out += chunk
+        assert b"Command line: console=ttyS0 panic=-1" in out
+        p.stdin.write(b"poweroff -f\n")
+        p.stdin.flush()
+        assert p.wait(timeout=120) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
