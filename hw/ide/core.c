@@ -394,6 +394,13 @@ static bool cmd_write_pio(IDEState *s, uint8_t cmd)
 
 static void ide_dma_rw_complete(IDEState *s, int ret)
 {
+    bool write =
+        s->cmd == 0xca || s->cmd == 0xcb || s->cmd == 0x35 || s->cmd == 0x3d;
+
+    /* Write cache off (cache=writethrough, SET FEATURES 82h). */
+    if (ret >= 0 && write && !s->wce && bdrv_flush(s->bs) < 0) {
+        ret = -EIO;
+    }
     if (ret < 0) {
         s->status = READY_STAT | ERR_STAT;
         s->error = ret == -EFAULT ? ABRT_ERR : UNC_ERR;

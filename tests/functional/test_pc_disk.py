@@ -420,3 +420,24 @@ def test_debian_kernel_through_firmware_tcg(bootsect_disk, guests):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_ata_guest_on_qcow2(ata_disk, guests):
+    """The same guest from a qcow2 image (async DMA on the qcow2 driver),
+    writing through with cache=writethrough; the writes land in the
+    image (read back with qemu-img convert)."""
+    need_kvm()
+    img = quasar_bin(os.path.join("qemu-img", "qemu-img"))
+    fresh = bootdisk.make_ata_disk(guests, os.path.join(guests, "q.raw"))
+    qcow = os.path.join(guests, "ata.qcow2")
+    subprocess.run([img, "convert", "-f", "raw", "-O", "qcow2", fresh, qcow],
+                   check=True)
+    status, out = boot(["-drive",
+                        f"file={qcow},format=qcow2,cache=writethrough"])
+    lines = out.splitlines()
+    for m in ATA_MARKERS:
+        assert m in lines, out
+    back = os.path.join(guests, "back.raw")
+    subprocess.run([img, "convert", "-f", "qcow2", "-O", "raw", qcow, back],
+                   check=True)
+    check_ata_writes(back)
