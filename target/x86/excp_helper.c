@@ -192,30 +192,12 @@ static void set_sp(CPUX86State *env, uint64_t sp, uint64_t mask)
     }
 }
 
-static inline uint32_t desc_limit(uint32_t e1, uint32_t e2)
-{
-    uint32_t limit = (e1 & 0xffff) | (e2 & 0x000f0000);
-
-    return (e2 & DESC_G_MASK) ? (limit << 12) | 0xfff : limit;
-}
-
-static inline uint32_t desc_base(uint32_t e1, uint32_t e2)
-{
-    return (e1 >> 16) | ((e2 & 0xff) << 16) | (e2 & 0xff000000);
-}
-
 static bool load_desc(CPUX86State *env, uint32_t sel, uint32_t *e1,
                       uint32_t *e2)
 {
-    SegmentCache *dt = (sel & 4) ? &env->ldt : &env->gdt;
-    uint32_t index = sel & ~7u;
+    uint64_t ptr;
 
-    if ((uint64_t)index + 7 > dt->limit) {
-        return false;
-    }
-    *e1 = x86_ldl_kernel(env, dt->base + index, 0);
-    *e2 = x86_ldl_kernel(env, dt->base + index + 4, 0);
-    return true;
+    return x86_load_descriptor(env, sel, e1, e2, &ptr, 0);
 }
 
 static void __attribute__((noreturn))
@@ -248,6 +230,44 @@ static void do_interrupt_real(CPUX86State *env, int intno, int is_int,
     env->eflags &= ~(IF_MASK | TF_MASK | AC_MASK | RF_MASK);
 }
 
+/*
+ * Through a task gate: switch to the gate's task, then push the error
+ * code on the new task's stack (SDM 6.12.2).
+ */
+static void do_task_gate(CPUX86State *env, int intno, int is_int, int has_error,
+                         int error_code, uint32_t g1, uint32_t g2,
+                         uint64_t old_eip)
+{
+    int cpl = x86_cpl(env), type;
+    uint32_t sel = g1 >> 16, e1, e2;
+
+    if (is_int && (int)((g2 >> DESC_DPL_SHIFT) & 3) < cpl) {
+        raise_err(env, EXCP0D_GPF, intno * 8 + 2);
+    }
+    if (!(g2 & DESC_P_MASK)) {
+        raise_err(env, EXCP0B_NOSEG, intno * 8 + 2);
+    }
+    if ((sel & 4) || !load_desc(env, sel, &e1, &e2)) {
+        raise_err(env, EXCP0A_TSS, sel & 0xfffc);
+    }
+    type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
+    if ((e2 & DESC_S_MASK) ||
+        (type != DESC_TSS16_AVAIL && type != DESC_TSS32_AVAIL)) {
+        raise_err(env, EXCP0A_TSS, sel & 0xfffc);
+    }
+    x86_task_switch(env, sel, e1, e2, X86_TASK_INT, old_eip, 0);
+    if (has_error) {
+        int size = (type & 8) ? 4 : 2;
+        IntStack st = {
+            env, env->segs[R_SS].base, env->regs[R_ESP],
+            (env->segs[R_SS].flags & DESC_B_MASK) ? 0xffffffff : 0xffff,
+            x86_cpl(env) == 3 ? MMU_USER_IDX : x86_mmu_index_kernel(env)};
+
+        ipush(&st, size, (uint32_t)error_code);
+        set_sp(env, st.sp, st.mask);
+    }
+}
+
 /* Protected mode: a 32/16-bit interrupt or trap gate. */
 static void do_interrupt_protected(CPUX86State *env, int intno, int is_int,
                                    int error_code, uint64_t next_eip, int is_hw)
@@ -268,9 +288,9 @@ static void do_interrupt_protected(CPUX86State *env, int intno, int is_int,
     type = (e2 >> DESC_TYPE_SHIFT) & 0x1f;
     switch (type) {
     case DESC_TASKGATE:
-        qemu_log_mask(LOG_UNIMP, "x86: interrupt %d through a task gate\n",
-                      intno);
-        raise_err(env, EXCP0D_GPF, intno * 8 + 2);
+        do_task_gate(env, intno, is_int, has_error, error_code, e1, e2,
+                     old_eip);
+        return;
     case DESC_INTGATE16:
     case DESC_TRAPGATE16:
     case DESC_INTGATE32:

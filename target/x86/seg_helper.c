@@ -127,51 +127,6 @@ void x86_update_hflags(CPUX86State *env)
 
 /* ---- descriptors -------------------------------------------------------- */
 
-static inline uint32_t desc_limit(uint32_t e1, uint32_t e2)
-{
-    uint32_t limit = (e1 & 0xffff) | (e2 & 0x000f0000);
-
-    if (e2 & DESC_G_MASK) {
-        limit = (limit << 12) | 0xfff;
-    }
-    return limit;
-}
-
-static inline uint32_t desc_base(uint32_t e1, uint32_t e2)
-{
-    return (e1 >> 16) | ((e2 & 0xff) << 16) | (e2 & 0xff000000);
-}
-
-/* The cached flags of a descriptor: bits 8..15 and 20..23 of e2. */
-static inline uint32_t desc_flags(uint32_t e2)
-{
-    return e2 & 0x00f0ff00;
-}
-
-static inline int desc_dpl(uint32_t e2)
-{
-    return (e2 >> DESC_DPL_SHIFT) & 3;
-}
-
-/*
- * Reads the 8-byte descriptor of selector from the GDT or LDT.  Returns
- * false if it lies beyond the table's limit.  *ptr gets its address.
- */
-static bool load_descriptor(CPUX86State *env, uint32_t selector, uint32_t *e1,
-                            uint32_t *e2, uint64_t *ptr, uintptr_t ra)
-{
-    SegmentCache *dt = (selector & 4) ? &env->ldt : &env->gdt;
-    uint32_t index = selector & ~7u;
-
-    if ((uint64_t)index + 7 > dt->limit) {
-        return false;
-    }
-    *ptr = dt->base + index;
-    *e1 = x86_ldl_kernel(env, *ptr, ra);
-    *e2 = x86_ldl_kernel(env, *ptr + 4, ra);
-    return true;
-}
-
 /* Sets the accessed bit of a code/data descriptor if clear. */
 static void set_accessed(CPUX86State *env, uint64_t ptr, uint32_t *e2,
                          uintptr_t ra)
@@ -327,7 +282,7 @@ void helper_load_seg(CPUX86State *env, uint32_t seg_reg, uint32_t selector)
         }
         return;
     }
-    if (!load_descriptor(env, selector, &e1, &e2, &ptr, ra)) {
+    if (!x86_load_descriptor(env, selector, &e1, &e2, &ptr, ra)) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, selector & 0xfffc, ra);
     }
     if (!(e2 & DESC_S_MASK)) {
@@ -497,7 +452,7 @@ static bool check_desc_visible(CPUX86State *env, uint32_t selector,
     if ((selector & 0xfffc) == 0) {
         return false;
     }
-    if (!load_descriptor(env, selector, e1, e2, &ptr, ra)) {
+    if (!x86_load_descriptor(env, selector, e1, e2, &ptr, ra)) {
         return false;
     }
     dpl = desc_dpl(*e2);
@@ -665,11 +620,49 @@ static void read_call_gate(CPUX86State *env, uint32_t sel, uint32_t e1,
     }
 }
 
-static void task_switch_unsupported(CPUX86State *env, uint32_t sel,
-                                    uintptr_t ra)
+/* The EIP after an instruction of addend bytes (wrapped outside CS64). */
+static uint64_t next_ip(CPUX86State *env, uint32_t addend)
 {
-    qemu_log_mask(LOG_UNIMP, "x86: task switch through selector 0x%x\n", sel);
-    x86_raise_exception_err_ra(env, EXCP0D_GPF, sel & 0xfffc, ra);
+    uint64_t ip = env->rip + addend;
+
+    if (env->hflags & HF_CS64_MASK) {
+        return ip;
+    }
+    return (env->hflags & HF_CS32_MASK) ? (uint32_t)ip : (ip & 0xffff);
+}
+
+/*
+ * JMP/CALL to a TSS descriptor or a task gate (e1, e2 of sel): the
+ * privilege checks, then the task switch (task_helper.c).
+ */
+static void far_task_switch(CPUX86State *env, uint32_t sel, uint32_t e1,
+                            uint32_t e2, int source, uint64_t next_eip,
+                            uintptr_t ra)
+{
+    int cpl = x86_cpl(env), dpl = desc_dpl(e2), rpl = sel & 3;
+    int type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
+    uint64_t ptr;
+
+    if (dpl < cpl || dpl < rpl) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, sel & 0xfffc, ra);
+    }
+    if (!(e2 & DESC_P_MASK)) {
+        x86_raise_exception_err_ra(env, EXCP0B_NOSEG, sel & 0xfffc, ra);
+    }
+    if (type == DESC_TASKGATE) {
+        sel = e1 >> 16;
+        if ((sel & 4) || !x86_load_descriptor(env, sel, &e1, &e2, &ptr, ra)) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, sel & 0xfffc, ra);
+        }
+        type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
+        if ((e2 & DESC_S_MASK) ||
+            (type != DESC_TSS16_AVAIL && type != DESC_TSS32_AVAIL)) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, sel & 0xfffc, ra);
+        }
+    } else if (sel & 4) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, sel & 0xfffc, ra);
+    }
+    x86_task_switch(env, sel, e1, e2, source, next_eip, ra);
 }
 
 void helper_ljmp_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
@@ -684,7 +677,7 @@ void helper_ljmp_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
     if ((new_cs & 0xfffc) == 0) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
-    if (!load_descriptor(env, new_cs, &e1, &e2, &ptr, ra)) {
+    if (!x86_load_descriptor(env, new_cs, &e1, &e2, &ptr, ra)) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, new_cs & 0xfffc, ra);
     }
     if (e2 & DESC_S_MASK) {
@@ -705,7 +698,8 @@ void helper_ljmp_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
     case DESC_TSS16_AVAIL:
     case DESC_TSS32_AVAIL:
     case DESC_TASKGATE:
-        task_switch_unsupported(env, new_cs, ra);
+        far_task_switch(env, new_cs, e1, e2, X86_TASK_JMP,
+                        next_ip(env, next_eip_addend), ra);
         break;
     case DESC_CALLGATE16:
     case DESC_CALLGATE32:
@@ -720,7 +714,7 @@ void helper_ljmp_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
         if ((gate_cs & 0xfffc) == 0) {
             x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
         }
-        if (!load_descriptor(env, gate_cs, &e1, &e2, &ptr, ra)) {
+        if (!x86_load_descriptor(env, gate_cs, &e1, &e2, &ptr, ra)) {
             x86_raise_exception_err_ra(env, EXCP0D_GPF, gate_cs & 0xfffc, ra);
         }
         dpl = desc_dpl(e2);
@@ -819,7 +813,7 @@ static void check_new_ss(CPUX86State *env, uint32_t ss, int dpl, int exc,
     if ((ss & 0xfffc) == 0 || (int)(ss & 3) != dpl) {
         x86_raise_exception_err_ra(env, exc, ss & 0xfffc, ra);
     }
-    if (!load_descriptor(env, ss, e1, e2, ptr, ra)) {
+    if (!x86_load_descriptor(env, ss, e1, e2, ptr, ra)) {
         x86_raise_exception_err_ra(env, exc, ss & 0xfffc, ra);
     }
     if (desc_dpl(*e2) != dpl || !(*e2 & DESC_S_MASK) || (*e2 & DESC_CS_MASK) ||
@@ -849,7 +843,7 @@ void helper_lcall_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
     if ((new_cs & 0xfffc) == 0) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
-    if (!load_descriptor(env, new_cs, &e1, &e2, &ptr, ra)) {
+    if (!x86_load_descriptor(env, new_cs, &e1, &e2, &ptr, ra)) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, new_cs & 0xfffc, ra);
     }
     if (e2 & DESC_S_MASK) {
@@ -875,7 +869,7 @@ void helper_lcall_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
     case DESC_TSS16_AVAIL:
     case DESC_TSS32_AVAIL:
     case DESC_TASKGATE:
-        task_switch_unsupported(env, new_cs, ra);
+        far_task_switch(env, new_cs, e1, e2, X86_TASK_CALL, next_eip, ra);
         return;
     case DESC_CALLGATE16:
     case DESC_CALLGATE32:
@@ -897,7 +891,7 @@ void helper_lcall_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
     if ((gate_cs & 0xfffc) == 0) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
-    if (!load_descriptor(env, gate_cs, &e1, &e2, &ptr, ra)) {
+    if (!x86_load_descriptor(env, gate_cs, &e1, &e2, &ptr, ra)) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, gate_cs & 0xfffc, ra);
     }
     dpl = desc_dpl(e2);
@@ -1086,7 +1080,7 @@ static void ret_protected(CPUX86State *env, int shift, int is_iret, int addend,
     if ((new_cs & 0xfffc) == 0) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
-    if (!load_descriptor(env, new_cs, &e1, &e2, &ptr, ra)) {
+    if (!x86_load_descriptor(env, new_cs, &e1, &e2, &ptr, ra)) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, new_cs & 0xfffc, ra);
     }
     rpl = new_cs & 3;
@@ -1167,6 +1161,23 @@ static void ret_protected(CPUX86State *env, int shift, int is_iret, int addend,
     }
 }
 
+/* IRET with NT: back to the task in the current TSS's link field. */
+static void iret_task(CPUX86State *env, uint64_t next_eip, uintptr_t ra)
+{
+    uint32_t link = x86_lduw_kernel(env, env->tr.base, ra), e1, e2, type;
+    uint64_t ptr;
+
+    if ((link & 4) || !x86_load_descriptor(env, link, &e1, &e2, &ptr, ra)) {
+        x86_raise_exception_err_ra(env, EXCP0A_TSS, link & 0xfffc, ra);
+    }
+    type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
+    if ((e2 & DESC_S_MASK) ||
+        (type != DESC_TSS16_BUSY && type != DESC_TSS32_BUSY)) {
+        x86_raise_exception_err_ra(env, EXCP0A_TSS, link & 0xfffc, ra);
+    }
+    x86_task_switch(env, link, e1, e2, X86_TASK_IRET, next_eip, ra);
+}
+
 void helper_iret_protected(CPUX86State *env, uint32_t shift, uint32_t next_eip)
 {
     uintptr_t ra = GETPC();
@@ -1176,7 +1187,8 @@ void helper_iret_protected(CPUX86State *env, uint32_t shift, uint32_t next_eip)
         if (env->hflags & HF_LMA_MASK) {
             x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
         }
-        task_switch_unsupported(env, env->tr.selector, ra);
+        iret_task(env, next_eip, ra);
+        return;
     }
     ret_protected(env, shift, 1, 0, ra);
 }

@@ -78,6 +78,70 @@ static inline void x86_stq_kernel(CPUX86State *env, uint64_t a, uint64_t v,
     cpu_stq_mmuidx_ra(env, a, v, x86_mmu_index_kernel(env), ra);
 }
 
+/* ---- descriptors (SDM vol. 3A 3.4.5) ---- */
+
+static inline uint32_t desc_limit(uint32_t e1, uint32_t e2)
+{
+    uint32_t limit = (e1 & 0xffff) | (e2 & 0x000f0000);
+
+    if (e2 & DESC_G_MASK) {
+        limit = (limit << 12) | 0xfff;
+    }
+    return limit;
+}
+
+static inline uint32_t desc_base(uint32_t e1, uint32_t e2)
+{
+    return (e1 >> 16) | ((e2 & 0xff) << 16) | (e2 & 0xff000000);
+}
+
+/* The cached flags of a descriptor: bits 8..15 and 20..23 of e2. */
+static inline uint32_t desc_flags(uint32_t e2)
+{
+    return e2 & 0x00f0ff00;
+}
+
+static inline int desc_dpl(uint32_t e2)
+{
+    return (e2 >> DESC_DPL_SHIFT) & 3;
+}
+
+/*
+ * Reads the 8-byte descriptor of selector from the GDT or LDT.  Returns
+ * false if it lies beyond the table's limit.  *ptr gets its address.
+ */
+static inline bool x86_load_descriptor(CPUX86State *env, uint32_t selector,
+                                       uint32_t *e1, uint32_t *e2,
+                                       uint64_t *ptr, uintptr_t ra)
+{
+    SegmentCache *dt = (selector & 4) ? &env->ldt : &env->gdt;
+    uint32_t index = selector & ~7u;
+
+    if ((uint64_t)index + 7 > dt->limit) {
+        return false;
+    }
+    *ptr = dt->base + index;
+    *e1 = x86_ldl_kernel(env, *ptr, ra);
+    *e2 = x86_ldl_kernel(env, *ptr + 4, ra);
+    return true;
+}
+
+/* ---- task switches (task_helper.c) ---- */
+enum {
+    X86_TASK_JMP,  /* JMP to a TSS or task gate: old TSS not busy */
+    X86_TASK_CALL, /* CALL: nested (NT, back link) */
+    X86_TASK_INT,  /* interrupt/exception through a task gate: nested */
+    X86_TASK_IRET, /* IRET with NT: back to the linked task */
+};
+/*
+ * Switches to the task whose TSS descriptor (e1, e2) selector names
+ * (SDM vol. 3A 7.3).  next_eip is the EIP saved in the old task.  Raises
+ * #TS/#NP/#GP as the SDM lists; after the state of the new task is
+ * loaded, faults happen in the new task.
+ */
+void x86_task_switch(CPUX86State *env, uint32_t selector, uint32_t e1,
+                     uint32_t e2, int source, uint64_t next_eip, uintptr_t ra);
+
 /* Delivers env's pending exception/interrupt through the IVT/IDT. */
 void x86_cpu_do_interrupt(CPUState *cs);
 bool x86_cpu_exec_interrupt(CPUState *cs, int interrupt_request);

@@ -512,6 +512,82 @@ static void test_interrupt_long(void)
     g_assert_cmphex(get64(0x7000 - 16), ==, 0x5555);   /* RSP */
 }
 
+/* A 32-bit TSS at base: EIP, ESP, EAX and flat selectors. */
+static void put_tss32(uint32_t base, uint32_t eip, uint32_t esp, uint32_t eax)
+{
+    memset(ram + base, 0, 0x68);
+    put32(base + 0x20, eip);
+    put32(base + 0x24, 2);
+    put32(base + 0x28, eax);
+    put32(base + 0x38, esp);
+    put32(base + 0x4c, 0x08);
+    for (int i = 0; i < 6; i++) {
+        if (i != R_CS) {
+            put32(base + 0x48 + i * 4, 0x10);
+        }
+    }
+}
+
+static void test_task_switch(void)
+{
+    setup_flat32();
+    put64(GDT + 0x50, desc(0x4100, 0x67, 0x89, 0)); /* TSS B, available */
+    g_assert_cmpint(TRY(helper_ltr(env, 0x48)), ==, -1);
+    put_tss32(0x4000, 0, 0, 0);
+    put_tss32(0x4100, 0x7000, 0x6000, 0x1234);
+    env->regs[R_EAX] = 0x5555;
+    env->rip = 0x100000;
+
+    /* CALL to TSS B: nested, back link, both busy */
+    g_assert_cmpint(TRY(helper_lcall_protected(env, 0x50, 0, 1, 7)), ==, -1);
+    g_assert_cmphex(env->tr.selector, ==, 0x50);
+    g_assert_cmphex(env->rip, ==, 0x7000);
+    g_assert_cmphex(env->regs[R_EAX], ==, 0x1234);
+    g_assert_cmphex(env->regs[R_ESP], ==, 0x6000);
+    g_assert_true(env->eflags & NT_MASK);
+    g_assert_true(env->cr[0] & CR0_TS_MASK);
+    g_assert_cmphex(get32(0x4100) & 0xffff, ==, 0x48);   /* link */
+    g_assert_cmphex(get32(0x4000 + 0x20), ==, 0x100007); /* saved EIP */
+    g_assert_cmphex(get32(0x4000 + 0x28), ==, 0x5555);   /* saved EAX */
+    g_assert_true(get32(GDT + 0x50 + 4) & (2 << 8));
+    g_assert_true(get32(GDT + 0x48 + 4) & (2 << 8));
+
+    /* IRET with NT: back to A, B no longer busy */
+    g_assert_cmpint(TRY(helper_iret_protected(env, 1, 0)), ==, -1);
+    g_assert_cmphex(env->tr.selector, ==, 0x48);
+    g_assert_cmphex(env->rip, ==, 0x100007);
+    g_assert_cmphex(env->regs[R_EAX], ==, 0x5555);
+    g_assert_false(get32(GDT + 0x50 + 4) & (2 << 8));
+    g_assert_false(env->eflags & NT_MASK);
+
+    /* #DF through a task gate: B runs with the error code on its stack */
+    env->idt.base = IDT;
+    env->idt.limit = 0x7ff;
+    put32(IDT + 8 * 8, 0x50 << 16);
+    put32(IDT + 8 * 8 + 4, 0x8500); /* present task gate */
+    put_tss32(0x4100, 0x7000, 0x6000, 0x1234);
+    x86_do_interrupt_all(env, EXCP08_DBLE, 0, 0, 0, 0);
+    g_assert_cmphex(env->tr.selector, ==, 0x50);
+    g_assert_cmphex(env->rip, ==, 0x7000);
+    g_assert_cmphex(env->regs[R_ESP], ==, 0x6000 - 4);
+    g_assert_cmphex(get32(0x6000 - 4), ==, 0);
+
+    /* JMP to the busy (nesting) task A: #GP(selector) */
+    g_assert_cmpint(TRY(helper_ljmp_protected(env, 0x48, 0, 5)), ==,
+                    EXCP0D_GPF);
+    g_assert_cmphex(env->error_code, ==, 0x48);
+    /* IRET back to A, then JMP to B: not nested, A no longer busy */
+    g_assert_cmpint(TRY(helper_iret_protected(env, 1, 0)), ==, -1);
+    g_assert_cmphex(env->tr.selector, ==, 0x48);
+    put_tss32(0x4100, 0x7000, 0x6000, 0x1234);
+    g_assert_cmpint(TRY(helper_ljmp_protected(env, 0x50, 0, 5)), ==, -1);
+    g_assert_cmphex(env->tr.selector, ==, 0x50);
+    g_assert_false(env->eflags & NT_MASK);
+    g_assert_false(get32(GDT + 0x48 + 4) & (2 << 8));
+    g_assert_true(get32(GDT + 0x50 + 4) & (2 << 8));
+    env->cr[0] &= ~(uint64_t)CR0_TS_MASK;
+}
+
 static void test_double_fault(void)
 {
     setup_flat32();
@@ -592,6 +668,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/sys/interrupt-protected", test_interrupt_protected);
     g_test_add_func("/x86/sys/interrupt-long", test_interrupt_long);
     g_test_add_func("/x86/sys/double-fault", test_double_fault);
+    g_test_add_func("/x86/sys/task-switch", test_task_switch);
     g_test_add_func("/x86/sys/syscall-sysret", test_syscall_sysret);
     return g_test_run();
 }
