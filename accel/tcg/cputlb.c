@@ -36,7 +36,8 @@ typedef struct CPUTLBDesc {
     /* the union of the large pages entered since the last full flush */
     uint64_t large_page_addr; /* -1: none */
     uint64_t large_page_mask;
-    bool used; /* an entry was set since the last flush */
+    /* 64-entry blocks of the table written since the last flush */
+    uint16_t dirty_blocks;
     unsigned vindex;
     CPUTLBEntry vtable[CPU_VTLB_SIZE];
     CPUTLBEntryFull vfull[CPU_VTLB_SIZE];
@@ -46,6 +47,8 @@ typedef struct CPUTLBDesc {
 struct CPUTLB {
     CPUTLBDesc d[NB_MMU_MODES];
 };
+
+#define TLB_BLOCK (CPU_TLB_SIZE / 16)
 
 static inline AddressSpace *cpu_as(CPUState *cpu)
 {
@@ -164,11 +167,15 @@ void cputlb_cpu_init(CPUState *cpu)
 static void tlb_flush_one_mmuidx(CPUState *cpu, int i)
 {
     CPUTLBDesc *d = &cpu->tlb->d[i];
-    if (d->used) {
-        memset(cpu->tlb_fast[i].table, 0xff,
-               CPU_TLB_SIZE * sizeof(CPUTLBEntry));
+    /* a flush after a few fills (a guest CR3 write) clears only those */
+    for (uint16_t m = d->dirty_blocks; m; m &= m - 1) {
+        unsigned b = __builtin_ctz(m);
+        memset(&cpu->tlb_fast[i].table[b * TLB_BLOCK], 0xff,
+               TLB_BLOCK * sizeof(CPUTLBEntry));
+    }
+    if (d->dirty_blocks) {
         memset(d->vtable, 0xff, sizeof(d->vtable));
-        d->used = false;
+        d->dirty_blocks = 0;
     }
     d->large_page_addr = -1;
     d->large_page_mask = -1;
@@ -410,7 +417,7 @@ void tlb_set_page_with_attrs(CPUState *cpu, uint64_t vaddr, uint64_t paddr,
     e->addr_read = n.addr_read;
     e->addr_code = n.addr_code;
     __atomic_store_n(&e->addr_write, n.addr_write, __ATOMIC_RELAXED);
-    d->used = true;
+    d->dirty_blocks |= 1u << (idx / TLB_BLOCK);
     /* a concurrent translation may have made the page a code page */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (writable && (prot & PAGE_WRITE) && !(n.addr_write & TLB_NOTDIRTY) &&
@@ -459,6 +466,7 @@ static bool victim_tlb_hit(CPUState *cpu, int mmu_idx, uint64_t addr,
             d->full[idx] = d->vfull[k];
             *v = te;
             d->vfull[k] = tf;
+            d->dirty_blocks |= 1u << (idx / TLB_BLOCK);
             tlb_stats.victim_hits++;
             /* the copy may have missed a concurrent tlb_protect_code */
             __atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -99,6 +99,11 @@ void tb_restore_state(CPUState *cpu, TranslationBlock *tb, uintptr_t host_pc)
 void tb_jmp_cache_set(CPUState *cpu, TranslationBlock *tb)
 {
     TBJmpCacheEntry *e = &cpu->tb_jmp_cache[tb_jmp_cache_hash(tb->pc)];
+#ifdef CONFIG_SOFTMMU
+    /* the page groups tb_jmp_cache_clear must empty */
+    cpu->tb_jmp_used |=
+        1ull << (tb_jmp_cache_hash_page(tb->pc) >> TB_JMP_PAGE_BITS);
+#endif
     __atomic_store_n(&e->tb, NULL, __ATOMIC_RELAXED);
     __atomic_store_n(&e->pc, (uint64_t)-1, __ATOMIC_RELAXED);
     e->cs_base = tb->cs_base;
@@ -154,21 +159,27 @@ TranslationBlock *tb_lookup(CPUState *cpu, uint64_t pc, uint64_t cs_base,
 }
 
 #ifdef CONFIG_SOFTMMU
-void tb_jmp_cache_clear(CPUState *cpu)
+static void tb_jmp_cache_clear_group(CPUState *cpu, unsigned i0)
 {
-    for (unsigned i = 0; i < TB_JMP_CACHE_SIZE; i++) {
-        __atomic_store_n(&cpu->tb_jmp_cache[i].tb, NULL, __ATOMIC_RELAXED);
-        cpu->tb_jmp_cache[i].pc = (uint64_t)-1;
-    }
-}
-
-static void tb_jmp_cache_clear_one_page(CPUState *cpu, uint64_t page)
-{
-    unsigned i0 = tb_jmp_cache_hash_page(page);
     for (unsigned i = 0; i < TB_JMP_PAGE_SIZE; i++) {
         __atomic_store_n(&cpu->tb_jmp_cache[i0 + i].tb, NULL, __ATOMIC_RELAXED);
         cpu->tb_jmp_cache[i0 + i].pc = (uint64_t)-1;
     }
+}
+
+/* Only the page groups used since the last clear (a CR3 write is cheap). */
+void tb_jmp_cache_clear(CPUState *cpu)
+{
+    _Static_assert(TB_JMP_CACHE_SIZE / TB_JMP_PAGE_SIZE <= 64, "groups");
+    for (uint64_t m = cpu->tb_jmp_used; m; m &= m - 1) {
+        tb_jmp_cache_clear_group(cpu, __builtin_ctzll(m) << TB_JMP_PAGE_BITS);
+    }
+    cpu->tb_jmp_used = 0;
+}
+
+static void tb_jmp_cache_clear_one_page(CPUState *cpu, uint64_t page)
+{
+    tb_jmp_cache_clear_group(cpu, tb_jmp_cache_hash_page(page));
 }
 
 void tb_jmp_cache_clear_page(CPUState *cpu, uint64_t page)
