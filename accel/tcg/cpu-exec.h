@@ -273,7 +273,7 @@ struct CPUState {
     bool can_do_io;
     sigjmp_buf jmp_env;
     TBJmpCacheEntry *tb_jmp_cache; /* TB_JMP_CACHE_SIZE entries */
-    uint64_t tb_jmp_used; /* system mode: page groups set since a clear */
+    uint64_t tb_jmp_used;  /* system mode: page groups set since a clear */
     void *opaque;          /* the user of the CPU (linux-user TaskState) */
     struct CPUState *next; /* all CPUs list, in creation order */
 

@@ -101,8 +101,8 @@ void tb_jmp_cache_set(CPUState *cpu, TranslationBlock *tb)
     TBJmpCacheEntry *e = &cpu->tb_jmp_cache[tb_jmp_cache_hash(tb->pc)];
 #ifdef CONFIG_SOFTMMU
     /* the page groups tb_jmp_cache_clear must empty */
-    cpu->tb_jmp_used |=
-        1ull << (tb_jmp_cache_hash_page(tb->pc) >> TB_JMP_PAGE_BITS);
+    cpu->tb_jmp_used |= 1ull
+                        << (tb_jmp_cache_hash_page(tb->pc) >> TB_JMP_PAGE_BITS);
 #endif
     __atomic_store_n(&e->tb, NULL, __ATOMIC_RELAXED);
     __atomic_store_n(&e->pc, (uint64_t)-1, __ATOMIC_RELAXED);
