@@ -11,6 +11,8 @@
 #include <string.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include "block/block_int.h"
 
 static const BlockDriver *const bdrv_drivers[] = {
@@ -815,6 +817,43 @@ int bdrv_change_backing_file(BlockDriverState *bs, const char *backing_file,
         }
     }
     return ret;
+}
+
+const void *bdrv_map_file_range(BlockDriverState *file, uint64_t offset,
+                                uint64_t bytes, void **base, size_t *len)
+{
+    bool direct;
+    int64_t flen;
+    long page = sysconf(_SC_PAGESIZE);
+
+    *base = NULL;
+    if (!file || file->drv != &bdrv_file || !bytes ||
+        (file->open_flags & BDRV_O_FORCE_SHARE)) {
+        return NULL;
+    }
+    int fd = file_host_fd(file, &direct);
+    flen = bdrv_getlength(file);
+    /* Past the end of the file a mapping faults: only what is inside. */
+    if (fd < 0 || direct || flen < 0 || offset > (uint64_t)flen ||
+        bytes > (uint64_t)flen - offset || page <= 0) {
+        return NULL;
+    }
+    uint64_t start = offset & ~((uint64_t)page - 1);
+    *len = offset + bytes - start;
+    void *p = mmap(NULL, *len, PROT_READ, MAP_SHARED | MAP_POPULATE, fd,
+                   (off_t)start);
+    if (p == MAP_FAILED) {
+        return NULL;
+    }
+    *base = p;
+    return (const uint8_t *)p + (offset - start);
+}
+
+void bdrv_unmap_file_range(void *base, size_t len)
+{
+    if (base) {
+        munmap(base, len);
+    }
 }
 
 bool bdrv_uring_fd(BlockDriverState *bs, int *fd, bool *direct)

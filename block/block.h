@@ -180,6 +180,19 @@ int bdrv_block_status(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
 int bdrv_block_status_above(BlockDriverState *bs, BlockDriverState *base,
                             uint64_t offset, uint64_t bytes, uint64_t *pnum,
                             uint64_t *map, BlockDriverState **file, int *depth);
+/*
+ * Zero-copy reads for bulk copies (convert): maps [offset, offset+bytes)
+ * of a file node (the *file of a block status answer with
+ * BDRV_BLOCK_OFFSET_VALID) read-only, and returns a pointer to it, or
+ * NULL when it cannot (not a plain file, O_DIRECT, opened with -U so
+ * that another writer could shrink it under us, range not inside the
+ * file): read normally then.  Unmap with bdrv_unmap_file_range(*base,
+ * *len).
+ */
+const void *bdrv_map_file_range(BlockDriverState *file, uint64_t offset,
+                                uint64_t bytes, void **base, size_t *len);
+void bdrv_unmap_file_range(void *base, size_t len);
+
 /* Whether [offset, +bytes) is allocated in bs (not its backing). */
 int bdrv_is_allocated(BlockDriverState *bs, uint64_t offset, uint64_t bytes,
                       uint64_t *pnum);

@@ -105,6 +105,7 @@ void bdrv_resolve_backing(const char *image, const char *backing, char *dest,
  */
 bool bdrv_uring_fd(BlockDriverState *bs, int *fd, bool *direct);
 bool file_uring_fd(BlockDriverState *bs, int *fd, bool *direct);
+int file_host_fd(BlockDriverState *bs, bool *direct);
 
 /* Reads `bytes` at `offset` from bs->backing (zeros past its end). */
 int bdrv_read_backing(BlockDriverState *bs, uint64_t offset, uint64_t bytes,

@@ -540,6 +540,13 @@ static int file_create(const char *filename, Opts *opts, Error **errp)
     return ret;
 }
 
+int file_host_fd(BlockDriverState *bs, bool *direct)
+{
+    FileState *s = bs->opaque;
+    *direct = s->direct;
+    return s->fd;
+}
+
 bool file_uring_fd(BlockDriverState *bs, int *fd, bool *direct)
 {
     FileState *s = bs->opaque;
