@@ -12,6 +12,7 @@ sector and runs it.
 Under KVM these run on small guests (TESTING.md); Debian's QEMU is the
 reference where noted.  The TCG tests skip until the pc machine boots
 firmware under -accel tcg."""
+import hashlib
 import os
 import shutil
 import subprocess
@@ -271,6 +272,8 @@ def test_syslinux_debian_kernel_tcg(bootsect_disk, bootsect_iso, guests):
     subprocess.run([os.path.join(REPO, "scripts", "mksyslinux-disk.sh"),
                     kernel, initrd, "console=ttyS0 panic=-1", disk],
                    check=True)
+    with open(disk, "rb") as f:
+        md5 = hashlib.md5(f.read()).hexdigest()
     exe = quasar_bin("qemu-system-x86_64")
     p = subprocess.Popen(
         [exe, "-M", "pc", "-accel", "tcg", "-m", "512", "-display", "none",
@@ -305,10 +308,16 @@ def test_syslinux_debian_kernel_tcg(bootsect_disk, bootsect_iso, guests):
         wait_for(b"Linux version", 300)
         wait_for(b"Quasar disk guest:", 900)
         shell("cat /sys/block/sda/device/model /sys/block/sr0/device/model")
-        shell("mkdir -p /mnt /cdrom; mount -t vfat /dev/sda1 /mnt && "
+        shell("mkdir -p /mnt /cdrom; mount -o ro -t vfat /dev/sda1 /mnt && "
               "grep -c 'LABEL linux' /mnt/syslinux.cfg")
         shell("mount -t iso9660 /dev/sr0 /cdrom && ls /cdrom")
         shell("cat /sys/block/sda/size")
+        # Whole-disk read (DMA through ata_piix) and a write to the gap
+        # before the partition, checked on the host afterwards.
+        shell("umount /mnt; md5sum /dev/sda", 300)
+        shell("dd if=/dev/zero bs=512 count=100 2>/dev/null | tr '\\0' Q "
+              ">/tmp/q && dd if=/tmp/q of=/dev/sda bs=512 seek=100 "
+              "conv=fsync 2>/dev/null && sync && echo WROTE", 300)
         text = out.decode(errors="replace").replace("\r", "")
         assert "ata1.00: ATA-7: QEMU HARDDISK" in text
         assert "QEMU HARDDISK" in text.split("Quasar disk guest:")[1]
@@ -316,9 +325,14 @@ def test_syslinux_debian_kernel_tcg(bootsect_disk, bootsect_iso, guests):
         assert "\n1\n" in text  # the LABEL line, read from the FAT
         assert "boot.img" in text.split("Quasar disk guest:")[1]
         assert f"\n{os.path.getsize(disk) // 512}\n" in text
+        assert "\nWROTE\n" in text
+        assert f"\n{md5}  /dev/sda\n" in text
         p.stdin.write(b"poweroff -f\n")
         p.stdin.flush()
         assert p.wait(timeout=120) == 0
+        with open(disk, "rb") as f:
+            f.seek(100 * 512)
+            assert f.read(100 * 512) == b"Q" * 51200
     finally:
         if p.poll() is None:
             p.kill()
