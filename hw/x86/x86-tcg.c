@@ -171,11 +171,17 @@ static void reset_work(CPUState *cs, void *data)
     x86_cpu_reset_state(cpu, &st);
     cpu_reset_interrupt(cs, ~0);
     x86_cpu_sys_reset(&a->env, &st);
+    if (x86_cpu_get(0)->has_boot_state) {
+        /* direct -kernel boot: no firmware programs the MTRRs */
+        x86_cpu_firmware_mtrrs(&a->env);
+    }
     cpu->env = st;
     cpu->halted = cs->halted;
-    qemu_log_mask(CPU_LOG_RESET, "CPU %d reset: %04x:%llx%s\n", cpu->index,
-                  a->env.segs[R_CS].selector, (unsigned long long)a->env.rip,
-                  a->env.wait_sipi ? " (wait for SIPI)" : "");
+    if (qemu_loglevel_mask(CPU_LOG_RESET)) {
+        qemu_log("CPU Reset (CPU %d)%s\n", cpu->index,
+                 a->env.wait_sipi ? " (waits for SIPI)" : "");
+        x86_cpu_sys_dump(cs, qemu_log_stream());
+    }
 }
 
 /* Machine reset: the vCPUs are parked (the runstate handler stopped them). */

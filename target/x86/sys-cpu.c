@@ -241,3 +241,19 @@ void x86_cpu_sys_dump(CPUState *cs, FILE *f)
     fprintf(f, "%s", out->str);
     g_string_free(out, true);
 }
+
+void x86_cpu_firmware_mtrrs(CPUX86State *env)
+{
+    int i;
+
+    /* fixed ranges WB, except the legacy VGA window A0000-BFFFF (UC) */
+    for (i = 0; i < 11; i++) {
+        env->mtrr_fixed[i] = 0x0606060606060606ull;
+    }
+    env->mtrr_fixed[MSR_MTRRfix16K_A0000 - MSR_MTRRfix16K_80000 + 1] = 0;
+    memset(env->mtrr_var, 0, sizeof(env->mtrr_var));
+    /* 2-4 GiB (the PCI hole) uncacheable */
+    env->mtrr_var[0] = 0x80000000ull;
+    env->mtrr_var[1] = ((~0x7fffffffull) & ((1ull << 39) - 1)) | 0x800;
+    env->mtrr_deftype = 0xc06; /* MTRRs + fixed enabled, default WB */
+}

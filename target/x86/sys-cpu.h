@@ -22,6 +22,12 @@ void x86_cpu_put_state(CPUX86State *env, const X86CPUState *s);
 void x86_cpu_get_state(CPUX86State *env, X86CPUState *s);
 /* INIT: the reset state of an application processor waiting for SIPI. */
 void x86_cpu_init_reset(CPUX86State *env);
+/*
+ * The MTRRs as firmware leaves them (fixed ranges WB but A0000-BFFFF UC,
+ * 2-4 GiB UC, default WB): for a direct -kernel boot, where no firmware
+ * runs (SeaBIOS sets the same up otherwise).
+ */
+void x86_cpu_firmware_mtrrs(CPUX86State *env);
 /* -d cpu: the registers in QEMU's layout. */
 void x86_cpu_sys_dump(CPUState *cs, FILE *f);
 /* SIPI: leave wait-for-SIPI at env->sipi_vector << 12 in real mode. */
