@@ -6,13 +6,15 @@
  * a selector beyond the GDT limit, SS with the wrong DPL), #NP (a
  * not-present segment), #PF after enabling PAE paging (not-present read:
  * error 0; write to a read-only page with CR0.WP: error 3; CR2 = the
- * address).  Each handler records what it saw and resumes at the label
- * after the faulting instruction.  One line per case; the same lines are
- * expected under KVM and TCG.
+ * address); from ring 3 (entered with IRET): #GP for CLI, HLT, IN
+ * without I/O permission, INT through a DPL 0 gate, MOV from CR0, and #PF
+ * (error 5) reading a supervisor page.  Each handler records what it saw and
+ * resumes at the label after the faulting instruction.  One line per case; the
+ * same lines are expected under KVM and TCG.
  */
 #include "lib.h"
 
-static volatile uint32_t resume, got_vec, got_err, got_eip, got_cr2;
+static volatile uint32_t resume, got_vec, got_err, got_eip, got_cr2, got_cs;
 static bool all_ok = true;
 static const char *cmdline = "";
 
@@ -48,6 +50,7 @@ static void handler(struct isr_frame *f)
     got_vec = f->vector;
     got_err = f->error_code;
     got_eip = f->eip;
+    got_cs = f->cs;
     if (f->vector == 14) {
         uint32_t cr2;
         __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
@@ -91,7 +94,85 @@ static uint64_t gdt[8] __attribute__((aligned(8))) = {
     0x00cf92000000ffffull, /* 0x10: data, flat */
     0x00cf12000000ffffull, /* 0x18: data, not present */
     0x00cff2000000ffffull, /* 0x20: data, DPL 3 */
+    0x00cffa000000ffffull, /* 0x28: code, DPL 3 */
+    0x00cff2000000ffffull, /* 0x30: data, DPL 3 */
+    0,                     /* 0x38: TSS, filled in at run time */
 };
+
+/* Ring 3: a 32-bit TSS for the stack switch, stacks for both rings. */
+static uint32_t tss[26] __attribute__((aligned(8)));
+static uint32_t kstack[1024] __attribute__((aligned(16)));
+static uint32_t ustack[256] __attribute__((aligned(16)));
+static volatile uint32_t saved_esp;
+
+static void setup_ring3(void)
+{
+    uint32_t base = (uint32_t)tss;
+
+    tss[1] = (uint32_t)(kstack + 1024); /* ESP0 */
+    tss[2] = 0x10;                      /* SS0 */
+    tss[25] = 0x68 << 16;               /* I/O bitmap beyond the limit */
+    gdt[7] = 0x67 | ((uint64_t)(base & 0xffffff) << 16) | (0x89ull << 40) |
+             ((uint64_t)(base >> 24) << 56);
+    __asm__ volatile("ltr %w0" : : "r"(0x38));
+}
+
+/*
+ * Runs insn at CPL 3 (IRET to a DPL 3 code segment, IF = 0, IOPL = 0);
+ * the handler resumes at label 2 in ring 0 on the TSS stack, which
+ * restores the ring 0 stack and data segments.
+ */
+#define USER_FAULT(insn)                                                       \
+    ({                                                                         \
+        uint32_t fault_;                                                       \
+        __asm__ volatile(                                                      \
+            "movl $2f, %[r]\n\t"                                               \
+            "movl $1f, %[f]\n\t"                                               \
+            "movl %%esp, %[sp]\n\t"                                            \
+            "pushl $0x33\n\t"                                                  \
+            "pushl %[us]\n\t"                                                  \
+            "pushl $0x2\n\t"                                                   \
+            "pushl $0x2b\n\t"                                                  \
+            "pushl $1f\n\t"                                                    \
+            "iret\n\t"                                                         \
+            "1: " insn "\n\t"                                                  \
+            "3: jmp 3b\n\t"                                                    \
+            "2: movl %[sp], %%esp\n\t"                                         \
+            "movl $0x10, %%eax\n\t"                                            \
+            "movl %%eax, %%ds\n\t"                                             \
+            "movl %%eax, %%es\n\t"                                             \
+            "movl %%eax, %%fs\n\t"                                             \
+            "movl %%eax, %%gs\n\t"                                             \
+            : [r] "=m"(resume), [f] "=&r"(fault_), [sp] "=m"(saved_esp)        \
+            : [us] "r"(ustack + 256)                                           \
+            : "eax", "memory", "cc");                                          \
+        fault_;                                                                \
+    })
+
+static void check_user(const char *name, uint32_t vec, uint32_t err,
+                       uint32_t fault_eip)
+{
+    printf("excp: %s from cpl %u\n", name, got_cs & 3);
+    all_ok &= (got_cs & 3) == 3;
+    check(name, vec, err, fault_eip);
+}
+
+static void test_ring3(void)
+{
+    uint32_t fault;
+
+    setup_ring3();
+    fault = USER_FAULT("cli");
+    check_user("#GP cli at cpl 3", 13, 0, fault);
+    fault = USER_FAULT("hlt");
+    check_user("#GP hlt at cpl 3", 13, 0, fault);
+    fault = USER_FAULT("inb $0x80, %%al");
+    check_user("#GP in without I/O permission", 13, 0, fault);
+    fault = USER_FAULT("int $0x40");
+    check_user("#GP int through a DPL 0 gate", 13, 0x40 * 8 + 2, fault);
+    fault = USER_FAULT("mov %%cr0, %%eax");
+    check_user("#GP mov from cr0 at cpl 3", 13, 0, fault);
+}
 
 /* PAE paging (KVM-PVM runs only PAE/long-mode paging) */
 static uint64_t pdpt[4] __attribute__((aligned(32)));
@@ -107,14 +188,15 @@ static void test_paging(void)
 
     /* identity map 0-8 MiB with 2 MiB pages; a table covers 8-10 MiB */
     for (i = 0; i < 4; i++) {
-        page_dir[i] = (i << 21) | 0x83;
+        page_dir[i] = (i << 21) | 0x87; /* user pages */
     }
     for (i = 0; i < 512; i++) {
-        page_tab[i] = (0x800000 + i * 4096) | 3;
+        page_tab[i] = (0x800000 + i * 4096) | 7;
     }
     page_tab[0] = 0;                       /* 0x800000: not present */
     page_tab[1] = (base & 0xfffff000) | 1; /* 0x801000: read-only alias */
-    page_dir[4] = (uint32_t)page_tab | 3;
+    page_tab[2] = (base & 0xfffff000) | 3; /* 0x802000: supervisor only */
+    page_dir[4] = (uint32_t)page_tab | 7;
     pdpt[0] = (uint32_t)page_dir | 1;
     __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
     __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | 0x20)); /* PAE */
@@ -138,6 +220,13 @@ static void test_paging(void)
     check("#PF write RO", 14, 3, fault);
     printf("excp: #PF write RO cr2=%08x\n", got_cr2);
     all_ok &= got_cr2 == 0x801010;
+
+    if (!skipped("user")) {
+        fault = USER_FAULT("movl 0x802008, %%eax");
+        check_user("#PF user read of a supervisor page", 14, 5, fault);
+        printf("excp: #PF user read cr2=%08x\n", got_cr2);
+        all_ok &= got_cr2 == 0x802008;
+    }
 
     __asm__ volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
     __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
@@ -213,6 +302,9 @@ void guest_main(void)
         __asm__ volatile("movw %w0, %%fs" : : "r"(0x10));
     }
 
+    if (!skipped("user")) {
+        test_ring3();
+    }
     if (!skipped("pf")) {
         test_paging();
     }
