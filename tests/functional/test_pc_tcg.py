@@ -272,6 +272,7 @@ EXCP_LINES = [
     "excp: #GP beyond limit vector=13 error=1234 eip=ok",
     "excp: #GP ss dpl vector=13 error=0020 eip=ok",
     "excp: #NP vector=11 error=0018 eip=ok",
+    "excp: NMI with IF=0 delivered 1 time(s)",
     "excp: #GP cli at cpl 3 from cpl 3",
     "excp: #GP cli at cpl 3 vector=13 error=0000 eip=ok",
     "excp: #GP hlt at cpl 3 from cpl 3",

@@ -8,9 +8,10 @@
  * error 0; write to a read-only page with CR0.WP: error 3; CR2 = the
  * address); from ring 3 (entered with IRET): #GP for CLI, HLT, IN
  * without I/O permission, INT through a DPL 0 gate, MOV from CR0, and #PF
- * (error 5) reading a supervisor page.  Each handler records what it saw and
- * resumes at the label after the faulting instruction.  One line per case; the
- * same lines are expected under KVM and TCG.
+ * (error 5) reading a supervisor page; a self-NMI through the local APIC.  Each
+ * handler records what it saw and resumes at the label after the faulting
+ * instruction.  One line per case; the same lines are expected under KVM and
+ * TCG.
  */
 #include "lib.h"
 
@@ -155,6 +156,30 @@ static void check_user(const char *name, uint32_t vec, uint32_t err,
     printf("excp: %s from cpl %u\n", name, got_cs & 3);
     all_ok &= (got_cs & 3) == 3;
     check(name, vec, err, fault_eip);
+}
+
+static volatile uint32_t nmi_count;
+
+static void nmi_handler(struct isr_frame *f)
+{
+    nmi_count++;
+}
+
+/* A self-NMI through the local APIC ICR (delivery mode NMI, physical). */
+static void test_nmi(void)
+{
+    uint32_t id = lapic_read(LAPIC_ID) >> 24;
+
+    idt_set_handler(2, nmi_handler);
+    lapic_write(LAPIC_SVR, 0x1ff);
+    lapic_write(LAPIC_ICR_HI, id << 24);
+    lapic_write(LAPIC_ICR_LO, 4 << 8);
+    for (int i = 0; i < 1000000 && !nmi_count; i++) {
+        cpu_relax();
+    }
+    printf("excp: NMI delivered %u time(s), interrupts %s\n", nmi_count, "off");
+    all_ok &= nmi_count == 1;
+    idt_set_handler(2, handler);
 }
 
 static void test_ring3(void)
@@ -302,6 +327,9 @@ void guest_main(void)
         __asm__ volatile("movw %w0, %%fs" : : "r"(0x10));
     }
 
+    if (!skipped("nmi")) {
+        test_nmi();
+    }
     if (!skipped("user")) {
         test_ring3();
     }
