@@ -177,7 +177,7 @@ static void test_nmi(void)
     for (int i = 0; i < 1000000 && !nmi_count; i++) {
         cpu_relax();
     }
-    printf("excp: NMI delivered %u time(s), interrupts %s\n", nmi_count, "off");
+    printf("excp: NMI with IF=0 delivered %u time(s)\n", nmi_count);
     all_ok &= nmi_count == 1;
     idt_set_handler(2, handler);
 }
