@@ -529,6 +529,151 @@ static void __attribute__((constructor)) drive_register_backend(void)
     device_prop_register_backend(PROP_DRIVE, &drive_prop_backend);
 }
 
+/* ---- removable media: eject, change ---- */
+
+void drive_set_media_ops(DriveInfo *d, const DriveMediaOps *ops, void *opaque)
+{
+    d->media_ops = ops;
+    d->media_opaque = opaque;
+}
+
+/* The drive named by device= or, through its device, by id=. */
+static DriveInfo *drive_from_args(json_t *args, Error **errp)
+{
+    const char *device = json_string_value(json_object_get(args, "device"));
+    const char *id = json_string_value(json_object_get(args, "id"));
+
+    if (!!device == !!id) {
+        error_setg(errp, "Need exactly one of 'device' and 'id'");
+        return NULL;
+    }
+    for (guint i = 0; drives && i < drives->len; i++) {
+        DriveInfo *d = g_ptr_array_index(drives, i);
+        if (device ? !strcmp(d->id, device)
+                   : d->dev && d->dev->id && !strcmp(d->dev->id, id)) {
+            if (!d->media_ops) {
+                error_setg(errp, "Device '%s' is not removable",
+                           device ? device : id);
+                return NULL;
+            }
+            return d;
+        }
+    }
+    if (device) {
+        error_setg(errp, "Device '%s' not found", device);
+    } else {
+        error_setg(errp, "Device '%s' not found", id);
+    }
+    return NULL;
+}
+
+static bool drive_eject(DriveInfo *d, bool force, Error **errp)
+{
+    if (!force && d->media_ops->is_locked &&
+        d->media_ops->is_locked(d->media_opaque)) {
+        error_setg(errp,
+                   "Device '%s' is locked and force was not specified, "
+                   "wait for tray to open and try again",
+                   d->id);
+        return false;
+    }
+    if (d->bs) {
+        BlockDriverState *old = d->bs;
+        d->bs = NULL;
+        d->media_ops->change(d->media_opaque, false);
+        bdrv_unref(old); /* in-flight requests hold their own reference */
+    }
+    d->tray_open = true;
+    return true;
+}
+
+static json_t *qmp_eject(json_t *args, Error **errp)
+{
+    DriveInfo *d = drive_from_args(args, errp);
+
+    if (!d ||
+        !drive_eject(d, json_is_true(json_object_get(args, "force")), errp)) {
+        return NULL;
+    }
+    return json_object();
+}
+
+static const MonitorArg eject_args[] = {{"force", MON_ARG_FLAG, true, "-f"},
+                                        {"device", MON_ARG_STR, true},
+                                        {"id", MON_ARG_STR, true},
+                                        {NULL}};
+
+static const MonitorCommand eject_cmd = {
+    .name = "eject",
+    .hmp_name = "eject",
+    .args = eject_args,
+    .hmp_params = "[-f] device",
+    .hmp_help = "eject a removable medium (use -f to force it)",
+    .handler = qmp_eject,
+};
+MONITOR_COMMAND_REGISTER(eject_cmd)
+
+static json_t *qmp_change_medium(json_t *args, Error **errp)
+{
+    DriveInfo *d = drive_from_args(args, errp);
+    const char *file = json_string_value(json_object_get(args, "filename"));
+    const char *fmt = json_string_value(json_object_get(args, "format"));
+    const char *ro = json_string_value(json_object_get(args, "read-only-mode"));
+    bool read_only = d ? d->read_only : true;
+    BlockDriverState *bs;
+    Error *err = NULL;
+
+    if (!d) {
+        return NULL;
+    }
+    if (ro && !strcmp(ro, "read-only")) {
+        read_only = true;
+    } else if (ro && !strcmp(ro, "read-write")) {
+        read_only = false;
+    } else if (ro && strcmp(ro, "retain")) {
+        error_setg(errp,
+                   "Parameter 'read-only-mode' does not accept value "
+                   "'%s'",
+                   ro);
+        return NULL;
+    }
+    if (fmt && !bdrv_find_format(fmt)) {
+        error_setg(errp, "Unknown driver '%s'", fmt);
+        return NULL;
+    }
+    bs = bdrv_open(file, fmt, read_only ? 0 : BDRV_O_RDWR, &err);
+    if (!bs) {
+        error_propagate(errp, err);
+        return NULL;
+    }
+    if (!drive_eject(d, false, errp)) {
+        bdrv_unref(bs);
+        return NULL;
+    }
+    g_free(d->file);
+    d->file = g_strdup(file);
+    d->read_only = read_only;
+    d->bs = bs;
+    d->tray_open = false;
+    d->media_ops->change(d->media_opaque, true);
+    return json_object();
+}
+
+static const MonitorArg change_args[] = {
+    {"device", MON_ARG_STR, true}, {"filename", MON_ARG_STR},
+    {"format", MON_ARG_STR, true}, {"read-only-mode", MON_ARG_STR, true},
+    {"id", MON_ARG_STR, true},     {NULL}};
+
+static const MonitorCommand change_cmd = {
+    .name = "blockdev-change-medium",
+    .hmp_name = "change",
+    .args = change_args,
+    .hmp_params = "device filename [format [read-only-mode]]",
+    .hmp_help = "change a removable medium",
+    .handler = qmp_change_medium,
+};
+MONITOR_COMMAND_REGISTER(change_cmd)
+
 /* ---- query-block / info block ---- */
 
 static json_t *drive_inserted_json(DriveInfo *d)
@@ -585,7 +730,10 @@ static json_t *qmp_query_block(json_t *args, Error **errp)
         json_object_set_new(e, "locked", json_false());
         json_object_set_new(e, "removable", json_boolean(d->cdrom));
         if (d->cdrom) {
-            json_object_set_new(e, "tray_open", json_false());
+            bool locked = d->media_ops && d->media_ops->is_locked &&
+                          d->media_ops->is_locked(d->media_opaque);
+            json_object_set_new(e, "tray_open", json_boolean(d->tray_open));
+            json_object_set_new(e, "locked", json_boolean(locked));
         }
         if (d->dev) {
             json_object_set_new(e, "qdev",
@@ -634,8 +782,10 @@ static void hmp_info_block(GString *out, json_t *ret, json_t *args)
                                        jstr(e, "qdev"));
             }
             if (jbool(e, "removable")) {
-                g_string_append(out, "    Removable device: not locked, "
-                                     "tray closed\n");
+                g_string_append_printf(
+                    out, "    Removable device: %slocked, tray %s\n",
+                    jbool(e, "locked") ? "" : "not ",
+                    jbool(e, "tray_open") ? "open" : "closed");
             }
             g_string_append_printf(
                 out, "    Cache mode:       %s%s%s\n",
@@ -656,8 +806,10 @@ static void hmp_info_block(GString *out, json_t *ret, json_t *args)
                                        jstr(e, "qdev"));
             }
             if (jbool(e, "removable")) {
-                g_string_append(out, "    Removable device: not locked, "
-                                     "tray closed\n");
+                g_string_append_printf(
+                    out, "    Removable device: %slocked, tray %s\n",
+                    jbool(e, "locked") ? "" : "not ",
+                    jbool(e, "tray_open") ? "open" : "closed");
             }
         }
     }

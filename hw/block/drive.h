@@ -54,7 +54,22 @@ typedef struct DriveInfo {
     char *node_name;      /* "#blockNNN" */
     DeviceState *dev;     /* the device it is attached to */
     bool is_default;      /* the machine's default CD-ROM */
+    bool tray_open;       /* after eject, until change */
+    /* Removable media: how the device hears of eject/change. */
+    const struct DriveMediaOps *media_ops;
+    void *media_opaque;
 } DriveInfo;
+
+/*
+ * A device with removable media (ide-cd) registers these; `eject` and
+ * `change` (blockdev-change-medium) call them on the main loop, before
+ * dropping the old image and after opening the new one.
+ */
+typedef struct DriveMediaOps {
+    void (*change)(void *opaque, bool loaded); /* d->bs is the new medium */
+    bool (*is_locked)(void *opaque);           /* PREVENT MEDIUM REMOVAL */
+} DriveMediaOps;
+void drive_set_media_ops(DriveInfo *d, const DriveMediaOps *ops, void *opaque);
 
 /*
  * Parses one -drive argument ("file=x,if=ide,index=1,..."); checks the

@@ -3,13 +3,15 @@
  * protocol (PIO in byte-count-limited DRQ chunks, or DMA) and the MMC
  * commands firmware and Linux's sr driver use.
  *
- * Commands: TEST UNIT READY, REQUEST SENSE, INQUIRY, START STOP UNIT,
- * PREVENT ALLOW MEDIUM REMOVAL, READ CAPACITY, READ(10), READ(12), READ CD
- * (user data only), READ TOC (formats 0 and 1), GET CONFIGURATION, GET
- * EVENT STATUS NOTIFICATION (polled, media class), MODE SENSE(6/10)
- * (pages 01h, 2Ah, 3Fh), READ DISC INFORMATION, MECHANISM STATUS, SET CD
- * SPEED.  Anything else: CHECK CONDITION, ILLEGAL REQUEST / invalid
- * command operation code.
+ * Commands: TEST UNIT READY, REQUEST SENSE, INQUIRY, START STOP UNIT
+ * (tray), PREVENT ALLOW MEDIUM REMOVAL (lock), READ CAPACITY, READ(10),
+ * READ(12), READ CD (user data only), READ TOC (formats 0 and 1), GET
+ * CONFIGURATION, GET EVENT STATUS NOTIFICATION (polled, media class), MODE
+ * SENSE(6/10) (pages 01h, 2Ah, 3Fh), READ DISC INFORMATION, MECHANISM STATUS,
+ * SET CD SPEED.  Anything else: CHECK CONDITION, ILLEGAL REQUEST / invalid
+ * command operation code.  A medium changed with the monitor (`change`,
+ * `eject`) is reported once as UNIT ATTENTION / medium may have changed,
+ * and as NEW MEDIA by GET EVENT STATUS.
  * Follows SFF-8020i (ATA packet interface for CD-ROMs) 5.x (protocol,
  * interrupt reason, byte count) and 10.x (commands), INF-8090i / MMC-3
  * for GET CONFIGURATION, GET EVENT STATUS and the capabilities page, and
@@ -252,6 +254,13 @@ static void cmd_request_sense(IDEState *s, const uint8_t *p)
 {
     uint8_t *b = s->io_buffer;
     uint8_t key = s->sense_key, asc = s->asc, ascq = s->ascq;
+
+    if (s->unit_attention) {
+        s->unit_attention = false;
+        key = SENSE_UNIT_ATTENTION;
+        asc = ASC_MEDIUM_MAY_HAVE_CHANGED;
+        ascq = 0;
+    }
 
     memset(b, 0, 18);
     b[0] = 0x70; /* current, fixed format */
@@ -570,6 +579,42 @@ static void cmd_ok(IDEState *s, const uint8_t *p)
     atapi_cmd_ok(s);
 }
 
+static void cmd_prevent_allow(IDEState *s, const uint8_t *p)
+{
+    s->tray_locked = p[4] & 1;
+    atapi_cmd_ok(s);
+}
+
+/* START STOP UNIT: with LoEj, the guest opens or closes the tray. */
+static void cmd_start_stop(IDEState *s, const uint8_t *p)
+{
+    bool loej = p[4] & 2, start = p[4] & 1;
+
+    if (loej && s->drive) {
+        if (!start && s->tray_locked) {
+            atapi_cmd_error(s, SENSE_ILLEGAL_REQUEST,
+                            0x53 /* medium removal prevented */);
+            return;
+        }
+        s->drive->tray_open = !start;
+        s->bs = start ? s->drive->bs : NULL;
+        s->nb_sectors = s->bs ? bdrv_getlength(s->bs) / IDE_SECTOR_SIZE : 0;
+    }
+    atapi_cmd_ok(s);
+}
+
+void ide_atapi_media_change(IDEState *s, bool loaded)
+{
+    if (s->dma_pending) {
+        ide_dma_cancel(s->bus);
+    }
+    s->atapi_sectors_left = 0;
+    s->bs = loaded ? s->drive->bs : NULL;
+    s->nb_sectors = s->bs ? bdrv_getlength(s->bs) / IDE_SECTOR_SIZE : 0;
+    s->media_changed = loaded;
+    s->unit_attention = true;
+}
+
 typedef void ATAPICmdFn(IDEState *s, const uint8_t *p);
 
 static ATAPICmdFn *const atapi_cmd_table[256] = {
@@ -577,8 +622,8 @@ static ATAPICmdFn *const atapi_cmd_table[256] = {
     [0x03] = cmd_request_sense,     /* REQUEST SENSE */
     [0x12] = cmd_inquiry,           /* INQUIRY */
     [0x1a] = cmd_mode_sense,        /* MODE SENSE(6) */
-    [0x1b] = cmd_ok,                /* START STOP UNIT */
-    [0x1e] = cmd_ok,                /* PREVENT ALLOW MEDIUM REMOVAL */
+    [0x1b] = cmd_start_stop,        /* START STOP UNIT */
+    [0x1e] = cmd_prevent_allow,     /* PREVENT ALLOW MEDIUM REMOVAL */
     [0x25] = cmd_read_capacity,     /* READ CAPACITY */
     [0x28] = cmd_read,              /* READ(10) */
     [0x2b] = cmd_ok,                /* SEEK(10) */
@@ -603,6 +648,16 @@ void ide_atapi_packet_start(IDEState *s)
     ide_transfer_stop(s);
     s->status = READY_STAT | BUSY_STAT;
     fn = atapi_cmd_table[s->packet[0]];
+    /*
+     * A changed medium is announced once, as UNIT ATTENTION, to the first
+     * command that is not INQUIRY, REQUEST SENSE or GET EVENT STATUS.
+     */
+    if (s->unit_attention && s->packet[0] != 0x12 && s->packet[0] != 0x03 &&
+        s->packet[0] != 0x4a) {
+        s->unit_attention = false;
+        atapi_cmd_error(s, SENSE_UNIT_ATTENTION, ASC_MEDIUM_MAY_HAVE_CHANGED);
+        return;
+    }
     if (!fn) {
         qemu_log_mask(LOG_UNIMP, "ide-cd: packet command 0x%02x\n",
                       s->packet[0]);

@@ -886,6 +886,7 @@ static void ide_reset_dev(IDEState *s)
     s->dma_pending = false;
     s->lba48 = false;
     s->sense_key = SENSE_NONE;
+    s->tray_locked = false;
     s->asc = s->ascq = 0;
     ide_set_signature(s);
     s->error = 0x01;

@@ -36,6 +36,7 @@
 
 typedef struct IDEDMAReq {
     IDEState *s;
+    BlockDriverState *bs; /* referenced until the completion */
     unsigned gen;
     uint8_t *buf;
     uint32_t len;
@@ -152,6 +153,7 @@ static void ide_dma_cb(void *opaque, int ret)
     ide_dma_advance(s, req->len);
     ide_dma_step(s);
 out:
+    bdrv_unref(req->bs);
     g_free(req->buf);
     g_free(req);
 }
@@ -176,6 +178,10 @@ static void ide_dma_step(IDEState *s)
             ide_dma_advance(s, n);
             continue;
         }
+        if (!s->bs) {
+            ide_dma_finish(s, -EIO); /* the medium went away */
+            return;
+        }
         req = g_new0(IDEDMAReq, 1);
         req->s = s;
         req->gen = bm->gen;
@@ -193,6 +199,8 @@ static void ide_dma_step(IDEState *s)
             }
         }
         bm->busy = true;
+        req->bs = s->bs;
+        bdrv_ref(req->bs); /* a medium change may drop the drive's */
         if (s->dma_to_mem) {
             blk_aio_preadv(ide_aio_pool(), s->bs, s->dma_offset, &req->iov, 1,
                            ide_dma_cb, req);

@@ -72,6 +72,21 @@ BusState *ide_qbus_new(DeviceState *parent, IDEBus *bus, const char *name)
     return qbus;
 }
 
+static void ide_cd_change(void *opaque, bool loaded)
+{
+    ide_atapi_media_change(opaque, loaded);
+}
+
+static bool ide_cd_is_locked(void *opaque)
+{
+    return ((IDEState *)opaque)->tray_locked;
+}
+
+static const DriveMediaOps ide_cd_media_ops = {
+    .change = ide_cd_change,
+    .is_locked = ide_cd_is_locked,
+};
+
 static bool ide_dev_realize(DeviceState *dev, IDEDriveKind kind, Error **errp)
 {
     IDEDevice *d = IDE_DEVICE(dev);
@@ -102,8 +117,9 @@ static bool ide_dev_realize(DeviceState *dev, IDEDriveKind kind, Error **errp)
     if (d->ver) {
         g_strlcpy(s->version, d->ver, sizeof(s->version));
     }
-    if (kind == IDE_CD && drive && drive->bs) {
-        s->media_changed = true;
+    if (kind == IDE_CD && drive) {
+        s->media_changed = drive->bs != NULL;
+        drive_set_media_ops(drive, &ide_cd_media_ops, s);
     }
     if (ctrl && device_is_a(ctrl, "pci-device")) {
         PCIDevice *pci = PCI_DEVICE(ctrl);

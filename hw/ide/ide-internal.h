@@ -127,7 +127,9 @@ struct IDEState {
 
     /* ATAPI */
     uint8_t sense_key, asc, ascq;
-    bool media_changed; /* GET EVENT STATUS reports NEW MEDIA once */
+    bool media_changed;  /* GET EVENT STATUS reports NEW MEDIA once */
+    bool unit_attention; /* the next command reports the change */
+    bool tray_locked;    /* PREVENT ALLOW MEDIUM REMOVAL */
     uint8_t packet[12];
     bool atapi_dma;      /* features bit 0 of the PACKET command */
     uint32_t atapi_bcl;  /* byte count limit */
@@ -196,6 +198,8 @@ void ide_set_sector(IDEState *s, uint64_t lba);
 void ide_atapi_identify(IDEState *s);
 void ide_atapi_packet_start(IDEState *s);
 void ide_atapi_set_signature(IDEState *s);
+/* The drive's medium was changed (loaded) or ejected from the monitor. */
+void ide_atapi_media_change(IDEState *s, bool loaded);
 
 /* dma.c */
 void bmdma_init(BMDMAState *bm, IDEBus *bus, DeviceState *pci);

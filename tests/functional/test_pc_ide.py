@@ -666,3 +666,86 @@ def test_random_register_pokes_never_crash(pc, disk, iso):
     m.outb(CMD0 + 7, 0x20)
     wait_ready(m)
     assert read_block(m, 512) == pattern(5)
+
+
+class Monitor:
+    """HMP on a unix socket, next to the qtest session on stdio."""
+
+    def __init__(self, path):
+        import socket
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        end = time.monotonic() + 10
+        while True:
+            try:
+                self.sock.connect(path)
+                break
+            except OSError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.05)
+        self.buf = b""
+        self._until(b"(qemu) ")
+
+    def _until(self, marker):
+        while marker not in self.buf:
+            chunk = self.sock.recv(65536)
+            assert chunk, "monitor closed"
+            self.buf += chunk
+        out, self.buf = self.buf.split(marker, 1)
+        return out.decode().replace("\r", "")
+
+    def cmd(self, line):
+        self.sock.sendall(line.encode() + b"\n")
+        out = self._until(b"(qemu) ")
+        # Drop the echoed command line.
+        return out.split("\n", 1)[1] if "\n" in out else ""
+
+
+def test_cdrom_eject_and_change(pc, disk, iso, tmp_path):
+    iso2 = tmp_path / "other.iso"
+    with open(iso2, "wb") as f:
+        for lba in range(100):
+            f.write((b"OTHER" + struct.pack("<I", lba)) * 227 + b"\0" * 5)
+    sock = str(tmp_path / "mon.sock")
+    m = pc("-hda", str(disk), "-cdrom", str(iso), "-monitor",
+           f"unix:{sock},server=on,wait=off")
+    mon = Monitor(sock)
+
+    def tur():
+        st, _ = atapi(m, [0x00])
+        if not st & 1:
+            return 0, 0
+        _, sense = atapi(m, [0x03, 0, 0, 0, 18])
+        return sense[2], sense[12]
+    assert tur() == (0, 0)
+    out = mon.cmd("eject ide1-cd0")
+    assert out == ""
+    assert "ide1-cd0: [not inserted]" in mon.cmd("info block")
+    assert "tray open" in mon.cmd("info block")
+    # The guest hears of it once (UNIT ATTENTION 28h), then NOT READY 3Ah.
+    assert tur() == (6, 0x28)
+    assert tur() == (2, 0x3a)
+    out = mon.cmd(f"change ide1-cd0 {iso2} raw")
+    assert out == ""
+    info = mon.cmd("info block")
+    assert f"{iso2} (raw, read-only)" in info and "tray closed" in info
+    assert tur() == (6, 0x28)
+    assert tur() == (0, 0)
+    st, cap = atapi(m, [0x25])
+    assert struct.unpack(">II", cap) == (99, 2048)
+    st, data = atapi(m, [0x28, 0, 0, 0, 0, 3, 0, 0, 1])
+    assert data[:9] == b"OTHER" + struct.pack("<I", 3)
+    # GET EVENT STATUS (media class) reports the new medium once.
+    st, ev = atapi(m, [0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8])
+    assert ev[4] == 2 and ev[5] == 2
+    st, ev = atapi(m, [0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8])
+    assert ev[4] == 0 and ev[5] == 2
+    # Locked by the guest: eject needs -f.
+    atapi(m, [0x1e, 0, 0, 0, 1])
+    assert "Removable device: locked" in mon.cmd("info block")
+    out = mon.cmd("eject ide1-cd0")
+    assert "is locked and force was not specified" in out
+    assert mon.cmd("eject -f ide1-cd0") == ""
+    assert "Device 'ide0-hd0' is not removable" in mon.cmd("eject ide0-hd0")
+    assert "Device 'nosuch' not found" in mon.cmd("eject nosuch")
+    assert m.proc.poll() is None
