@@ -175,7 +175,7 @@ static void tlb_flush_one_mmuidx(CPUState *cpu, int i)
     }
     if (d->dirty_blocks) {
         memset(d->vtable, 0xff, sizeof(d->vtable));
-        d->dirty_blocks = 0;
+        __atomic_store_n(&d->dirty_blocks, 0, __ATOMIC_RELAXED);
     }
     d->large_page_addr = -1;
     d->large_page_mask = -1;
@@ -344,8 +344,18 @@ void tlb_protect_code(uint64_t host_page)
         }
         for (int i = 0; i < NB_MMU_MODES; i++) {
             CPUTLBEntry *t = c->tlb_fast[i].table;
-            for (unsigned k = 0; k < CPU_TLB_SIZE; k++) {
-                tlb_entry_protect(&t[k], host_page);
+            /*
+             * Only blocks filled since the last flush can hold entries.
+             * An owner filling one concurrently marks it after writing
+             * the entry, then re-checks the code bit (tlb_set_page).
+             */
+            uint16_t dirty =
+                __atomic_load_n(&c->tlb->d[i].dirty_blocks, __ATOMIC_RELAXED);
+            for (; dirty; dirty &= dirty - 1) {
+                unsigned b = __builtin_ctz(dirty) * TLB_BLOCK;
+                for (unsigned k = b; k < b + TLB_BLOCK; k++) {
+                    tlb_entry_protect(&t[k], host_page);
+                }
             }
             for (int k = 0; k < CPU_VTLB_SIZE; k++) {
                 tlb_entry_protect(&c->tlb->d[i].vtable[k], host_page);
@@ -417,7 +427,9 @@ void tlb_set_page_with_attrs(CPUState *cpu, uint64_t vaddr, uint64_t paddr,
     e->addr_read = n.addr_read;
     e->addr_code = n.addr_code;
     __atomic_store_n(&e->addr_write, n.addr_write, __ATOMIC_RELAXED);
-    d->dirty_blocks |= 1u << (idx / TLB_BLOCK);
+    __atomic_store_n(&d->dirty_blocks,
+                     d->dirty_blocks | (uint16_t)(1u << (idx / TLB_BLOCK)),
+                     __ATOMIC_RELAXED);
     /* a concurrent translation may have made the page a code page */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (writable && (prot & PAGE_WRITE) && !(n.addr_write & TLB_NOTDIRTY) &&
@@ -466,7 +478,10 @@ static bool victim_tlb_hit(CPUState *cpu, int mmu_idx, uint64_t addr,
             d->full[idx] = d->vfull[k];
             *v = te;
             d->vfull[k] = tf;
-            d->dirty_blocks |= 1u << (idx / TLB_BLOCK);
+            __atomic_store_n(&d->dirty_blocks,
+                             d->dirty_blocks |
+                                 (uint16_t)(1u << (idx / TLB_BLOCK)),
+                             __ATOMIC_RELAXED);
             tlb_stats.victim_hits++;
             /* the copy may have missed a concurrent tlb_protect_code */
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
