@@ -192,6 +192,11 @@ def test_hpet_legacy_replaces_pit(pc):
     m.cmd(f"writeq {HPET + 0x108:#x} {now + 1000}")
     m.step(20_000)
     assert "IRQ raise 0" in m.irqs
+    # Timer 1 drives IRQ 8 (the RTC's line) in legacy mode.
+    m.cmd(f"writeq {HPET + 0x120:#x} 0x4")
+    m.cmd(f"writeq {HPET + 0x128:#x} {now + 5000}")
+    m.step(60_000)
+    assert "IRQ raise 8" in m.irqs
     # Legacy off: the PIT is back.
     m.cmd(f"writeq {HPET + 0x10:#x} 0x1")
     m.irqs.clear()
