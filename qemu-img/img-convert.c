@@ -40,8 +40,13 @@ typedef struct ConvertState {
     uint64_t nchunks;
     GArray *jobs; /* ConvertJob, see convert_plan() */
     uint64_t done_bytes;
-    uint64_t next_write; /* in-order mode: the chunk whose turn it is */
-    GCond write_turn;
+    uint64_t next_write;         /* in-order mode: the chunk whose turn it is */
+    GCond write_turn;            /* next_write moved */
+    struct ConvertBuf **pending; /* in-order mode: finished, unwritten */
+    uint64_t window;             /* chunks in flight at most */
+    bool writing;                /* a worker is writing pending chunks */
+    GQueue free_bufs;
+    uint8_t *zbuf;     /* CONVERT_CHUNK zero bytes, never written to */
     bool out_of_order; /* -W */
     int error;
     bool progress;
@@ -134,8 +139,7 @@ static int convert_write_zeroes(ConvertState *s, uint64_t off, uint64_t len,
         return 0;
     }
     if (s->sparse == 0) {
-        /* Fully allocated output: real zeros. */
-        memset(zbuf, 0, MIN(len, (uint64_t)CONVERT_CHUNK));
+        /* Fully allocated output: real zeros (zbuf holds zeros). */
         while (len) {
             uint64_t n = MIN(len, (uint64_t)CONVERT_CHUNK);
             int ret = bdrv_pwrite(s->target, off, n, zbuf, 0);
@@ -422,53 +426,120 @@ static void convert_report(ConvertState *s, uint64_t bytes)
     g_mutex_unlock(&s->lock);
 }
 
+/*
+ * One chunk's read (and, with -c, compressed) data on its way to the
+ * target.  Without -W, finished chunks wait in a window indexed by chunk
+ * number until every earlier one is written, and whichever worker finds
+ * the next one ready writes all consecutive ready ones: no worker sits
+ * idle behind a slow chunk, and memory stays bounded by the window.
+ */
+typedef struct ConvertBuf {
+    uint64_t idx;
+    int ret; /* of the read */
+    uint8_t *buf;
+    uint8_t *cbuf;
+    GArray *segs;
+} ConvertBuf;
+
+static ConvertBuf *convert_buf_new(ConvertState *s)
+{
+    ConvertBuf *b = g_new0(ConvertBuf, 1);
+    b->buf = g_malloc(CONVERT_CHUNK);
+    b->cbuf = s->compress ? g_malloc(CONVERT_CHUNK) : NULL;
+    b->segs = g_array_new(FALSE, FALSE, sizeof(Segment));
+    return b;
+}
+
+static void convert_buf_free(ConvertBuf *b)
+{
+    if (b) {
+        convert_unmap_segs(b->segs);
+        g_array_free(b->segs, TRUE);
+        g_free(b->cbuf);
+        g_free(b->buf);
+        g_free(b);
+    }
+}
+
+/* Writes chunk b (or records its read error); called without s->lock. */
+static int convert_put(ConvertState *s, ConvertBuf *b)
+{
+    int ret = b->ret;
+    if (ret == 0 && !s->error) {
+        ret = convert_write_chunk(s, b->idx, b->buf, b->cbuf, s->zbuf, b->segs);
+    }
+    convert_unmap_segs(b->segs);
+    int si = -1;
+    uint64_t off = 0, len = 0;
+    convert_chunk_locate(s, b->idx, &si, &off, &len);
+    if (ret == 0) {
+        convert_report(s, len);
+    }
+    return ret;
+}
+
 static gpointer convert_worker(gpointer opaque)
 {
     ConvertState *s = opaque;
-    uint8_t *buf = g_malloc(CONVERT_CHUNK);
-    uint8_t *zbuf = g_malloc0(CONVERT_CHUNK);
-    uint8_t *cbuf = s->compress ? g_malloc(CONVERT_CHUNK) : NULL;
-    GArray *segs = g_array_new(FALSE, FALSE, sizeof(Segment));
+    ConvertBuf *b = NULL;
+
     for (;;) {
         g_mutex_lock(&s->lock);
+        while (!s->out_of_order && !s->error && s->next_chunk < s->nchunks &&
+               s->next_chunk - s->next_write >= s->window) {
+            g_cond_wait(&s->write_turn, &s->lock);
+        }
         uint64_t idx = s->next_chunk++;
         bool stop = s->error || idx >= s->nchunks;
+        if (!stop && !b) {
+            b = g_queue_pop_head(&s->free_bufs);
+        }
         g_mutex_unlock(&s->lock);
         if (stop) {
             break;
         }
-        int ret = convert_read_chunk(s, idx, buf, cbuf, segs);
-        if (!s->out_of_order) {
-            /* Writes go out in chunk order, as QEMU's without -W. */
-            g_mutex_lock(&s->lock);
-            while (s->next_write != idx && !s->error) {
-                g_cond_wait(&s->write_turn, &s->lock);
+        if (!b) {
+            b = convert_buf_new(s);
+        }
+        b->idx = idx;
+        b->ret = convert_read_chunk(s, idx, b->buf, b->cbuf, b->segs);
+        if (s->out_of_order) {
+            int ret = convert_put(s, b);
+            if (ret < 0) {
+                g_mutex_lock(&s->lock);
+                s->error = s->error ? s->error : ret;
+                g_mutex_unlock(&s->lock);
+                break;
             }
-            g_mutex_unlock(&s->lock);
+            continue;
         }
-        if (ret == 0 && !s->error) {
-            ret = convert_write_chunk(s, idx, buf, cbuf, zbuf, segs);
-        }
-        convert_unmap_segs(segs);
+        /* In order: deposit, then write whatever is next, if nobody is. */
         g_mutex_lock(&s->lock);
-        if (ret < 0 && !s->error) {
-            s->error = ret;
+        s->pending[idx % s->window] = b;
+        b = NULL;
+        if (!s->writing) {
+            s->writing = true;
+            for (;;) {
+                ConvertBuf *w = s->pending[s->next_write % s->window];
+                if (!w || w->idx != s->next_write) {
+                    break;
+                }
+                s->pending[s->next_write % s->window] = NULL;
+                g_mutex_unlock(&s->lock);
+                int ret = convert_put(s, w);
+                g_mutex_lock(&s->lock);
+                if (ret < 0 && !s->error) {
+                    s->error = ret;
+                }
+                s->next_write++;
+                g_queue_push_tail(&s->free_bufs, w);
+                g_cond_broadcast(&s->write_turn);
+            }
+            s->writing = false;
         }
-        s->next_write = idx + 1;
-        g_cond_broadcast(&s->write_turn);
         g_mutex_unlock(&s->lock);
-        if (ret < 0) {
-            break;
-        }
-        int si = -1;
-        uint64_t off = 0, len = 0;
-        convert_chunk_locate(s, idx, &si, &off, &len);
-        convert_report(s, len);
     }
-    g_array_free(segs, TRUE);
-    g_free(cbuf);
-    g_free(buf);
-    g_free(zbuf);
+    convert_buf_free(b);
     return NULL;
 }
 
@@ -701,12 +772,25 @@ int img_convert(int argc, char **argv)
     int nthreads = (int)workers;
     s.out_of_order = ooo;
     GThread *th[16];
+    s.window = 2 * (uint64_t)nthreads;
+    s.pending = g_new0(struct ConvertBuf *, s.window);
+    s.zbuf = g_malloc0(CONVERT_CHUNK);
+    g_queue_init(&s.free_bufs);
     for (int i = 0; i < nthreads; i++) {
         th[i] = g_thread_new("convert", convert_worker, &s);
     }
     for (int i = 0; i < nthreads; i++) {
         g_thread_join(th[i]);
     }
+    for (uint64_t i = 0; i < s.window; i++) {
+        convert_buf_free(s.pending[i]); /* left over by an error */
+    }
+    ConvertBuf *fb;
+    while ((fb = g_queue_pop_head(&s.free_bufs))) {
+        convert_buf_free(fb);
+    }
+    g_free(s.pending);
+    g_free(s.zbuf);
     if (s.error == 0) {
         s.error = bdrv_flush(s.target);
     }
