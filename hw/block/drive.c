@@ -250,7 +250,7 @@ DriveInfo *drive_add(const char *optstr, Error **errp)
             exit(0);
         }
         if (!bdrv_find_format(s)) {
-            error_setg(errp, "'%s' invalid format", s);
+            error_setg(errp, "Unknown driver '%s'", s);
             goto fail;
         }
         d->format = g_strdup(s);
@@ -261,10 +261,16 @@ DriveInfo *drive_add(const char *optstr, Error **errp)
     }
     if (!parse_bool_opt(o, "cache.direct", &d->direct, errp) ||
         !parse_bool_opt(o, "cache.no-flush", &d->no_flush, errp) ||
-        !parse_bool_opt(o, "readonly", &d->read_only, errp) ||
         !parse_bool_opt(o, "read-only", &d->read_only, errp) ||
         !parse_bool_opt(o, "snapshot", &d->snapshot, errp)) {
         goto fail;
+    }
+    /* "readonly" is QEMU's old name of "read-only" (messages use the new). */
+    if (opts_has(o, "readonly") && !opts_has(o, "read-only")) {
+        opts_set(o, "read-only", opts_get(o, "readonly"));
+        if (!parse_bool_opt(o, "read-only", &d->read_only, errp)) {
+            goto fail;
+        }
     }
     s = opts_get(o, "id");
     if (s) {
@@ -418,10 +424,21 @@ static bool drive_open(DriveInfo *d, Error **errp)
                 ? drive_open_snapshot(d, flags, &err)
                 : bdrv_open(d->file, d->format, flags, &err);
     if (!d->bs) {
-        /* Lock conflicts read as QEMU's, without "Could not open". */
+        /*
+         * As QEMU's -drive words them: the block layer's "Could not open
+         * 'F': " goes (a format's complaint stands alone, a file's error
+         * keeps its own "Could not open"), lock conflicts stand alone.
+         */
         const char *msg = error_get_pretty(err);
         const char *lock = strstr(msg, "Failed to get ");
-        error_setg(errp, "%s", lock ? lock : msg);
+        g_autofree char *prefix =
+            g_strdup_printf("Could not open '%s': ", d->file);
+        if (lock) {
+            msg = lock;
+        } else if (g_str_has_prefix(msg, prefix)) {
+            msg += strlen(prefix);
+        }
+        error_setg(errp, "%s", msg);
         error_free(err);
         return false;
     }

@@ -497,15 +497,19 @@ def test_drive_option_errors(disk, tmp_path):
     cases = [
         (["-drive", "file=x,if=bogus"], "unsupported bus type 'bogus'"),
         (["-drive", "file=x,media=tape"], "'tape' invalid media"),
-        (["-drive", "file=x,format=qcow9"], "'qcow9' invalid format"),
+        (["-drive", "file=x,format=qcow9"], "Unknown driver 'qcow9'"),
+        (["-drive", "file=x,readonly=maybe"],
+         "Parameter 'read-only' expects 'on' or 'off'"),
+        (["-drive", f"file={disk},format=qcow2"],
+         f"-drive file={disk},format=qcow2: Image is not in qcow2 format\n"),
         (["-drive", "file=x,index=1,unit=0"],
          "index cannot be used with bus and unit"),
         (["-drive", "file=x,if=ide,unit=2"], "unit 2 too big (max is 1)"),
         (["-hda", str(disk), "-drive", f"file={disk},index=0"],
          "drive with bus=0, unit=0 (index=0) exists"),
         (["-drive", f"file={tmp_path}/nosuch.img,format=raw"],
-         f"Could not open '{tmp_path}/nosuch.img': No such file or "
-         "directory"),
+         f"raw: Could not open '{tmp_path}/nosuch.img': No such file or "
+         "directory\n"),
         (["-drive", "if=ide,index=5,file=" + str(disk) + ",format=raw"],
          "machine type does not support if=ide,bus=2,unit=1"),
         (["-drive", f"file={disk},if=none,id=d0,format=raw",
