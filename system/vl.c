@@ -496,7 +496,7 @@ static void parse_args(int argc, char **argv)
 
         if (a[0] != '-') {
             /* A bare image is the first IDE disk, as -hda. */
-            if (!drive_add_legacy(0, a, false, "-hda", &err)) {
+            if (!drive_add_legacy(0, a, false, NULL, &err)) {
                 opt_fail_err("hda", a, err);
             }
             continue;

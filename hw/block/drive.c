@@ -326,7 +326,7 @@ DriveInfo *drive_add_legacy(int index, const char *file, bool cdrom,
     d = drive_add(str, errp);
     if (d) {
         g_free(d->loc);
-        d->loc = g_strdup_printf("%s %s", opt, file);
+        d->loc = opt ? g_strdup_printf("%s %s", opt, file) : g_strdup(file);
     }
     return d;
 }

@@ -76,7 +76,10 @@ void drive_set_media_ops(DriveInfo *d, const DriveMediaOps *ops, void *opaque);
  * keys and values and the bus/unit slot.  Messages are QEMU's.
  */
 DriveInfo *drive_add(const char *optstr, Error **errp);
-/* -hdX / -cdrom / bare image (opt "-hda"...): index 0-3, disk or cdrom. */
+/*
+ * -hdX / -cdrom (opt "-hda", ...) or a bare image (opt NULL): index 0-3,
+ * disk or cdrom; opt and file are where later errors point.
+ */
 DriveInfo *drive_add_legacy(int index, const char *file, bool cdrom,
                             const char *opt, Error **errp);
 /* -snapshot: every drive opened from now on gets snapshot=on. */
