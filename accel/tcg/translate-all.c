@@ -356,7 +356,14 @@ void tb_invalidate_phys_range(uint64_t start, uint64_t end)
     if (!page_tbs || end <= start) {
         return;
     }
-    tb_lock_acquire();
+    /*
+     * A page walk during translation (the target's tlb_fill under
+     * tb_lock) may set A/D bits in a page that holds code.
+     */
+    bool take = !tb_lock_held;
+    if (take) {
+        tb_lock_acquire();
+    }
     uint64_t npages =
         ((end - 1) >> TARGET_PAGE_BITS) - (start >> TARGET_PAGE_BITS) + 1;
     if (npages > g_hash_table_size(page_tbs)) {
@@ -378,7 +385,9 @@ void tb_invalidate_phys_range(uint64_t start, uint64_t end)
             }
         }
         g_list_free(keys);
-        tb_lock_release();
+        if (take) {
+            tb_lock_release();
+        }
         return;
     }
     for (uint64_t page = start & TARGET_PAGE_MASK; page < end;
@@ -399,7 +408,9 @@ void tb_invalidate_phys_range(uint64_t start, uint64_t end)
             break; /* wrapped */
         }
     }
-    tb_lock_release();
+    if (take) {
+        tb_lock_release();
+    }
 }
 
 #ifdef CONFIG_SOFTMMU
@@ -758,6 +769,12 @@ static void tb_link(TranslationBlock *tb, bool hash)
         g_ptr_array_add(a, tb);
 #ifndef CONFIG_SOFTMMU
         page_protect(page);
+#else
+        /* set before reading; an invalidation meanwhile may have cleared it */
+        if (!tb_page_has_code(page)) {
+            tb_page_set_code(page);
+            tlb_protect_code(page);
+        }
 #endif
     }
     g_ptr_array_add(all_tbs, tb);

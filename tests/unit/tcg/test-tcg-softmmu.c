@@ -67,6 +67,8 @@ static TCGv_i64 t_r[8], t_pc;
 /* vpage -> physical page address; 0 = identity */
 static uint64_t toy_map[VPAGES];
 static int toy_fill_count;
+/* nonzero: every fill bumps this RAM word like a page walk sets A bits */
+static uint64_t toy_pte_addr;
 
 /* ---- the MMIO counter device ------------------------------------------ */
 
@@ -138,6 +140,11 @@ static bool toy_tlb_fill(CPUState *cs, uint64_t addr, int size,
     }
     uint64_t paddr = m ? m : addr & TARGET_PAGE_MASK;
     toy_fill_count++;
+    if (toy_pte_addr) {
+        uint32_t old;
+        memcpy(&old, ram + toy_pte_addr, 4);
+        g_assert_true(cpu_physical_cmpxchg32(toy_pte_addr, old, old + 1));
+    }
     tlb_set_page(cs, addr & TARGET_PAGE_MASK, paddr,
                  PAGE_READ | PAGE_WRITE | PAGE_EXEC, mmu_idx, TARGET_PAGE_SIZE);
     return true;
@@ -636,6 +643,39 @@ static void test_dma_invalidates(void)
     g_assert_cmpuint(cpu.env.r[0], ==, 0x0b);
 }
 
+static void test_walk_updates_code_page(void)
+{
+    /*
+     * "r0 += ii" at 0x6fff straddles into page 0x7000: its second page is
+     * looked up during translation (under tb_lock) and the "page walk"
+     * updates a word at 0x6800, on the page being translated.
+     */
+    static const uint8_t patcher[] = {0x08, 0x21, 0x03};
+    map_reset();
+    ram[0x6fff] = 0x01;
+    ram[0x7000] = 0x11;
+    ram[0x7001] = 0x03;
+    toy_pte_addr = 0x6800;
+    cpu.env.r[0] = 0;
+    g_assert_cmpint(run_at(&cpu, 0x6fff), ==, TOY_EXCP_STOP);
+    toy_pte_addr = 0;
+    g_assert_cmpuint(cpu.env.r[0], ==, 0x11);
+    /* the page is still known to hold code: a store invalidates the TB */
+    put(0x2300, patcher, sizeof(patcher));
+    cpu.env.r[1] = 0x7000;
+    g_assert_cmpint(run_at(&cpu, 0x2300), ==, TOY_EXCP_STOP);
+    /* and page 0x6000, whose code bit the walk's write may have cleared */
+    uint64_t nd = tlb_stats.notdirty;
+    cpu.env.r[1] = 0x6010;
+    put(0x2380, patcher, sizeof(patcher));
+    g_assert_cmpint(run_at(&cpu, 0x2380), ==, TOY_EXCP_STOP);
+    g_assert_cmpuint(tlb_stats.notdirty, >, nd);
+    cpu.env.r[0] = 0;
+    g_assert_cmpint(run_at(&cpu, 0x6fff), ==, TOY_EXCP_STOP);
+    g_assert_cmpuint(cpu.env.r[0], ==, 0x21);
+    map_reset();
+}
+
 static void test_same_code_two_vaddrs(void)
 {
     /* one physical page at two virtual pages: both run it right */
@@ -897,6 +937,8 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/softmmu/smc-same-tb", test_smc_same_tb);
     g_test_add_func("/tcg/softmmu/smc-other-page", test_smc_other_page);
     g_test_add_func("/tcg/softmmu/dma-invalidates", test_dma_invalidates);
+    g_test_add_func("/tcg/softmmu/walk-updates-code-page",
+                    test_walk_updates_code_page);
     g_test_add_func("/tcg/softmmu/same-code-two-vaddrs",
                     test_same_code_two_vaddrs);
     g_test_add_func("/tcg/softmmu/atomic", test_atomic);
