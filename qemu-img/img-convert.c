@@ -465,7 +465,10 @@ static void convert_buf_free(ConvertBuf *b)
 static int convert_put(ConvertState *s, ConvertBuf *b)
 {
     int ret = b->ret;
-    if (ret == 0 && !s->error) {
+    g_mutex_lock(&s->lock);
+    bool failed = s->error != 0;
+    g_mutex_unlock(&s->lock);
+    if (ret == 0 && !failed) {
         ret = convert_write_chunk(s, b->idx, b->buf, b->cbuf, s->zbuf, b->segs);
     }
     convert_unmap_segs(b->segs);
