@@ -78,7 +78,8 @@ typedef struct PITChannel {
     bool latched_msb_next;
     bool status_latched;
     uint8_t status;
-    QEMUTimer *timer; /* channel 0: next OUT transition */
+    QEMUTimer *timer;  /* channel 0: next OUT transition */
+    int64_t timer_due; /* the virtual time the timer was armed for */
 } PITChannel;
 
 struct PITState {
@@ -194,24 +195,41 @@ static int64_t pit_next_transition(PITChannel *c, int64_t now)
     }
 }
 
-/* Drives IRQ 0 from channel 0's OUT and arms the next transition. */
-static void i8254_update_irq(PITState *s)
+/*
+ * Drives IRQ 0 from channel 0's OUT as it is at virtual time `when` and
+ * arms the timer for the next transition after it.
+ */
+static void i8254_update_irq_at(PITState *s, int64_t when)
 {
     PITChannel *c = &s->ch[0];
-    int64_t now = pit_now();
-    int64_t next = pit_next_transition(c, now);
+    int64_t next = pit_next_transition(c, when);
 
-    qemu_set_irq(s->irq, pit_get_out(c, now));
+    qemu_set_irq(s->irq, pit_get_out(c, when));
     if (next < 0) {
         timer_del(c->timer);
     } else {
-        timer_mod_ns(c->timer, pit_tick_time(c, next));
+        c->timer_due = pit_tick_time(c, next);
+        timer_mod_ns(c->timer, c->timer_due);
     }
 }
 
+static void i8254_update_irq(PITState *s)
+{
+    i8254_update_irq_at(s, pit_now());
+}
+
+/*
+ * The timer runs late (the main loop wakes up some microseconds after the
+ * due time), while mode 2's and 4/5's low strobes last one PIT clock
+ * (838 ns): sampling OUT at the time the callback runs would miss them,
+ * and the edge-triggered 8259 with them.  So each transition is replayed
+ * at the time it was due; a late timer fires again at once for the next.
+ */
 static void pit_timer_fire(void *opaque)
 {
-    i8254_update_irq(opaque);
+    PITState *s = opaque;
+
+    i8254_update_irq_at(s, s->ch[0].timer_due);
 }
 
 /* Starts counting from the written count (datasheet: "CLK pulse after"). */

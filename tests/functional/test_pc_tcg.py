@@ -117,9 +117,6 @@ def test_pit_and_lapic_timer_rates(emulator):
     rc, out = run_guest(emulator, "timer", timeout=120)
     pit = int(re.search(r"timer: pit (\d+) ticks in 2 s", out).group(1))
     lapic = int(re.search(r"timer: lapic (\d+) ticks in 2 s", out).group(1))
-    if pit == 0 and emulator != REFERENCE:
-        pytest.xfail("the 8254's mode 2 strobe is missed under TCG "
-                     "(hw/BUGS-from-x86-tcg.md #1)")
     # 100 Hz over two RTC seconds, on a shared 2-core host
     assert 150 <= pit <= 220
     assert 150 <= lapic <= 220
