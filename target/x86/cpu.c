@@ -41,9 +41,10 @@ bool x86_one_insn_per_tb;
 #define CPUID_SSE2    (1u << 26)
 /* what a system-mode CPU adds to CPUID.1:EDX */
 #define CPUID_MCE (1u << 7)
+#define CPUID_MCA (1u << 14)
 #define CPUID_SYS_EDX                                                          \
     (CPUID_DE | CPUID_PSE | CPUID_MSR | CPUID_PAE | CPUID_MCE | CPUID_APIC |   \
-     CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_PAT | CPUID_PSE36)
+     CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_MCA | CPUID_PAT | CPUID_PSE36)
 /* CPUID.1:ECX */
 #define CPUID_EXT_SSE3       (1u << 0)
 #define CPUID_EXT_PCLMULQDQ  (1u << 1)

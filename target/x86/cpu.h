@@ -251,6 +251,7 @@ enum {
 #define MSR_PAT                    0x277
 #define MSR_MTRRdefType            0x2ff
 #define MSR_MC0_CTL                0x400
+#define X86_MCE_BANKS              10 /* MCG_CAP.Count (as QEMU) */
 #define MSR_X2APIC_FIRST           0x800
 #define MSR_X2APIC_LAST            0x8ff
 #define MSR_IA32_XSS               0xda0
@@ -486,6 +487,7 @@ typedef struct CPUX86State {
     uint64_t mtrr_fixed[11];
     uint64_t mtrr_var[16]; /* base0, mask0, base1, ... */
     uint64_t mcg_status, mcg_ctl;
+    uint64_t mce_banks[X86_MCE_BANKS * 4]; /* MCi_CTL, STATUS, ADDR, MISC */
     uint64_t msr_spec_ctrl;
     uint64_t msr_amd_hwcr, msr_amd_de_cfg;
     /* Wait-for-SIPI state after INIT (application processors). */

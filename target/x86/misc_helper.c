@@ -462,7 +462,10 @@ static bool x86_rdmsr(CPUX86State *env, uint32_t msr, uint64_t *val)
         *val = env->mtrr_deftype;
         return true;
     case MSR_MCG_CAP:
-        *val = 0;
+        *val = X86_MCE_BANKS | (1 << 8); /* banks, MCG_CTL present */
+        return true;
+    case MSR_MCG_CTL:
+        *val = env->mcg_ctl;
         return true;
     case MSR_MCG_STATUS:
         *val = env->mcg_status;
@@ -501,6 +504,10 @@ static bool x86_rdmsr(CPUX86State *env, uint32_t msr, uint64_t *val)
     }
     if (msr >= MSR_MTRRphysBase0 && msr <= MSR_MTRRphysMask7) {
         *val = env->mtrr_var[msr - MSR_MTRRphysBase0];
+        return true;
+    }
+    if (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * X86_MCE_BANKS) {
+        *val = env->mce_banks[msr - MSR_MC0_CTL];
         return true;
     }
     i = mtrr_fixed_index(msr);
@@ -587,6 +594,12 @@ static bool x86_wrmsr(CPUX86State *env, uint32_t msr, uint64_t val)
     case MSR_MCG_STATUS:
         env->mcg_status = val;
         return true;
+    case MSR_MCG_CTL:
+        if (val != 0 && val != ~0ull) {
+            return false; /* all enabled or all disabled */
+        }
+        env->mcg_ctl = val;
+        return true;
     case MSR_IA32_SPEC_CTRL:
         env->msr_spec_ctrl = val;
         return true;
@@ -612,6 +625,16 @@ static bool x86_wrmsr(CPUX86State *env, uint32_t msr, uint64_t val)
     }
     if (msr >= MSR_MTRRphysBase0 && msr <= MSR_MTRRphysMask7) {
         env->mtrr_var[msr - MSR_MTRRphysBase0] = val;
+        return true;
+    }
+    if (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * X86_MCE_BANKS) {
+        int r = (msr - MSR_MC0_CTL) & 3;
+
+        /* MCi_CTL: any value; STATUS/ADDR/MISC: only 0 (no errors) */
+        if (r != 0 && val != 0) {
+            return false;
+        }
+        env->mce_banks[msr - MSR_MC0_CTL] = val;
         return true;
     }
     i = mtrr_fixed_index(msr);

@@ -165,6 +165,7 @@ static void reset_msrs(CPUX86State *env)
     memset(env->mtrr_fixed, 0, sizeof(env->mtrr_fixed));
     memset(env->mtrr_var, 0, sizeof(env->mtrr_var));
     env->mcg_status = env->mcg_ctl = 0;
+    memset(env->mce_banks, 0, sizeof(env->mce_banks));
     env->msr_spec_ctrl = 0;
     env->msr_amd_hwcr = env->msr_amd_de_cfg = 0;
     env->tsc_aux = 0;
