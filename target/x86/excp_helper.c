@@ -22,6 +22,9 @@
 #include "target/x86/helper.h"
 #include "target/x86/sys-internal.h"
 #include "util/log.h"
+#ifdef CONFIG_SOFTMMU
+#include "target/x86/sys-cpu.h"
+#endif
 
 #ifdef CONFIG_SOFTMMU
 /* Vectors that push an error code (SDM table 6-1). */
@@ -510,10 +513,12 @@ static void do_interrupt64(CPUX86State *env, int intno, int is_int,
     env->rip = offset;
 }
 
+/* -d int: QEMU's line for each delivery, then the registers. */
 static void log_interrupt(CPUX86State *env, int intno, int is_int,
-                          int error_code, int is_hw)
+                          int error_code, uint64_t next_eip, int is_hw)
 {
     static int count;
+    uint64_t eip = is_int ? next_eip : env->rip;
 
     if (!qemu_loglevel_mask(CPU_LOG_INT)) {
         return;
@@ -521,20 +526,23 @@ static void log_interrupt(CPUX86State *env, int intno, int is_int,
     qemu_log("%6d: v=%02x e=%04x i=%d cpl=%d IP=%04x:%016llx pc=%016llx "
              "SP=%04x:%016llx",
              count++, intno, error_code, is_int, x86_cpl(env),
-             env->segs[R_CS].selector, (unsigned long long)env->rip,
-             (unsigned long long)(env->segs[R_CS].base + env->rip),
+             env->segs[R_CS].selector, (unsigned long long)eip,
+             (unsigned long long)(env->segs[R_CS].base + eip),
              env->segs[R_SS].selector, (unsigned long long)env->regs[R_ESP]);
     if (intno == EXCP0E_PAGE) {
         qemu_log(" CR2=%016llx", (unsigned long long)env->cr[2]);
+    } else {
+        qemu_log(" env->regs[R_EAX]=%016llx",
+                 (unsigned long long)env->regs[R_EAX]);
     }
-    qemu_log(" EAX=%016llx%s\n", (unsigned long long)env->regs[R_EAX],
-             is_hw ? " (hw)" : "");
+    qemu_log("%s\n", is_hw ? " (hw)" : "");
+    x86_cpu_sys_dump(env_cpu(env), qemu_log_stream());
 }
 
 void x86_do_interrupt_all(CPUX86State *env, int intno, int is_int,
                           int error_code, uint64_t next_eip, int is_hw)
 {
-    log_interrupt(env, intno, is_int, error_code, is_hw);
+    log_interrupt(env, intno, is_int, error_code, next_eip, is_hw);
     /* a fault from here on is a fault while delivering intno */
     env->old_exception = (!is_int && !is_hw) ? intno : -1;
     if (env->cr[0] & CR0_PE_MASK) {
