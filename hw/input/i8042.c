@@ -431,6 +431,14 @@ static uint64_t i8042_data_read(void *opaque, hwaddr addr, unsigned size)
     uint8_t v = s->obuf; /* with OBF clear, the last byte again */
 
     s->status &= ~STAT_OBF;
+    /*
+     * Reading empties the output buffer, which drops IRQ 1/12 even when
+     * the next queued byte is loaded at once: the ISA lines are edge
+     * triggered, so each byte needs its own rising edge (a line left high
+     * hides every later byte from an interrupt-driven driver).
+     */
+    qemu_set_irq(s->irq_kbd, 0);
+    qemu_set_irq(s->irq_aux, 0);
     i8042_update_irq(s);
     return v;
 }

@@ -336,12 +336,25 @@ def test_i8042(pc_factory):
     assert pc.inb(0x64) & 0x01
     assert pc.inb(0x60) == 0x55
     # Keyboard reset: ACK then BAT OK, each byte raising IRQ 1 (the
-    # command byte's keyboard interrupt enable is set at reset).
+    # command byte's keyboard interrupt enable is set at reset).  The
+    # line is edge triggered: reading a byte drops it and the next byte
+    # raises it again, or a driver that reads one byte per interrupt
+    # (Linux's i8042) never hears of the BAT.
     pc.outb(0x60, 0xff)
     assert pc.irqs[-1] == "IRQ raise 1"
+    n = len(pc.irqs)
     assert pc.inb(0x60) == 0xfa
+    assert pc.irqs[n:] == ["IRQ lower 1", "IRQ raise 1"]
     assert pc.inb(0x60) == 0xaa
     assert pc.irqs[-1] == "IRQ lower 1"
+    # Mouse identify through 0xd4: ACK and ID 0, one IRQ 12 edge each.
+    n = len(pc.irqs)
+    pc.outb(0x64, 0xd4)
+    pc.outb(0x60, 0xf2)
+    assert pc.inb(0x60) == 0xfa
+    assert pc.inb(0x60) == 0x00
+    assert pc.irqs[n:] == ["IRQ raise 12", "IRQ lower 12", "IRQ raise 12",
+                           "IRQ lower 12"]
     # Pulsing the reset line (0xfe) resets the machine: -no-reboot exits.
     pc.proc.stdin.write(b"outb 0x64 0xfe\n")
     pc.proc.stdin.flush()

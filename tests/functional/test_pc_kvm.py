@@ -308,6 +308,8 @@ def test_i8042_probe(emulator):
     assert "kbd: keyboard id fa ab 41" in out
     assert "kbd: mouse reset fa aa 0" in out
     assert "kbd: mouse id fa 0" in out
+    assert "kbd: irq keyboard id fa ab 41 (3 interrupts)" in out
+    assert "kbd: irq mouse id fa 0 (2 interrupts)" in out
     assert rc == PASS
 
 

@@ -228,6 +228,9 @@ def test_i8042_probe(emulator):
     rc, out = run_guest(emulator, "kbd")
     assert "kbd: self test 55" in out
     assert "kbd: keyboard reset fa aa" in out
+    # one byte per IRQ (edge-triggered): each queued byte raises an edge
+    assert "kbd: irq keyboard id fa ab 41 (3 interrupts)" in out
+    assert "kbd: irq mouse id fa 0 (2 interrupts)" in out
     assert rc == PASS
 
 

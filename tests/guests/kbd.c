@@ -3,10 +3,14 @@
  * atkbd and psmouse drivers do: controller self test, command byte,
  * AUX loopback (0xd3), AUX interface test, keyboard reset and identify,
  * mouse reset and identify.  Every step prints the bytes it got.
+ * Then the same identify commands interrupt-driven through the 8259
+ * (edge-triggered IRQ 1 and 12), one byte read per interrupt as Linux's
+ * i8042 interrupt handler does: every queued byte must raise its own
+ * edge.
  */
 #include "lib.h"
 
-#define DATA 0x60
+#define DATA   0x60
 #define STATUS 0x64
 
 static int read_data(void)
@@ -36,6 +40,39 @@ static void write_data(uint8_t v)
 {
     wait_write();
     outb(DATA, v);
+}
+
+static volatile uint8_t irq_bytes[4];
+static volatile int irq_count;
+
+/* One byte per interrupt, like Linux's i8042_interrupt. */
+static void kbd_irq(struct isr_frame *f)
+{
+    uint8_t v = inb(DATA);
+
+    if (irq_count < 4) {
+        irq_bytes[irq_count] = v;
+    }
+    irq_count++;
+    pic_eoi(f->vector - 0x20);
+}
+
+static void spurious_irq(struct isr_frame *f)
+{
+}
+
+/* Sends v (to the mouse through 0xd4 if aux), waits up to 100 ms for n. */
+static int irq_command(bool aux, uint8_t v, int n)
+{
+    irq_count = 0;
+    if (aux) {
+        command(0xd4);
+    }
+    write_data(v);
+    for (int i = 0; i < 100 && irq_count < n; i++) {
+        udelay(1000);
+    }
+    return irq_count;
 }
 
 static void flush(void)
@@ -97,5 +134,27 @@ void guest_main(void)
     b = read_data();
     printf("kbd: mouse id %x %x\n", a, b);
     ok &= a == 0xfa && b == 0x00;
+
+    pic_init();
+    idt_set_handler(0x21, kbd_irq);
+    idt_set_handler(0x2c, kbd_irq);
+    idt_set_handler(0x27, spurious_irq);
+    idt_set_handler(0x2f, spurious_irq);
+    pic_unmask(1);
+    pic_unmask(12);
+    command(0x20);
+    a = read_data();
+    command(0x60);
+    write_data(a | 0x03); /* keyboard and mouse interrupts on */
+    sti();
+    a = irq_command(false, 0xf2, 3);
+    printf("kbd: irq keyboard id %x %x %x (%d interrupts)\n", irq_bytes[0],
+           irq_bytes[1], irq_bytes[2], a);
+    ok &= a == 3 && irq_bytes[0] == 0xfa && irq_bytes[1] == 0xab;
+    a = irq_command(true, 0xf2, 2);
+    printf("kbd: irq mouse id %x %x (%d interrupts)\n", irq_bytes[0],
+           irq_bytes[1], a);
+    ok &= a == 2 && irq_bytes[0] == 0xfa && irq_bytes[1] == 0x00;
+    cli();
     guest_exit(ok);
 }
