@@ -104,7 +104,10 @@ restart:
             base = env->cr[3] & PTE_ADDR_MASK;
             level = 4;
         } else {
-            /* PAE: the 4 PDPTEs at CR3 (32-byte aligned) */
+            /*
+             * PAE: the 4 PDPTEs at CR3 (32-byte aligned), read on each
+             * walk rather than cached at the CR3 write (docs/quirks.md)
+             */
             pte_addr =
                 (env->cr[3] & ~0x1full & 0xffffffffull) + ((addr >> 27) & 0x18);
             pte = ld_phys(env, pte_addr, true);

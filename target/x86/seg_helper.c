@@ -490,6 +490,7 @@ uint64_t helper_lar(CPUX86State *env, uint64_t sel)
         }
     }
     set_zf(env, true);
+    /* bits 19:16 (limit) read as 0, as QEMU (docs/quirks.md) */
     return e2 & 0x00f0ff00;
 }
 DEF_HELPER_INFO(lar, 0, HI_I64, 2, HI_PTR, HI_I64);
