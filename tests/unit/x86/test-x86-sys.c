@@ -385,6 +385,26 @@ static void test_walk_4level(void)
     g_assert_cmpint(
         walk(0x8000000000ull, MMU_DATA_LOAD, MMU_KSMAP_IDX, &pa, &prot, &ps),
         ==, 0);
+
+    /* SMEP: supervisor fetch from a user page faults (P|I/D) */
+    cpu_x86_update_cr4(env, env->cr[4] | CR4_SMEP_MASK | CR4_SMAP_MASK);
+    g_assert_cmpint(walk(0x7f0000200000ull, MMU_INST_FETCH, MMU_KNOSMAP_IDX,
+                         &pa, &prot, &ps),
+                    ==, PG_ERROR_P_MASK | PG_ERROR_I_D_MASK);
+    /* SMAP: supervisor data access to a user page faults unless AC/KNOSMAP */
+    g_assert_cmpint(
+        walk(0x7f0000200000ull, MMU_DATA_LOAD, MMU_KSMAP_IDX, &pa, &prot, &ps),
+        ==, PG_ERROR_P_MASK);
+    g_assert_cmpint(walk(0x7f0000200000ull, MMU_DATA_LOAD, MMU_KNOSMAP_IDX, &pa,
+                         &prot, &ps),
+                    ==, -1);
+    g_assert_false(prot & PAGE_EXEC);
+    /* the user itself still may */
+    g_assert_cmpint(
+        walk(0x7f0000200000ull, MMU_INST_FETCH, MMU_USER_IDX, &pa, &prot, &ps),
+        ==, -1);
+    cpu_x86_update_cr4(env,
+                       env->cr[4] & ~(uint64_t)(CR4_SMEP_MASK | CR4_SMAP_MASK));
 }
 
 /* ---- interrupts
