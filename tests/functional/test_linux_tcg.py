@@ -6,6 +6,11 @@ The guest's /init prints the kernel release, the CPU count, MemTotal, the
 sha256 of a file it generates (compared with the host's), the checksum of
 bench/cpu-work (compared with the native run), any dmesg line about an
 unstable TSC, BUG or WARNING, and powers off: the process must exit 0.
+It also waits (up to 5 s) for atkbd to bind the 8042's keyboard and
+checks that poweroff is quick in guest time: from a /dev/kmsg mark to the
+kernel's "reboot: Power down".  device_shutdown() first waits for every
+probe in flight, so a PS/2 probe stuck on a lost IRQ 1 edge (each reply
+byte needs its own edge) stalled poweroff for seconds to minutes.
 """
 import hashlib
 import os
@@ -27,7 +32,12 @@ i=0; while [ $i -lt 4096 ]; do echo "line $i of the quasar test file"; i=$((i+1)
 echo "sha=$(sha256sum /tmp/f | cut -d' ' -f1)"
 echo "work=$(/bin/cpu-work 1)"
 dmesg | grep -E 'TSC unstable|unstable TSC|BUG|WARNING|Call Trace' | sed 's/^/dmesg-bad: /'
+i=0; until dmesg | grep -q 'input: AT .* keyboard'; do
+    i=$((i+1)); [ $i -gt 50 ] && break; sleep 0.1; done
+dmesg | grep -q 'input: AT .* keyboard' && echo kbd=bound
 echo QUASAR-LINUX-DONE
+mount -t devtmpfs dev /dev
+echo QUASAR-POWEROFF > /dev/kmsg
 poweroff -f
 """
 
@@ -73,5 +83,10 @@ def test_linux_boots_under_tcg(tmp_path, cpu):
     assert "sha=" + hashlib.sha256(FILE.encode()).hexdigest() in out
     assert "work=" + native in out
     assert "dmesg-bad" not in out
+    assert "kbd=bound" in out
     assert "QUASAR-LINUX-DONE" in out
+    mark = re.search(r"\[\s*(\d+\.\d+)\] QUASAR-POWEROFF", out)
+    down = re.search(r"\[\s*(\d+\.\d+)\] reboot: Power down", out)
+    assert mark and down
+    assert float(down.group(1)) - float(mark.group(1)) < 2.0
     assert p.returncode == 0
