@@ -41,3 +41,19 @@ def repo_dir():
 @pytest.fixture
 def build_dir():
     return BUILD
+
+
+@pytest.fixture
+def pc_factory():
+    """pc_factory(*extra): a started pc machine under the test protocol
+    (tests/functional/qtestpc.py); all of them are closed after the test."""
+    from qtestpc import PC  # beside the functional tests that use it
+    made = []
+
+    def make(*extra):
+        p = PC(extra)
+        made.append(p)
+        return p
+    yield make
+    for p in made:
+        p.close()

@@ -370,7 +370,7 @@ def test_kernel_through_firmware_fw_cfg(guests):
     """What the ROM gets: genroms/linuxboot.bin (55 AA, sums to zero, a
     $PnP header with a boot entry vector) first in "bootorder"."""
     import struct
-    from test_pc_devices import PC
+    from qtestpc import PC
     kernel = bootdisk.build_linux_bios(guests)
     m = PC(["-bios", SEABIOS, "-kernel", kernel, "-append", "x"])
     try:

@@ -12,7 +12,6 @@ import time
 import pytest
 
 from conftest import quasar_bin
-from test_pc_devices import PC
 
 CMD0, CTL0 = 0x1f0, 0x3f6
 CMD1, CTL1 = 0x170, 0x376
@@ -43,19 +42,6 @@ def iso(tmp_path):
         for lba in range(300):
             f.write((struct.pack("<I", lba) + b"CD") * 341 + b"\0\0")
     return path
-
-
-@pytest.fixture
-def pc():
-    made = []
-
-    def make(*extra):
-        p = PC(extra)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.close()
 
 
 def poll(read, mask, want, what):
@@ -137,8 +123,8 @@ def mem(m, addr, n):
     return bytes.fromhex(m.cmd(f"read {addr:#x} {n}").split()[1][2:])
 
 
-def test_identify_and_signature(pc, disk):
-    m = pc("-drive", f"file={disk},format=raw,if=ide")
+def test_identify_and_signature(pc_factory, disk):
+    m = pc_factory("-drive", f"file={disk},format=raw,if=ide")
     m.cmd("irq_intercept_in ioapic")
     # Reset signature of an ATA disk: sector count 1, LBA 1, cyl 0.
     assert (m.inb(CMD0 + 2), m.inb(CMD0 + 3)) == (1, 1)
@@ -162,8 +148,8 @@ def test_identify_and_signature(pc, disk):
     assert (m.inb(CMD1 + 4), m.inb(CMD1 + 5)) == (0x14, 0xeb)
 
 
-def test_pio_reads(pc, disk):
-    m = pc("-drive", f"file={disk},format=raw,if=ide")
+def test_pio_reads(pc_factory, disk):
+    m = pc_factory("-drive", f"file={disk},format=raw,if=ide")
     # READ SECTORS, LBA28, 3 sectors from 100: one DRQ block each.
     lba28(m, 100, 3)
     m.outb(CMD0 + 7, 0x20)
@@ -207,8 +193,8 @@ def test_pio_reads(pc, disk):
     assert read_block(m, 2 * 512) == pattern(204) + pattern(205)
 
 
-def test_pio_write_reaches_the_image(pc, disk):
-    m = pc("-drive", f"file={disk},format=raw,if=ide")
+def test_pio_write_reaches_the_image(pc_factory, disk):
+    m = pc_factory("-drive", f"file={disk},format=raw,if=ide")
     m.cmd("irq_intercept_in ioapic")
     data = bytes(range(256)) * 4
     lba28(m, 50, 2)
@@ -228,8 +214,8 @@ def test_pio_write_reaches_the_image(pc, disk):
         assert f.read(512) == pattern(52)
 
 
-def test_bad_requests_are_ata_errors(pc, disk):
-    m = pc("-drive", f"file={disk},format=raw,if=ide")
+def test_bad_requests_are_ata_errors(pc_factory, disk):
+    m = pc_factory("-drive", f"file={disk},format=raw,if=ide")
     # Beyond the end: IDNF + ABRT, error status, no data phase.
     lba28(m, SECTORS - 1, 2)
     m.outb(CMD0 + 7, 0x20)
@@ -272,8 +258,8 @@ def dma_cmd(m, code, lba, count, to_mem, ext=False):
     return bm, st
 
 
-def test_dma_read_write(pc, disk):
-    m = pc("-drive", f"file={disk},format=raw,if=ide")
+def test_dma_read_write(pc_factory, disk):
+    m = pc_factory("-drive", f"file={disk},format=raw,if=ide")
     m.cmd("irq_intercept_in ioapic")
     setup_bm(m)
     assert m.inb(BMIBA + 2) & 0x01 == 0
@@ -302,8 +288,8 @@ def test_dma_read_write(pc, disk):
     assert mem(m, BUF, 512) == pattern(10)
 
 
-def test_dma_bad_prd_and_memory(pc, disk):
-    m = pc("-drive", f"file={disk},format=raw,if=ide")
+def test_dma_bad_prd_and_memory(pc_factory, disk):
+    m = pc_factory("-drive", f"file={disk},format=raw,if=ide")
     setup_bm(m)
     # PRD table shorter than the transfer: BM error, ATA error.
     prd(m, [(BUF, 512, 1)])
@@ -364,8 +350,8 @@ def atapi(m, packet, bcl=0xfffe, data_len=None):
     return st, data
 
 
-def test_atapi(pc, iso):
-    m = pc("-cdrom", str(iso))
+def test_atapi(pc_factory, iso):
+    m = pc_factory("-cdrom", str(iso))
     # IDENTIFY DEVICE aborts with the ATAPI signature; IDENTIFY PACKET
     # DEVICE answers.
     m.outb(CMD1 + 6, 0xa0)
@@ -409,9 +395,9 @@ def test_atapi(pc, iso):
     assert sense[2] == 5 and sense[12] == 0x20
 
 
-def test_atapi_dma_and_empty_drive(pc, iso):
-    m = pc("-drive", f"file={iso},media=cdrom,if=ide,index=2",
-           "-drive", "if=ide,index=3,media=cdrom")
+def test_atapi_dma_and_empty_drive(pc_factory, iso):
+    m = pc_factory("-drive", f"file={iso},media=cdrom,if=ide,index=2",
+                   "-drive", "if=ide,index=3,media=cdrom")
     setup_bm(m)
     # READ(10) by DMA (features bit 0).
     prd(m, [(BUF, 4096, 1)])
@@ -555,9 +541,9 @@ def test_image_lock(disk):
         first.wait()
 
 
-def test_snapshot_keeps_the_image(pc, disk):
+def test_snapshot_keeps_the_image(pc_factory, disk):
     before = open(disk, "rb").read()
-    m = pc("-drive", f"file={disk},format=raw,if=ide,snapshot=on")
+    m = pc_factory("-drive", f"file={disk},format=raw,if=ide,snapshot=on")
     lba28(m, 0, 1)
     m.outb(CMD0 + 7, 0x30)
     wait_ready(m, mask=0x88, want=0x08)
@@ -586,12 +572,12 @@ def fw_cfg_file(m, name):
     return None
 
 
-def test_bootindex_to_bootorder(pc, disk, iso):
-    m = pc("-drive", f"file={disk},if=none,id=hd,format=raw",
-           "-drive", f"file={iso},if=none,id=cd,media=cdrom",
-           "-device", "ide-hd,drive=hd,bus=ide.0,unit=1,bootindex=3",
-           "-device", "ide-cd,drive=cd,bus=ide.1,bootindex=1",
-           "-boot", "strict=on,menu=on")
+def test_bootindex_to_bootorder(pc_factory, disk, iso):
+    m = pc_factory("-drive", f"file={disk},if=none,id=hd,format=raw",
+                   "-drive", f"file={iso},if=none,id=cd,media=cdrom",
+                   "-device", "ide-hd,drive=hd,bus=ide.0,unit=1,bootindex=3",
+                   "-device", "ide-cd,drive=cd,bus=ide.1,bootindex=1",
+                   "-boot", "strict=on,menu=on")
     assert fw_cfg_file(m, "bootorder") == (
         b"/pci@i0cf8/ide@1,1/drive@1/disk@0\n"
         b"/pci@i0cf8/ide@1,1/drive@0/disk@1\nHALT\0")
@@ -600,7 +586,7 @@ def test_bootindex_to_bootorder(pc, disk, iso):
     assert m.inb(0x71) == 0x12
     m.outw(0x510, 0x0e)  # FW_CFG_BOOT_MENU
     assert m.inb(0x511) == 1
-    m2 = pc("-boot", "order=dc")
+    m2 = pc_factory("-boot", "order=dc")
     assert fw_cfg_file(m2, "bootorder") == b"\0"
     m2.outb(0x70, 0x3d)
     assert m2.inb(0x71) == 0x23
@@ -619,13 +605,13 @@ def test_boot_option_errors():
         assert p.returncode == 1 and msg in p.stderr, (arg, p.stderr)
 
 
-def test_random_register_pokes_never_crash(pc, disk, iso):
+def test_random_register_pokes_never_crash(pc_factory, disk, iso):
     """Random writes to every IDE and bus-master register, random commands
     and packets, PRD tables pointing anywhere: the emulator survives and
     the disk still answers afterwards."""
     import random
-    m = pc("-drive", f"file={disk},format=raw,if=ide",
-           "-cdrom", str(iso))
+    m = pc_factory("-drive", f"file={disk},format=raw,if=ide",
+                   "-cdrom", str(iso))
     setup_bm(m)
     rnd = random.Random(int(os.environ.get("IDE_FUZZ_SEED", "1234")))
     cmds = [0x20, 0x24, 0x25, 0x29, 0x30, 0x35, 0x40, 0x91, 0xa0, 0xa1, 0xc4,
@@ -705,14 +691,14 @@ class Monitor:
         return out.split("\n", 1)[1] if "\n" in out else ""
 
 
-def test_cdrom_eject_and_change(pc, disk, iso, tmp_path):
+def test_cdrom_eject_and_change(pc_factory, disk, iso, tmp_path):
     iso2 = tmp_path / "other.iso"
     with open(iso2, "wb") as f:
         for lba in range(100):
             f.write((b"OTHER" + struct.pack("<I", lba)) * 227 + b"\0" * 5)
     sock = str(tmp_path / "mon.sock")
-    m = pc("-hda", str(disk), "-cdrom", str(iso), "-monitor",
-           f"unix:{sock},server=on,wait=off")
+    m = pc_factory("-hda", str(disk), "-cdrom", str(iso), "-monitor",
+                   f"unix:{sock},server=on,wait=off")
     mon = Monitor(sock)
 
     def tur():

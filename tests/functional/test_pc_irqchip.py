@@ -4,28 +4,11 @@ through the test protocol (-M pc -accel qtest): no CPU runs, so the
 CPU's side is watched with "irq_intercept_out" on the boot CPU's local
 APIC (its INTR output is reported as line 0) and by reading the LAPIC's
 registers at 0xfee00000.  /dev/kvm is not needed."""
-import pytest
-
-from test_pc_devices import PC
-
 LAPIC0 = "/machine/unattached/device[0]/lapic"
 LAPIC = 0xfee00000
 IOAPIC = 0xfec00000
 HPET = 0xfed00000
 PIT_HZ = 1193182
-
-
-@pytest.fixture
-def pc():
-    made = []
-
-    def make(*extra):
-        p = PC(extra)
-        made.append(p)
-        return p
-    yield make
-    for p in made:
-        p.close()
 
 
 def pic_init(m, master_mask, slave_mask=0xff):
@@ -60,8 +43,8 @@ def lapic_irr(m, vector):
     return bool(reg >> (vector % 32) & 1)
 
 
-def test_pic_pit_reach_the_cpu(pc):
-    m = pc()
+def test_pic_pit_reach_the_cpu(pc_factory):
+    m = pc_factory()
     m.cmd(f"irq_intercept_out {LAPIC0}")
     # The BSP's LAPIC comes out of reset in virtual-wire mode (LINT0
     # ExtINT), so the master 8259's INT is the CPU's INTR.
@@ -108,8 +91,8 @@ def test_pic_pit_reach_the_cpu(pc):
     assert raises == 5
 
 
-def test_pit_counter_follows_virtual_time(pc):
-    m = pc()
+def test_pit_counter_follows_virtual_time(pc_factory):
+    m = pc_factory()
     pit_mode2(m, 0)  # 65536
     for ns in (100_000, 1_000_000, 20_000_000):
         m.step(ns)
@@ -126,8 +109,8 @@ def test_pit_counter_follows_virtual_time(pc):
     assert m.inb(0x61) & 0x03 == 0
 
 
-def test_ioapic_to_lapic(pc):
-    m = pc()
+def test_ioapic_to_lapic(pc_factory):
+    m = pc_factory()
     m.cmd(f"irq_intercept_out {LAPIC0}")
     pic_init(m, 0xff)  # 8259 fully masked: only the IOAPIC path
     # LAPIC: software enable (SVR bit 8, spurious vector 0xff); LINT0 masked.
@@ -156,8 +139,8 @@ def test_ioapic_to_lapic(pc):
     assert not lapic_irr(m, 0x34)
 
 
-def test_ioapic_level_remote_irr(pc):
-    m = pc()
+def test_ioapic_level_remote_irr(pc_factory):
+    m = pc_factory()
     pic_init(m, 0xff)
     m.cmd(f"writel {LAPIC + 0xf0:#x} 0x1ff")
     # SCI (IRQ 9) is level-triggered: PM timer overflow raises it.
@@ -175,8 +158,8 @@ def test_ioapic_level_remote_irr(pc):
     assert tmr >> (0x49 % 32) & 1
 
 
-def test_hpet_legacy_replaces_pit(pc):
-    m = pc()
+def test_hpet_legacy_replaces_pit(pc_factory):
+    m = pc_factory()
     m.cmd("irq_intercept_in ioapic")
     pit_mode2(m, 1193)
     m.step(3_000_000)
@@ -204,8 +187,8 @@ def test_hpet_legacy_replaces_pit(pc):
     assert m.irqs.count("IRQ raise 0") >= 2
 
 
-def test_lapic_timer(pc):
-    m = pc()
+def test_lapic_timer(pc_factory):
+    m = pc_factory()
     m.cmd(f"irq_intercept_out {LAPIC0}")
     pic_init(m, 0xff)
     m.cmd(f"writel {LAPIC + 0xf0:#x} 0x1ff")
@@ -221,8 +204,8 @@ def test_lapic_timer(pc):
     assert m.val(f"readl {LAPIC + 0x390:#x}") == 0
 
 
-def test_smp_lapic_ids_and_paths(pc):
-    m = pc("-smp", "2")
+def test_smp_lapic_ids_and_paths(pc_factory):
+    m = pc_factory("-smp", "2")
     m.cmd("irq_intercept_out /machine/unattached/device[1]/lapic")
     # qtest's accesses reach the first LAPIC (no CPU thread).
     assert m.val(f"readl {LAPIC + 0x20:#x}") >> 24 == 0
