@@ -3,7 +3,8 @@
 One multiboot guest goes back to real mode (16-bit arithmetic, 16-bit
 addressing with 64 KiB wrap, string instructions, far calls, INT through
 the IVT, BCD), then 32-bit protected mode (segments with bases and limits,
-LSL/LAR/VERR/VERW, a call gate), CPL 3 (IRET/RETF in, INT back on the TSS
+LSL/LAR/VERR/VERW, a call gate), a 16-bit code segment in protected mode
+on a 32-bit stack, CPL 3 (IRET/RETF in, INT back on the TSS
 stack, the I/O permission bitmap, #GP for CLI/HLT/a denied port, a call
 gate from CPL 3, IOPL 3), virtual-8086 mode (IOPL-sensitive insns, the
 I/O bitmap), single-step (TF, MOV SS), then IA-32e mode (64-bit code, a
@@ -51,6 +52,8 @@ EXPECTED = [
     "modes: pm32  8: 00000fff 00409300 0010ec00 00000000 00000001 00000000 00000001 0000002d",
     "modes: pm32 16: 00000000 00000008 0000007f 00000001 000007ff 00000011 00000000",
     "modes: pm32 sum=b197e5f0",
+    "modes: pm16  0: 00000002 00000018 00007e57 00008776 00000008 00000000 00000000 00000020",
+    "modes: pm16 sum=7115c2e1",
     "modes: ring3  0: 00000040 00000081 00000000 00000000 0000006b 00000000 0000001c 00100073",
     "modes: ring3  8: 0000006b 00000073 00000000 00000081 0000005a 0000000d 00000000 00000000",
     "modes: ring3 16: 0000006b 00000044 0000001c 00100073 0000000d 00000000 00000000 0000006b",

@@ -356,6 +356,56 @@ rm_int60:
     iret
 
 /*
+ * 16-bit protected mode (far-called from 32-bit code with CS =
+ * SEL_CODE16): 16-bit operands and addressing, but SS is the flat 32-bit
+ * stack (SS.B = 1: pushes use ESP); returns with a 32-bit RETF.
+ */
+    .globl pm16_func, pm16_res
+pm16_func:
+    push %ds
+    push %es
+    mov $SEL_DATA16B, %ax
+    mov %ax, %ds
+    mov $SEL_DATA16, %ax
+    mov %ax, %es
+    mov %esp, %ecx
+    push %ax /* 2 bytes at ESP - 2, not SP */
+    sub %esp, %ecx
+    mov (%esp), %dx /* 67h: read it back through ESP */
+    mov %dx, RM(pm16_res) + 14
+    pop %ax
+    mov %cx, RM(pm16_res) + 0
+    mov %cs, %ax
+    mov %ax, RM(pm16_res) + 2
+    mov $0xfff0, %bx
+    mov $0x20, %si
+    mov (%bx,%si), %ax /* wraps to DS:0x10 */
+    mov %ax, RM(pm16_res) + 4
+    mov $RM(rm_src), %si
+    mov $0x8000, %di
+    mov $4, %cx
+    cld
+    rep movsw /* to ES = base 0: linear 0x8000 */
+    mov %es:0x8006, %ax
+    mov %ax, RM(pm16_res) + 6
+    sub $RM(rm_src), %si
+    mov %si, RM(pm16_res) + 8
+    call 1f
+1:  pop %ax /* 16-bit IP pushed on the 32-bit stack */
+    sub $RM(1b), %ax
+    mov %ax, RM(pm16_res) + 10
+    mov $0x1234, %ax
+    mov $0x10, %cl
+    shl %cl, %ax /* 16-bit shift by 16: zero */
+    mov %ax, RM(pm16_res) + 12
+    pop %es
+    pop %ds
+    lretl
+    .align 4
+pm16_res:
+    .space 16
+
+/*
  * Virtual-8086 tests (entered by modes_vm86 with IRET, CS = DS = LOWSEG,
  * SS:SP = RSTACKSEG:0xfff0); each ends with INT 0x81 or a #GP.
  */
@@ -434,6 +484,14 @@ rm_blob_end:
 /* ---- 32-bit protected mode ------------------------------------------------ */
 
     .code32
+/* void modes_pm16(void): far call to pm16_func in the 16-bit segment */
+    .globl modes_pm16
+modes_pm16:
+    pushal
+    lcall $SEL_CODE16, $RM(pm16_func)
+    popal
+    ret
+
 /* uint32_t modes_based_call(uint32_t *cs): far call into SEL_BCODE */
     .globl modes_based_call
 modes_based_call:

@@ -10,6 +10,8 @@
  *   pm32    32-bit protected mode: a code segment with a non-zero base,
  *           data segments with bases and limits (FS, GS, ES for string
  *           stores), LSL/LAR/VERR/VERW, a call gate, SGDT/SIDT/SMSW/STR
+ *   pm16    a 16-bit code segment in protected mode (16-bit operands and
+ *           addressing, the 32-bit stack of SS.B, a 32-bit far return)
  *   ring3   CPL 3 entered with IRET and RETF, back to ring 0 with INT on
  *           the TSS stack; I/O through the TSS bitmap (allowed port,
  *           denied port: #GP), CLI and HLT at CPL 3 (#GP), a call gate
@@ -23,7 +25,7 @@
  *           RIP-relative data, REP MOVSQ), a compatibility-mode code
  *           segment, SYSCALL/SYSRET between CPL 0 and CPL 3, back out
  * The code for each mode is in modes.S.  The lines are the same under KVM
- * and TCG (and on Debian's QEMU); "skip=real,pm,ring3,vm86,tf,long" on the
+ * and TCG (and on Debian's QEMU); "skip=real,pm,pm16,ring3,vm86,tf,long" on the
  * command line leaves stages out.
  */
 #include "lib.h"
@@ -49,6 +51,8 @@ extern const char vm_basic[], vm_int_gp[], vm_int_insn[], vm_cli_gp[];
 extern const char vm_cli_insn[], vm_pushf_gp[], vm_pushf_insn[], vm_io[];
 extern const char vm_io_insn[], vm_res[];
 void modes_tf(void);
+void modes_pm16(void);
+extern const char pm16_res[];
 extern const char tf_start[], trap_db[];
 extern volatile uint32_t db_count, db_eips[16];
 void modes_long(void);
@@ -129,6 +133,7 @@ static void setup_gdt(void)
         gate_desc(SEL_BCODE, (uint32_t)gate_target - BCODE_BASE, 3, 2);
     gdt[SEL_TSS / 8] = seg_desc((uint32_t)&tss, sizeof(tss) - 1, 0x89, 0x0);
     gdt[SEL_BDATA2 / 8] = seg_desc((uint32_t)bdata + 0x800, 0x7ff, 0x92, 0x4);
+    gdt[SEL_DATA16B / 8] = seg_desc(LOWBASE, 0xffff, 0x92, 0x0);
     gdt[SEL_CODE64 / 8] = seg_desc(0, 0xfffff, 0x9a, 0xa);
     gdt[SEL_DATA64 / 8] = seg_desc(0, 0xfffff, 0x92, 0xc);
     gdt[SEL_UCODE32 / 8] = seg_desc(0, 0xfffff, 0xfa, 0xc);
@@ -305,6 +310,23 @@ gate:
     __asm__ volatile("movw $0x1234, %0\n\tsldt %0" : "=m"(v));
     r[22] = v & 0xffff;
     print_results("pm32", pm_res, 23);
+}
+
+/* ---- 16-bit protected mode ---- */
+
+static void stage_pm16(void)
+{
+    volatile uint16_t *res = (uint16_t *)(LOWBASE + (pm16_res - rm_blob_start));
+    volatile uint16_t *wrap = (uint16_t *)(LOWBASE + 0x10);
+    uint32_t r[8];
+
+    memset((void *)res, 0, 16);
+    *wrap = 0x7e57;
+    modes_pm16();
+    for (int i = 0; i < 8; i++) {
+        r[i] = res[i];
+    }
+    print_results("pm16", r, 8);
 }
 
 /* ---- CPL 3 ---- */
@@ -547,6 +569,9 @@ void guest_main(void)
     }
     if (!skipped("pm")) {
         stage_pm();
+    }
+    if (!skipped("pm16")) {
+        stage_pm16();
     }
     if (!skipped("ring3")) {
         stage_ring3();

@@ -21,6 +21,7 @@
 #define SEL_GATE    0x38 /* 32-bit call gate, DPL 3, to SEL_BCODE */
 #define SEL_TSS     0x40 /* 32-bit TSS with an I/O permission bitmap */
 #define SEL_BDATA2  0x48 /* data with base = &bdata[0x800], limit 0x7ff */
+#define SEL_DATA16B 0x50 /* 16-bit data, base LOWBASE, 64 KiB */
 #define SEL_CODE64  0x58 /* 64-bit code, ring 0 (STAR kernel CS) */
 #define SEL_DATA64  0x60 /* data, ring 0 (kernel SS = CS + 8) */
 #define SEL_UCODE32 0x68 /* 32-bit code, ring 3 (STAR user base) */
