@@ -52,6 +52,8 @@ def build_guest(name, outdir, aout=False, linux=False):
         srcs.append(os.path.join(HERE, name + ".S"))  # the guest's own asm
     deps = srcs + [os.path.join(HERE, f) for f in ("lib.h", "link.ld",
                                                      "build.py")]
+    if os.path.exists(os.path.join(HERE, name + ".h")):
+        deps.append(os.path.join(HERE, name + ".h"))
     suffix = ".aout.elf" if aout else ".linux.elf" if linux else ".elf"
     elf = os.path.join(outdir, name + suffix)
     out = (os.path.join(outdir, name + ".bin") if aout else
