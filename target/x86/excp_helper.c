@@ -581,11 +581,11 @@ bool x86_cpu_has_work(CPUState *cs)
     CPUX86State *env = cs->env_ptr;
     uint32_t req = cs->interrupt_request;
 
-    if (req & (CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)) {
+    if (req & CPU_INTERRUPT_INIT) {
         return true;
     }
     if (env->wait_sipi) {
-        return false;
+        return req & CPU_INTERRUPT_SIPI; /* a SIPI is ignored otherwise */
     }
     return ((req & CPU_INTERRUPT_HARD) && (env->eflags & IF_MASK)) ||
            ((req & CPU_INTERRUPT_NMI) && !(env->hflags2 & HF2_NMI_MASK)) ||
