@@ -11,6 +11,10 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("QUASAR_BUILD", os.path.join(REPO, "build"))
 
+# Helper modules of tests/functional with asserts of their own: pytest
+# explains their failures as it does a test's.
+pytest.register_assert_rewrite("pcguests", "qtestpc")
+
 
 def quasar_bin(name):
     """Path of a Quasar binary in the build dir; skip if it was not built."""

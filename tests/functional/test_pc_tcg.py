@@ -1,30 +1,27 @@
 """The pc machine under TCG, driven by the small guests in tests/guests/.
 
-The same guests and checks as test_pc_kvm.py, with -accel tcg: the
-multiboot guests run in 32-bit protected mode on the system-mode x86
-frontend (segmentation, interrupts through the IDT, the userspace
-8259/LAPIC/IOAPIC/PIT).  Debian's qemu-system-x86_64 under TCG is the
-reference when it is installed.  The exception guest (excp) prints one
-line per exception; its output must be the same under KVM (the cases
-KVM-PVM can run) and TCG.
+The same guests and checks as test_pc_kvm.py (shared in pcguests.py),
+with -accel tcg: the multiboot guests run in 32-bit protected mode on the
+system-mode x86 frontend (segmentation, interrupts through the IDT, the
+userspace 8259/LAPIC/IOAPIC/PIT).  Debian's qemu-system-x86_64 under TCG
+is the reference when it is installed.  The exception guest (excp)
+prints one line per exception; its output must be the same under KVM
+(the cases KVM-PVM can run) and TCG.
 """
-import os
 import re
 import subprocess
-import sys
-import threading
 import time
 
 import pytest
 
-from conftest import BUILD, REPO, quasar_bin
+import pcguests
+from conftest import quasar_bin
+from pcguests import (  # noqa: F401 (the shared tests, collected here)
+    PASS, build_guest, test_fw_cfg, test_guest_reset_reboots,
+    test_guest_reset_with_no_reboot_exits, test_hello_multiboot,
+    test_multiboot_aout_kludge_and_modules, test_pci_enumeration,
+    test_serial_echo)
 
-sys.path.insert(0, os.path.join(REPO, "tests", "guests"))
-from build import build_guest  # noqa: E402
-
-PASS = (0x20 << 1) | 1
-GUEST_DIR = os.path.join(BUILD, "tests-guests")
-REFERENCE = "/usr/bin/qemu-system-x86_64"
 # Exception cases KVM-PVM cannot run (it fails to emulate INT3/INTO/BOUND
 # delivery and a 32-bit IRET, and refuses CR0.PG in 32-bit protected mode).
 KVM_SKIP = "skip=bp,of,br,pf,user"
@@ -32,91 +29,18 @@ KVM_SKIP = "skip=bp,of,br,pf,user"
 
 @pytest.fixture(params=["quasar", "reference"])
 def emulator(request):
-    if request.param == "reference":
-        if not os.path.exists(REFERENCE):
-            pytest.skip("Debian's qemu-system-x86_64 is not installed")
-        return REFERENCE
-    return quasar_bin("qemu-system-x86_64")
-
-
-def run_guest(binary, guest, args=(), timeout=90, aout=False, send=None,
-              accel="tcg"):
-    """Boots a guest; send=(marker, bytes) types bytes once marker shows."""
-    kernel = build_guest(guest, GUEST_DIR, aout=aout)
-    cmd = [binary, "-accel", accel, "-display", "none", "-serial", "stdio",
-           "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4",
-           "-kernel", kernel] + list(args)
-    print(" ".join(cmd))
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    watchdog = threading.Timer(timeout, p.kill)
-    watchdog.start()
-    try:
-        if send:
-            seen = b""
-            while send[0] not in seen:
-                line = p.stdout.readline()
-                if not line:
-                    break
-                seen += line
-            p.stdin.write(send[1])
-            p.stdin.flush()
-            rest, err = p.communicate(timeout=timeout)
-            raw = seen + rest
-        else:
-            raw, err = p.communicate(timeout=timeout)
-    finally:
-        watchdog.cancel()
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    out = raw.decode(errors="replace").replace("\r\n", "\n")
-    print(out)
-    print(err.decode(errors="replace")[-4000:])
-    return p.returncode, out
-
-
-def test_hello_multiboot(emulator):
-    rc, out = run_guest(emulator, "hello", ["-append", "arg1 arg2"])
-    assert "hello: multiboot magic 2badb002" in out
-    assert re.search(r"hello: cmdline '\S*hello.elf arg1 arg2'", out)
-    assert re.search(r"mmap 0000000000100000 len \w+ type 1", out)
-    assert "Hello from the Quasar test guest" in out
-    assert rc == PASS
-
-
-def test_multiboot_aout_kludge_and_modules(emulator, tmp_path):
-    a = tmp_path / "mod-a.txt"
-    b = tmp_path / "mod-b.txt"
-    a.write_text("first module\n")
-    b.write_text("second module\n")
-    rc, out = run_guest(emulator, "hello", ["-initrd", f"{a} x=1,{b}"],
-                        aout=True)
-    assert "hello: 2 modules" in out
-    assert f"hello: module 0 '{a} x=1' 13 bytes 'first module'" in out
-    assert f"hello: module 1 '{b}' 14 bytes 'second module'" in out
-    assert rc == PASS
-
-
-def test_serial_echo(emulator):
-    rc, out = run_guest(emulator, "hello", ["-append", "echo"],
-                        send=(b"echo ready", b"hello world\nquit\n"))
-    assert "echo: hello world" in out
-    assert "echo: quit" in out
-    assert rc == PASS
+    return pcguests.emulator(request.param, "tcg")
 
 
 def test_cmos(emulator):
-    rc, out = run_guest(emulator, "cmos")
+    rc, out = emulator.run("cmos")
     assert re.search(r"cmos: date (\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)", out)
     assert "cmos: ext-mem 65535 KiB, mem-above-16M 1792 x 64 KiB" in out
     assert rc == PASS
 
 
 def test_pit_and_lapic_timer_rates(emulator):
-    rc, out = run_guest(emulator, "timer", timeout=120)
-    pit = int(re.search(r"timer: pit (\d+) ticks in 2 s", out).group(1))
-    lapic = int(re.search(r"timer: lapic (\d+) ticks in 2 s", out).group(1))
+    rc, pit, lapic = pcguests.timer_rates(emulator, timeout=120)
     # 100 Hz over two RTC seconds.  On a loaded 2-core host a vCPU thread
     # that is not scheduled for a tick period loses edge-triggered ticks
     # (Debian's QEMU too), so only the order of magnitude is checked, not
@@ -127,118 +51,29 @@ def test_pit_and_lapic_timer_rates(emulator):
 
 def test_tick(emulator):
     """tick prints a line every 50 ms (PIT) until it is killed."""
-    kernel = build_guest("tick", GUEST_DIR)
-    p = subprocess.Popen([emulator, "-accel", "tcg", "-display", "none",
-                          "-serial", "stdio", "-kernel", kernel],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    seen = b""
-    watchdog = threading.Timer(60, p.kill)
-    watchdog.start()
-    try:
-        while b"tick 5" not in seen:
-            line = p.stdout.readline()
-            if not line:
-                break
-            seen += line
-    finally:
-        watchdog.cancel()
-        p.kill()
-        p.wait()
-    print(seen.decode(errors="replace"))
+    seen = emulator.read_until("tick", lambda s: b"tick 5" in s)
     for n in range(1, 6):
         assert f"tick {n}".encode() in seen
 
 
 @pytest.mark.parametrize("cpus", [2, 4])
 def test_smp_aps_report_in(emulator, cpus):
-    rc, out = run_guest(emulator, "smp", ["-smp", str(cpus)], timeout=120)
-    assert f"smp: MADT lists {cpus} CPUs" in out
-    ids = set(re.findall(r"smp: AP \d+ up, APIC id (\d+)", out))
-    assert ids == {str(i) for i in range(1, cpus)}
-    assert f"smp: {cpus - 1} of {cpus - 1} APs reported in" in out
-    assert rc == PASS
-
-
-def test_pci_enumeration(emulator):
-    rc, out = run_guest(emulator, "pci")
-    assert "pci: 00:00.0 8086:1237 class 060000" in out
-    assert "pci: 00:01.0 8086:7000 class 060100" in out
-    assert "pci: 00:01.3 8086:7113 class 068000" in out
-    assert "pci: vendor via 16-bit read 8086, device byte 37" in out
-    assert rc == PASS
-
-
-def test_fw_cfg(emulator):
-    rc, out = run_guest(emulator, "fwcfg", ["-m", "256", "-smp", "2"])
-    assert "fwcfg: signature 'QEMU'" in out
-    assert "ram 10000000 cpus 2" in out
-    assert re.search(r"fwcfg: file \w+ \d+ 'etc/e820'", out)
-    assert "fwcfg: dma signature 'QEMU CFG'" in out
-    assert "fwcfg: dma directory matches" in out
-    assert rc == PASS
+    pcguests.check_smp(emulator, cpus, timeout=120)
 
 
 def test_acpi_tables_and_poweroff(emulator):
-    rc, out = run_guest(emulator, "acpi", ["-smp", "2"])
-    for sig in ("RSDT", "FACP", "APIC", "DSDT"):
-        assert re.search(rf"acpi: {sig} at \w+ len \d+ rev \d+ checksum ok",
-                         out), sig
-    assert "BAD CHECKSUM" not in out
-    assert "acpi: MADT cpu 1 apic 1 flags 1" in out
-    assert "acpi: SCI_EN 1, powering off" in out
-    assert "still running" not in out
-    assert rc == 0
-
-
-@pytest.mark.parametrize("method,line", [
-    ("triple", "triple: loading an empty IDT and faulting"),
-    ("kbd", "triple: resetting through the 8042"),
-    ("cf9", "triple: resetting through port 0xcf9"),
-])
-def test_guest_reset_with_no_reboot_exits(emulator, method, line):
-    rc, out = run_guest(emulator, "triple", ["-append", method])
-    assert line in out
-    assert "still alive" not in out
-    assert rc == 0
-
-
-def test_guest_reset_reboots(emulator):
-    """Without -no-reboot a triple fault resets and the kernel runs again."""
-    kernel = build_guest("triple", GUEST_DIR)
-    p = subprocess.Popen([emulator, "-accel", "tcg", "-display", "none",
-                          "-serial", "stdio", "-kernel", kernel],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    seen = b""
-    watchdog = threading.Timer(60, p.kill)
-    watchdog.start()
-    try:
-        while seen.count(b"faulting") < 3:
-            line = p.stdout.readline()
-            if not line:
-                break
-            seen += line
-    finally:
-        watchdog.cancel()
-        p.kill()
-        p.wait()
-    assert seen.count(b"triple: loading an empty IDT and faulting") >= 3
+    pcguests.check_acpi(emulator)
 
 
 def test_i8042_probe(emulator):
-    rc, out = run_guest(emulator, "kbd")
-    assert "kbd: self test 55" in out
-    assert "kbd: keyboard reset fa aa" in out
-    # one byte per IRQ (edge-triggered): each queued byte raises an edge
-    assert "kbd: irq keyboard id fa ab 41 (3 interrupts)" in out
-    assert "kbd: irq mouse id fa 0 (2 interrupts)" in out
-    assert rc == PASS
+    pcguests.check_i8042(emulator)
 
 
 @pytest.mark.parametrize("model", ["qemu64", "max"])
 def test_cpuid_sane(emulator, model):
     """CPUID under TCG: an identity and the basic features a 64-bit guest
     needs (values differ from KVM's by design)."""
-    rc, out = run_guest(emulator, "cpuid", ["-cpu", model])
+    rc, out = emulator.run("cpuid", ["-cpu", model])
     assert rc == PASS
     assert re.search(r"cpuid: vendor '(AuthenticAMD|GenuineIntel)'", out), out
 
@@ -252,13 +87,7 @@ def test_cpu_host_needs_kvm():
 
 
 def test_edu_pci_device(emulator):
-    rc, out = run_guest(emulator, "edu", ["-device", "edu"])
-    assert "edu: id 10000ed" in out
-    assert "edu: 10! = 3628800" in out
-    assert "edu: INTx interrupts 1, status 1234" in out
-    assert "edu: MSI interrupts 1, status 42" in out
-    assert "edu: DMA round trip matches, completion status 100" in out
-    assert rc == PASS
+    pcguests.check_edu(emulator)
 
 
 EXCP_LINES = [
@@ -306,19 +135,17 @@ def excp_lines(out):
 def test_exceptions(emulator):
     """#DE #BP #OF #BR #UD #GP #NP #PF with error codes, EIPs and CR2, at
     CPL 0 and CPL 3 (Debian's QEMU prints the same lines)."""
-    rc, out = run_guest(emulator, "excp")
+    rc, out = emulator.run("excp")
     assert excp_lines(out) == EXCP_LINES
     assert rc == PASS
 
 
 def test_exceptions_same_as_kvm():
     """The cases KVM-PVM runs print the same lines under KVM and TCG."""
-    if not os.path.exists("/dev/kvm"):
-        pytest.skip("/dev/kvm is absent")
-    binary = quasar_bin("qemu-system-x86_64")
-    rc_k, out_k = run_guest(binary, "excp", ["-append", KVM_SKIP],
-                            accel="kvm")
-    rc_t, out_t = run_guest(binary, "excp", ["-append", KVM_SKIP])
+    kvm = pcguests.emulator("quasar", "kvm")
+    tcg = pcguests.emulator("quasar", "tcg")
+    rc_k, out_k = kvm.run("excp", ["-append", KVM_SKIP])
+    rc_t, out_t = tcg.run("excp", ["-append", KVM_SKIP])
     assert rc_k == PASS and rc_t == PASS
     assert "excp: all ok" in out_k
     assert excp_lines(out_k) == excp_lines(out_t)
@@ -328,36 +155,14 @@ def test_seabios_boots_to_no_bootable_device(tmp_path):
     """No -kernel: SeaBIOS runs from the reset vector (real mode, then
     32-bit protected mode), finds the devices and the CPUs and, with no
     disk, reports that nothing is bootable."""
-    binary = quasar_bin("qemu-system-x86_64")
-    if not os.path.exists("/usr/share/seabios/bios-256k.bin"):
-        pytest.skip("Debian's seabios package is not installed")
-    log = tmp_path / "seabios.log"
-    p = subprocess.Popen([binary, "-accel", "tcg", "-display", "none",
-                          "-smp", "2", "-serial", "null",
-                          "-chardev", f"file,id=dbg,path={log}",
-                          "-device", "isa-debugcon,iobase=0x402,chardev=dbg"])
-    try:
-        end = time.time() + 120
-        while time.time() < end:
-            if log.exists() and b"No bootable device." in log.read_bytes():
-                break
-            time.sleep(0.2)
-    finally:
-        p.kill()
-        p.wait()
-    out = log.read_text(errors="replace")
-    print(out)
-    assert "SeaBIOS (version" in out
-    assert "Found QEMU fw_cfg" in out
-    assert "Found 2 cpu(s)" in out
-    assert "No bootable device." in out
+    pcguests.check_seabios("tcg", tmp_path, timeout=120)
 
 
 def test_monitor_sees_live_tcg_cpus(tmp_path):
     """`info cpus` / `info registers` read the running TCG vCPUs (their
     threads sync the state), and system_reset restarts the guest."""
     binary = quasar_bin("qemu-system-x86_64")
-    kernel = build_guest("tick", GUEST_DIR)
+    kernel = build_guest("tick", pcguests.GUEST_DIR)
     serial = tmp_path / "serial.txt"
     p = subprocess.Popen([binary, "-accel", "tcg", "-display", "none",
                           "-smp", "2", "-serial", f"file:{serial}",

@@ -21,19 +21,13 @@ so those stages are skipped there ("skip=" on the guest command line).
 """
 import os
 import subprocess
-import sys
-import threading
 
 import pytest
 
+import pcguests
 from conftest import BUILD, REPO, need_kvm, quasar_bin
+from pcguests import PASS, REFERENCE
 
-sys.path.insert(0, os.path.join(REPO, "tests", "guests"))
-from build import build_guest  # noqa: E402
-
-PASS = (0x20 << 1) | 1
-GUEST_DIR = os.path.join(BUILD, "tests-guests")
-REFERENCE = "/usr/bin/qemu-system-x86_64"
 KVM_SKIP = "skip=enter1,bcd,desc,gate,ring3,vm86,tf,long"
 
 # What Debian's QEMU 7.2 (TCG) prints for the guest with no skips.  The
@@ -80,25 +74,9 @@ EXPECTED = [
 
 def run_modes(binary, accel="tcg", append=None, timeout=60):
     """Boots the modes guest; returns (exit status, its "modes:" lines)."""
-    kernel = build_guest("modes", GUEST_DIR)
-    cmd = [binary, "-accel", accel, "-display", "none", "-serial", "stdio",
-           "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x4",
-           "-kernel", kernel]
-    if append:
-        cmd += ["-append", append]
-    print(" ".join(cmd))
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    watchdog = threading.Timer(timeout, p.kill)
-    watchdog.start()
-    try:
-        out, err = p.communicate()
-    finally:
-        watchdog.cancel()
-    text = out.decode(errors="replace").replace("\r\n", "\n")
-    print(text)
-    print(err.decode(errors="replace")[-2000:])
-    return p.returncode, [ln for ln in text.splitlines()
-                          if ln.startswith("modes:")]
+    rc, out = pcguests.Emulator(binary, accel).run(
+        "modes", ["-append", append] if append else [], timeout=timeout)
+    return rc, [ln for ln in out.splitlines() if ln.startswith("modes:")]
 
 
 def test_modes_under_tcg():
