@@ -41,8 +41,9 @@ def build_bootsect(name, outdir):
     obj = os.path.join(outdir, name + ".o")
     elf = os.path.join(outdir, name + ".boot.elf")
     out = os.path.join(outdir, name + ".bin")
+    deps = (src, __file__, os.path.join(HERE, "boot16.inc"))
     if os.path.exists(out) and os.path.getmtime(out) >= max(
-            os.path.getmtime(src), os.path.getmtime(__file__)):
+            os.path.getmtime(p) for p in deps):
         return out
     subprocess.run(["gcc", "-m32", "-c", "-o", obj, src], check=True)
     subprocess.run(["ld", "-m", "elf_i386", "-Ttext=0x7c00", "-e", "_start",

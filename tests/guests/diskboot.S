@@ -20,24 +20,15 @@
 #define CHS_BUF      0x600
 #define MBI          0x9000
 
+#include "boot16.inc"
+
     .code16
     .text
     .globl _start
 _start:
-    cli
-    xor %ax, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov $0x7c00, %sp
+    boot_entry
     sti
-    mov %dl, drive
-    mov $hello, %si
-    call puts
-    mov drive, %al
-    call puthex
-    mov $crlf, %si
-    call puts
+    boot_banner hello
 
     movb $'1', failcode
     mov $0x41, %ah              /* EDD installation check */
@@ -108,37 +99,7 @@ fail:
 1:  hlt
     jmp 1b
 
-puts:
-    lodsb
-    test %al, %al
-    jz 2f
-    call putc
-    jmp puts
-2:  ret
-
-puthex:
-    push %ax
-    shr $4, %al
-    call hexdigit
-    pop %ax
-hexdigit:
-    and $0x0f, %al
-    add $'0', %al
-    cmp $'9', %al
-    jbe putc
-    add $('A' - '0' - 10), %al
-putc:
-    push %dx
-    push %ax
-    mov $0x3fd, %dx
-3:  in %dx, %al
-    test $0x20, %al
-    jz 3b
-    pop %ax
-    mov $0x3f8, %dx
-    out %al, %dx
-    pop %dx
-    ret
+    boot_serial_routines
 
     .code32
 pm32:
