@@ -17,33 +17,10 @@
 
 static volatile uint32_t resume, got_vec, got_err, got_eip, got_cr2, got_cs;
 static bool all_ok = true;
-static const char *cmdline = "";
 
-/*
- * "skip=bp,of" on the command line leaves those cases out (KVM-PVM, the
- * KVM of these test machines, cannot emulate some of them).
- */
 static bool skipped(const char *tag)
 {
-    const char *p = strstr(cmdline, "skip=");
-    size_t n = strlen(tag);
-
-    if (!p) {
-        return false;
-    }
-    for (p += 5; *p && *p != ' ';) {
-        if (!strncmp(p, tag, n) && (p[n] == ',' || p[n] == ' ' || !p[n])) {
-            printf("excp: %s skipped\n", tag);
-            return true;
-        }
-        while (*p && *p != ',' && *p != ' ') {
-            p++;
-        }
-        if (*p == ',') {
-            p++;
-        }
-    }
-    return false;
+    return guest_skips("excp", tag);
 }
 
 static void handler(struct isr_frame *f)
@@ -269,9 +246,6 @@ void guest_main(void)
     } bounds = {10, 20};
     uint32_t fault;
 
-    if (mb_info->flags & 4) {
-        cmdline = (const char *)mb_info->cmdline;
-    }
     for (int v = 0; v < 32; v++) {
         idt_set_handler(v, handler);
     }

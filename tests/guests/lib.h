@@ -102,6 +102,15 @@ void guest_main(void);
 void guest_exit(bool pass) __attribute__((noreturn));
 void debug_exit(uint8_t value) __attribute__((noreturn));
 
+/* The multiboot command line (-append), "" without one. */
+const char *guest_cmdline(void);
+/*
+ * "skip=a,b,c" on the command line leaves cases out (the KVM of the test
+ * machines, KVM-PVM, cannot run some).  True when tag is listed; then
+ * prints "<guest>: <tag> skipped".
+ */
+bool guest_skips(const char *guest, const char *tag);
+
 /* COM1 */
 void serial_putc(char c);
 int serial_getc(void); /* blocks */

@@ -67,7 +67,6 @@ static struct {
 } __attribute__((packed, aligned(4))) gdt_desc;
 static uint8_t bdata[0x1000] __attribute__((aligned(16)));
 static uint32_t pm_res[PM_RES_WORDS];
-static const char *cmdline = "";
 static bool skip_gate;
 
 /* The 32-bit TSS (SDM vol. 3A 7.2.1) followed by its I/O bitmap. */
@@ -82,25 +81,7 @@ static uint8_t ring0_stack[4096] __attribute__((aligned(16)));
 
 static bool skipped(const char *tag)
 {
-    const char *p = strstr(cmdline, "skip=");
-    size_t n = strlen(tag);
-
-    if (!p) {
-        return false;
-    }
-    for (p += 5; *p && *p != ' ';) {
-        if (!strncmp(p, tag, n) && (p[n] == ',' || p[n] == ' ' || !p[n])) {
-            printf("modes: %s skipped\n", tag);
-            return true;
-        }
-        while (*p && *p != ',' && *p != ' ') {
-            p++;
-        }
-        if (*p == ',') {
-            p++;
-        }
-    }
-    return false;
+    return guest_skips("modes", tag);
 }
 
 /* A code/data descriptor; flags = bits 20-23 (G, D/B, L, AVL). */
@@ -331,16 +312,23 @@ static void stage_pm16(void)
 
 /* ---- CPL 3 ---- */
 
-static void idt_gate(int vec, const void *fn, int dpl)
+/* The IDT entry of a vector (the IDT is lib.c's; SIDT finds it). */
+static uint64_t *idt_entry(int vec)
 {
     struct {
         uint16_t limit;
         uint32_t base;
     } __attribute__((packed)) dt;
-    uint32_t *e;
 
     __asm__ volatile("sidt %0" : "=m"(dt));
-    e = (uint32_t *)(dt.base + 8 * vec);
+    return (uint64_t *)(dt.base + 8 * vec);
+}
+
+/* A 32-bit interrupt gate to fn in the flat code segment. */
+static void idt_gate(int vec, const void *fn, int dpl)
+{
+    uint32_t *e = (uint32_t *)idt_entry(vec);
+
     e[0] = ((uint32_t)fn & 0xffff) | (SEL_CODE32 << 16);
     e[1] = ((uint32_t)fn & 0xffff0000) | 0x8e00 | (dpl << 13);
 }
@@ -377,36 +365,18 @@ static void setup_tss(void)
 }
 
 /* IDT gates 0x81 (DPL 3) and 13 (#GP) go to modes.S's trap handlers. */
-static uint32_t saved13[2];
+static uint64_t saved13;
 
 static void traps_install(void)
 {
-    struct {
-        uint16_t limit;
-        uint32_t base;
-    } __attribute__((packed)) dt;
-    uint32_t *idt13;
-
-    __asm__ volatile("sidt %0" : "=m"(dt));
-    idt13 = (uint32_t *)(dt.base + 8 * 13);
-    saved13[0] = idt13[0];
-    saved13[1] = idt13[1];
+    saved13 = *idt_entry(13);
     idt_gate(0x81, trap_int81, 3);
     idt_gate(13, trap_gp, 0);
 }
 
 static void traps_remove(void)
 {
-    struct {
-        uint16_t limit;
-        uint32_t base;
-    } __attribute__((packed)) dt;
-    uint32_t *idt13;
-
-    __asm__ volatile("sidt %0" : "=m"(dt));
-    idt13 = (uint32_t *)(dt.base + 8 * 13);
-    idt13[0] = saved13[0];
-    idt13[1] = saved13[1];
+    *idt_entry(13) = saved13;
 }
 
 static void stage_ring3(void)
@@ -514,22 +484,13 @@ static void stage_vm86(void)
 
 static void stage_tf(void)
 {
-    uint32_t r[17], saved[2], *idt1;
-    struct {
-        uint16_t limit;
-        uint32_t base;
-    } __attribute__((packed)) dt;
-    uint32_t n;
+    uint64_t saved = *idt_entry(1);
+    uint32_t r[17], n;
 
-    __asm__ volatile("sidt %0" : "=m"(dt));
-    idt1 = (uint32_t *)(dt.base + 8 * 1);
-    saved[0] = idt1[0];
-    saved[1] = idt1[1];
     idt_gate(1, trap_db, 0);
     db_count = 0;
     modes_tf();
-    idt1[0] = saved[0];
-    idt1[1] = saved[1];
+    *idt_entry(1) = saved;
     n = db_count;
     r[0] = n;
     for (uint32_t j = 0; j < n && j < 16; j++) {
@@ -558,9 +519,6 @@ static void stage_long(void)
 
 void guest_main(void)
 {
-    if (mb_info && (mb_info->flags & 4)) {
-        cmdline = (const char *)mb_info->cmdline;
-    }
     setup_gdt();
     memcpy((void *)LOWBASE, rm_blob_start, rm_blob_end - rm_blob_start);
     skip_gate = skipped("gate");

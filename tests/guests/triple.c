@@ -9,8 +9,7 @@
 
 void guest_main(void)
 {
-    const char *cmdline = (mb_info->flags & 4) ? (const char *)mb_info->cmdline
-                                               : "";
+    const char *cmdline = guest_cmdline();
     struct {
         uint16_t limit;
         uint32_t base;
