@@ -141,27 +141,26 @@ void ide_cmd_done(IDEState *s)
     ide_set_irq(s);
 }
 
+static void ide_set_error(IDEState *s, uint8_t error)
+{
+    ide_transfer_stop(s);
+    s->status = READY_STAT | ERR_STAT;
+    s->error = error;
+}
+
 void ide_abort_command(IDEState *s)
 {
-    ide_transfer_stop(s);
-    s->status = READY_STAT | ERR_STAT;
-    s->error = ABRT_ERR;
+    ide_set_error(s, ABRT_ERR);
 }
 
-/* An address outside the medium: IDNF with ABRT, as drives report it. */
-static void ide_idnf(IDEState *s)
+/*
+ * Ends the command with an error and an interrupt: ABRT for a request the
+ * device refuses, IDNF with ABRT for an address outside the medium (as
+ * drives report it), UNC for a host I/O error.
+ */
+static void ide_fail(IDEState *s, uint8_t error)
 {
-    ide_transfer_stop(s);
-    s->status = READY_STAT | ERR_STAT;
-    s->error = IDNF_ERR | ABRT_ERR;
-    ide_set_irq(s);
-}
-
-static void ide_io_error(IDEState *s)
-{
-    ide_transfer_stop(s);
-    s->status = READY_STAT | ERR_STAT;
-    s->error = UNC_ERR;
+    ide_set_error(s, error);
     ide_set_irq(s);
 }
 
@@ -214,17 +213,28 @@ static void ide_data_advance(IDEState *s, unsigned n)
     }
 }
 
-/* An access past the end of an odd-sized block takes what is left. */
+/*
+ * How many bytes of a size-byte data port access the DRQ block still
+ * holds: an access past the end of an odd-sized block takes what is left;
+ * 0 without a data phase.
+ */
+static unsigned ide_data_span(IDEState *s, unsigned size)
+{
+    if (!(s->status & DRQ_STAT) || s->data_pos >= s->data_end) {
+        return 0;
+    }
+    return MIN(size, s->data_end - s->data_pos);
+}
+
 static uint32_t ide_data_read(IDEBus *bus, unsigned size)
 {
     IDEState *s = ide_cur(bus);
+    unsigned n = ide_data_span(s, size);
     uint32_t v = 0;
-    unsigned n;
 
-    if (!(s->status & DRQ_STAT) || s->data_pos >= s->data_end) {
+    if (!n) {
         return 0; /* no data phase: the bus floats */
     }
-    n = MIN(size, s->data_end - s->data_pos);
     for (unsigned i = 0; i < n; i++) {
         v |= (uint32_t)s->io_buffer[s->data_pos + i] << (8 * i);
     }
@@ -235,12 +245,11 @@ static uint32_t ide_data_read(IDEBus *bus, unsigned size)
 static void ide_data_write(IDEBus *bus, uint32_t v, unsigned size)
 {
     IDEState *s = ide_cur(bus);
-    unsigned n;
+    unsigned n = ide_data_span(s, size);
 
-    if (!(s->status & DRQ_STAT) || s->data_pos >= s->data_end) {
+    if (!n) {
         return;
     }
-    n = MIN(size, s->data_end - s->data_pos);
     for (unsigned i = 0; i < n; i++) {
         s->io_buffer[s->data_pos + i] = v >> (8 * i);
     }
@@ -260,37 +269,48 @@ static void ide_sector_read_end(IDEState *s)
     ide_sector_read(s);
 }
 
-/* Reads the next DRQ block and offers it, with an interrupt. */
-static void ide_sector_read(IDEState *s)
+/*
+ * After the image I/O of the n sectors at cur_lba: on success moves past
+ * them, the taskfile showing the next sector; on failure the taskfile
+ * shows the first sector of the block and the command ends with UNC.
+ * Returns ok.
+ */
+static bool ide_sectors_done(IDEState *s, uint32_t n, bool ok)
 {
-    uint32_t n = MIN(s->nsector_left, s->req_sectors);
-
-    if (bdrv_pread(s->bs, s->cur_lba * IDE_SECTOR_SIZE, n * IDE_SECTOR_SIZE,
-                   s->io_buffer) < 0) {
+    if (!ok) {
         ide_set_sector(s, s->cur_lba);
-        ide_io_error(s);
-        return;
+        ide_fail(s, UNC_ERR);
+        return false;
     }
     s->cur_lba += n;
     s->nsector_left -= n;
     ide_set_sector(s, s->cur_lba);
+    return true;
+}
+
+/* Reads the next DRQ block and offers it, with an interrupt. */
+static void ide_sector_read(IDEState *s)
+{
+    uint32_t n = MIN(s->nsector_left, s->req_sectors);
+    bool ok = bdrv_pread(s->bs, s->cur_lba * IDE_SECTOR_SIZE,
+                         n * IDE_SECTOR_SIZE, s->io_buffer) >= 0;
+
+    if (!ide_sectors_done(s, n, ok)) {
+        return;
+    }
     ide_transfer_start(s, n * IDE_SECTOR_SIZE, true, ide_sector_read_end);
 }
 
 static void ide_sector_write_end(IDEState *s)
 {
     uint32_t n = s->data_end / IDE_SECTOR_SIZE;
+    bool ok = bdrv_pwrite(s->bs, s->cur_lba * IDE_SECTOR_SIZE,
+                          n * IDE_SECTOR_SIZE, s->io_buffer, 0) >= 0 &&
+              (s->wce || bdrv_flush(s->bs) >= 0);
 
-    if (bdrv_pwrite(s->bs, s->cur_lba * IDE_SECTOR_SIZE, n * IDE_SECTOR_SIZE,
-                    s->io_buffer, 0) < 0 ||
-        (!s->wce && bdrv_flush(s->bs) < 0)) {
-        ide_set_sector(s, s->cur_lba);
-        ide_io_error(s);
+    if (!ide_sectors_done(s, n, ok)) {
         return;
     }
-    s->cur_lba += n;
-    s->nsector_left -= n;
-    ide_set_sector(s, s->cur_lba);
     if (!s->nsector_left) {
         ide_transfer_stop(s);
         ide_cmd_done(s);
@@ -330,19 +350,9 @@ static bool ide_is_ext(uint8_t cmd)
 static bool ide_rw_check(IDEState *s, uint8_t cmd, bool write, uint64_t *lba,
                          uint32_t *n)
 {
-    if (!s->bs) {
-        ide_abort_command(s);
-        ide_set_irq(s);
-        return false;
-    }
-    if (write && s->drive->read_only) {
-        ide_abort_command(s);
-        ide_set_irq(s);
-        return false;
-    }
-    if (ide_is_multiple(cmd) && !s->mult_sectors) {
-        ide_abort_command(s);
-        ide_set_irq(s);
+    if (!s->bs || (write && s->drive->read_only) ||
+        (ide_is_multiple(cmd) && !s->mult_sectors)) {
+        ide_fail(s, ABRT_ERR);
         return false;
     }
     *lba = ide_get_sector(s);
@@ -352,50 +362,56 @@ static bool ide_rw_check(IDEState *s, uint8_t cmd, bool write, uint64_t *lba,
                       "ide: command 0x%02x: sectors %" PRIu64 "+%u beyond "
                       "the medium (%" PRIu64 ")\n",
                       cmd, *lba, *n, s->nb_sectors);
-        ide_idnf(s);
+        ide_fail(s, IDNF_ERR | ABRT_ERR);
         return false;
     }
     return true;
 }
 
-static bool cmd_read_pio(IDEState *s, uint8_t cmd)
+/* READ/WRITE SECTORS and MULTIPLE: the checks, then the transfer state. */
+static bool ide_pio_begin(IDEState *s, uint8_t cmd, bool write)
 {
     uint64_t lba;
     uint32_t n;
 
-    if (!ide_rw_check(s, cmd, false, &lba, &n)) {
+    if (!ide_rw_check(s, cmd, write, &lba, &n)) {
         return false;
     }
     s->cur_lba = lba;
     s->nsector_left = n;
     s->req_sectors = ide_is_multiple(cmd) ? s->mult_sectors : 1;
-    ide_sector_read(s);
+    return true;
+}
+
+static bool cmd_read_pio(IDEState *s, uint8_t cmd)
+{
+    if (ide_pio_begin(s, cmd, false)) {
+        ide_sector_read(s);
+    }
     return false;
 }
 
 static bool cmd_write_pio(IDEState *s, uint8_t cmd)
 {
-    uint64_t lba;
-    uint32_t n;
+    if (ide_pio_begin(s, cmd, true)) {
+        uint32_t n = MIN(s->nsector_left, s->req_sectors);
 
-    if (!ide_rw_check(s, cmd, true, &lba, &n)) {
-        return false;
+        /* Data-out: DRQ for the first block without an interrupt. */
+        ide_transfer_start(s, n * IDE_SECTOR_SIZE, false, ide_sector_write_end);
     }
-    s->cur_lba = lba;
-    s->nsector_left = n;
-    s->req_sectors = ide_is_multiple(cmd) ? s->mult_sectors : 1;
-    /* Data-out: DRQ for the first block without an interrupt. */
-    ide_transfer_start(s, MIN(n, s->req_sectors) * IDE_SECTOR_SIZE, false,
-                       ide_sector_write_end);
     return false;
 }
 
 /* ---- READ/WRITE DMA ---- */
 
+static bool ide_is_dma_write(uint8_t cmd)
+{
+    return cmd == 0xca || cmd == 0xcb || cmd == 0x35 || cmd == 0x3d;
+}
+
 static void ide_dma_rw_complete(IDEState *s, int ret)
 {
-    bool write =
-        s->cmd == 0xca || s->cmd == 0xcb || s->cmd == 0x35 || s->cmd == 0x3d;
+    bool write = ide_is_dma_write(s->cmd);
 
     /* Write cache off (cache=writethrough, SET FEATURES 82h). */
     if (ret >= 0 && write && !s->wce && bdrv_flush(s->bs) < 0) {
@@ -413,7 +429,7 @@ static void ide_dma_rw_complete(IDEState *s, int ret)
 
 static bool cmd_rw_dma(IDEState *s, uint8_t cmd)
 {
-    bool write = cmd == 0xca || cmd == 0xcb || cmd == 0x35 || cmd == 0x3d;
+    bool write = ide_is_dma_write(cmd);
     uint64_t lba;
     uint32_t n;
 
@@ -551,7 +567,7 @@ static bool cmd_verify(IDEState *s, uint8_t cmd)
 static bool cmd_flush(IDEState *s, uint8_t cmd)
 {
     if (s->bs && bdrv_flush(s->bs) < 0) {
-        ide_io_error(s);
+        ide_fail(s, UNC_ERR);
         return false;
     }
     return true;
@@ -642,13 +658,22 @@ static void ide_set_signature(IDEState *s)
     }
 }
 
+/*
+ * After a reset or a diagnostic: the signature, diagnostic code 01h
+ * (device 0 passed, device 1 passed or absent), and DRDY for an ATA
+ * device only (not after an ATAPI reset).
+ */
+static void ide_set_reset_state(IDEState *s)
+{
+    ide_set_signature(s);
+    s->error = 0x01;
+    s->status = s->kind == IDE_CD ? 0 : READY_STAT | SEEK_STAT;
+}
+
 static bool cmd_exec_diagnostic(IDEState *s, uint8_t cmd)
 {
     for (int i = 0; i < 2; i++) {
-        IDEState *d = &s->bus->ifs[i];
-        ide_set_signature(d);
-        d->error = 0x01; /* device 0 passed, device 1 passed or absent */
-        d->status = d->kind == IDE_CD ? 0 : READY_STAT | SEEK_STAT;
+        ide_set_reset_state(&s->bus->ifs[i]);
     }
     ide_set_irq(s);
     return false;
@@ -658,9 +683,7 @@ static bool cmd_device_reset(IDEState *s, uint8_t cmd)
 {
     ide_dma_cancel(s->bus);
     ide_transfer_stop(s);
-    ide_set_signature(s);
-    s->error = 0x01;
-    s->status = 0; /* DRDY is not set after an ATAPI reset */
+    ide_set_reset_state(s); /* ATAPI devices only take it */
     return false;
 }
 
@@ -759,8 +782,7 @@ static void ide_exec_cmd(IDEBus *bus, uint8_t cmd)
         !(ide_cmd_table[cmd].flags & (s->kind == IDE_CD ? CMD_CD : CMD_HD))) {
         qemu_log_mask(LOG_UNIMP, "ide: command 0x%02x not supported on %s\n",
                       cmd, s->kind == IDE_CD ? "ATAPI" : "ATA");
-        ide_abort_command(s);
-        ide_set_irq(s);
+        ide_fail(s, ABRT_ERR);
         return;
     }
     s->status = READY_STAT | BUSY_STAT;
@@ -888,9 +910,7 @@ static void ide_reset_dev(IDEState *s)
     s->sense_key = SENSE_NONE;
     s->tray_locked = false;
     s->asc = s->ascq = 0;
-    ide_set_signature(s);
-    s->error = 0x01;
-    s->status = s->kind == IDE_CD ? 0 : READY_STAT | SEEK_STAT;
+    ide_set_reset_state(s);
 }
 
 static void ide_ctl_write(void *opaque, hwaddr addr, uint64_t val,
