@@ -576,11 +576,7 @@ static DriveInfo *drive_from_args(json_t *args, Error **errp)
             return d;
         }
     }
-    if (device) {
-        error_setg(errp, "Device '%s' not found", device);
-    } else {
-        error_setg(errp, "Device '%s' not found", id);
-    }
+    error_setg(errp, "Device '%s' not found", device ? device : id);
     return NULL;
 }
 
@@ -776,6 +772,20 @@ static bool jbool(json_t *o, const char *key)
     return json_is_true(json_object_get(o, key));
 }
 
+/* The lines of `info block` an inserted and an empty drive both have. */
+static void hmp_info_block_device(GString *out, json_t *e)
+{
+    if (jstr(e, "qdev")) {
+        g_string_append_printf(out, "    Attached to:      %s\n",
+                               jstr(e, "qdev"));
+    }
+    if (jbool(e, "removable")) {
+        g_string_append_printf(out, "    Removable device: %slocked, tray %s\n",
+                               jbool(e, "locked") ? "" : "not ",
+                               jbool(e, "tray_open") ? "open" : "closed");
+    }
+}
+
 static void hmp_info_block(GString *out, json_t *ret, json_t *args)
 {
     size_t i;
@@ -794,16 +804,7 @@ static void hmp_info_block(GString *out, json_t *ret, json_t *args)
                                    jstr(ins, "node-name"), jstr(ins, "file"),
                                    jstr(ins, "drv"),
                                    jbool(ins, "ro") ? ", read-only" : "");
-            if (jstr(e, "qdev")) {
-                g_string_append_printf(out, "    Attached to:      %s\n",
-                                       jstr(e, "qdev"));
-            }
-            if (jbool(e, "removable")) {
-                g_string_append_printf(
-                    out, "    Removable device: %slocked, tray %s\n",
-                    jbool(e, "locked") ? "" : "not ",
-                    jbool(e, "tray_open") ? "open" : "closed");
-            }
+            hmp_info_block_device(out, e);
             g_string_append_printf(
                 out, "    Cache mode:       %s%s%s\n",
                 jbool(cache, "writeback") ? "writeback" : "writethrough",
@@ -818,16 +819,7 @@ static void hmp_info_block(GString *out, json_t *ret, json_t *args)
             }
         } else {
             g_string_append(out, ": [not inserted]\n");
-            if (jstr(e, "qdev")) {
-                g_string_append_printf(out, "    Attached to:      %s\n",
-                                       jstr(e, "qdev"));
-            }
-            if (jbool(e, "removable")) {
-                g_string_append_printf(
-                    out, "    Removable device: %slocked, tray %s\n",
-                    jbool(e, "locked") ? "" : "not ",
-                    jbool(e, "tray_open") ? "open" : "closed");
-            }
+            hmp_info_block_device(out, e);
         }
     }
 }
