@@ -931,6 +931,24 @@ int bdrv_snapshot_delete(BlockDriverState *bs, const char *name, Error **errp)
     return bs->drv->snapshot_delete(bs, name, errp);
 }
 
+int bdrv_bitmap_op(BlockDriverState *bs, BdrvBitmapOp op, const char *name,
+                   uint64_t granularity, BlockDriverState *src,
+                   const char *src_name, Error **errp)
+{
+    if (!bs->drv->bitmap_op) {
+        if (op == BDRV_BITMAP_ADD) {
+            error_setg(errp,
+                       "Can't store persistent bitmaps to %s: Operation not "
+                       "supported",
+                       bs->filename);
+        } else {
+            error_setg(errp, "Dirty bitmap '%s' not found", name);
+        }
+        return -ENOTSUP;
+    }
+    return bs->drv->bitmap_op(bs, op, name, granularity, src, src_name, errp);
+}
+
 bool bdrv_supports_amend(BlockDriverState *bs)
 {
     return bs->drv->amend != NULL;

@@ -233,6 +233,24 @@ int bdrv_snapshot_delete(BlockDriverState *bs, const char *name, Error **errp);
 int bdrv_snapshot_load_tmp(BlockDriverState *bs, const char *name,
                            Error **errp);
 
+/*
+ * Persistent dirty bitmaps (qemu-img bitmap).  ADD takes granularity (0:
+ * the default); MERGE ORs bitmap src_name of src (bs itself when NULL)
+ * into name.  The image must be open read-write; the change is stored
+ * when it is closed.  0 or -errno with errp set (QEMU's messages).
+ */
+typedef enum BdrvBitmapOp {
+    BDRV_BITMAP_ADD,
+    BDRV_BITMAP_REMOVE,
+    BDRV_BITMAP_CLEAR,
+    BDRV_BITMAP_ENABLE,
+    BDRV_BITMAP_DISABLE,
+    BDRV_BITMAP_MERGE,
+} BdrvBitmapOp;
+int bdrv_bitmap_op(BlockDriverState *bs, BdrvBitmapOp op, const char *name,
+                   uint64_t granularity, BlockDriverState *src,
+                   const char *src_name, Error **errp);
+
 /* qemu-img amend: change format options in place. */
 int bdrv_amend(BlockDriverState *bs, Opts *opts, bool force, Error **errp);
 bool bdrv_supports_amend(BlockDriverState *bs);

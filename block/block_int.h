@@ -62,6 +62,9 @@ struct BlockDriver {
     int (*snapshot_load_tmp)(BlockDriverState *bs, const char *name,
                              Error **errp);
     int (*amend)(BlockDriverState *bs, Opts *opts, bool force, Error **errp);
+    int (*bitmap_op)(BlockDriverState *bs, BdrvBitmapOp op, const char *name,
+                     uint64_t granularity, BlockDriverState *src,
+                     const char *src_name, Error **errp);
     int (*make_empty)(BlockDriverState *bs, Error **errp);
     bool (*measure)(Opts *opts, BlockDriverState *in_bs, uint64_t size,
                     BlockMeasureInfo *info, Error **errp);

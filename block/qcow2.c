@@ -1505,6 +1505,18 @@ out:
     return ret;
 }
 
+static int qcow2_bitmap_op_locked(BlockDriverState *bs, BdrvBitmapOp op,
+                                  const char *name, uint64_t granularity,
+                                  BlockDriverState *src, const char *src_name,
+                                  Error **errp)
+{
+    BDRVQcow2State *s = bs->opaque;
+    pthread_mutex_lock(&s->lock);
+    int ret = qcow2_bitmap_op(bs, op, name, granularity, src, src_name, errp);
+    pthread_mutex_unlock(&s->lock);
+    return ret;
+}
+
 /* Clears the L2 entry of the cluster at guest (used by make_empty). */
 int qcow2_clear_entry(BlockDriverState *bs, uint64_t guest)
 {
@@ -1639,6 +1651,7 @@ const BlockDriver bdrv_qcow2 = {
     .snapshot_delete = qcow2_snapshot_delete,
     .snapshot_load_tmp = qcow2_snapshot_load_tmp,
     .amend = qcow2_amend,
+    .bitmap_op = qcow2_bitmap_op_locked,
     .make_empty = qcow2_make_empty,
     .measure = qcow2_measure,
 };

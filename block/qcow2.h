@@ -283,6 +283,10 @@ void qcow2_bitmaps_set_dirty(BlockDriverState *bs, uint64_t offset,
                              uint64_t bytes);
 int qcow2_bitmaps_truncate(BlockDriverState *bs, uint64_t new_size);
 int qcow2_bitmaps_close(BlockDriverState *bs);
+/* qemu-img bitmap operations (see bdrv_bitmap_op); s->lock held. */
+int qcow2_bitmap_op(BlockDriverState *bs, BdrvBitmapOp op, const char *name,
+                    uint64_t granularity, BlockDriverState *src,
+                    const char *src_name, Error **errp);
 /* Forgets the loaded bitmaps without writing anything. */
 void qcow2_bitmaps_free(BDRVQcow2State *s);
 int qcow2_bitmaps_drop(BlockDriverState *bs);

@@ -103,6 +103,9 @@ static void help(void)
            "[--flush-interval=flush_interval] [-i aio] [-n] [--no-drain] "
            "[-o offset] [--pattern=pattern] [-q] [-s buffer_size] "
            "[-S step_size] [-t cache] [-w] [-U] filename\n"
+           "  bitmap (--merge SOURCE | --add | --remove | --clear | "
+           "--enable | --disable)... [-b source_file [-F source_fmt]] "
+           "[-g granularity] [-f fmt] filename bitmap\n"
            "  check [-q] [-f fmt] [--output=ofmt] [-r [leaks | all]] "
            "[-T src_cache] [-U] filename\n"
            "  commit [-q] [-f fmt] [-t cache] [-b base] [-d] [-p] filename\n"
@@ -1511,13 +1514,21 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } img_cmds[] = {
-    {"amend", img_amend},     {"bench", img_bench},
-    {"check", img_check},     {"commit", img_commit},
-    {"compare", img_compare}, {"convert", img_convert},
-    {"create", img_create},   {"dd", img_dd},
-    {"info", img_info},       {"map", img_map},
-    {"measure", img_measure}, {"snapshot", img_snapshot},
-    {"rebase", img_rebase},   {"resize", img_resize},
+    {"amend", img_amend},
+    {"bench", img_bench},
+    {"bitmap", img_bitmap},
+    {"check", img_check},
+    {"commit", img_commit},
+    {"compare", img_compare},
+    {"convert", img_convert},
+    {"create", img_create},
+    {"dd", img_dd},
+    {"info", img_info},
+    {"map", img_map},
+    {"measure", img_measure},
+    {"snapshot", img_snapshot},
+    {"rebase", img_rebase},
+    {"resize", img_resize},
 };
 
 int main(int argc, char **argv)

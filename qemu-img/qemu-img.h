@@ -27,5 +27,6 @@ int img_commit(int argc, char **argv);
 int img_rebase(int argc, char **argv);
 int img_dd(int argc, char **argv);
 int img_bench(int argc, char **argv);
+int img_bitmap(int argc, char **argv);
 
 #endif

@@ -138,3 +138,47 @@ def test_crash_leaves_bitmaps_in_use(tools, tmp_path):
     flags = [b["flags"] for b in info["format-specific"]["data"]["bitmaps"]]
     assert all("in-use" in f for f in flags), flags
     run(REF, "check", img)
+
+
+BITMAP_STEPS = [
+    ("--add", "bm"), ("--add -g 128k", "bm2"), ("--add", "bm"),
+    ("--merge a", "bm"), ("--merge s -b {o}", "bm2"),
+    ("--merge s -b {o} -F qcow2", "bm"), ("--clear", "a"),
+    ("--disable", "bm"), ("--enable --disable", "bm2"), ("--remove", "a"),
+    ("--remove", "a"), ("--merge nope", "bm"), ("--add -g 1000", "x"),
+    ("--add", ""), ("-g 4k --clear", "bm"), ("--add --remove", "tmp"),
+    ("--merge bm --merge bm2", "bm3"), ("--add --merge bm --merge bm2", "bm3"),
+    ("", "bm"), ("--add", "a b"),
+    ("--remove", "bm"), ("--remove", "bm2"), ("--remove", "bm3"),
+    ("--remove", "a b"),
+]
+
+
+def test_bitmap_command_like_qemu(tools, tmp_path):
+    """qemu-img bitmap, step by step on two copies: the same messages and
+    exit codes, the same bitmaps (flags, granularity, bits) after each
+    step, a clean image throughout, and no extension once all are gone."""
+    q, _, _ = tools
+    out = {}
+    for name, tool in (("quasar", q), ("qemu", REF)):
+        d = tmp_path / name
+        d.mkdir()
+        img, other = d / "t.qcow2", d / "o.qcow2"
+        run(REF, "create", "-q", "-f", "qcow2", img, "4M")
+        run(REF, "create", "-q", "-f", "qcow2", other, "4M")
+        run(REF, "bitmap", "--add", "-g", "4k", img, "a")
+        run(REF, "bitmap", "--add", other, "s")
+        run(REF_IO, "-c", "write 0 8k", "-c", "write 1M 64k", img)
+        run(REF_IO, "-c", "write 2M 8k", other)
+        steps = []
+        for args, bitmap in BITMAP_STEPS:
+            p = run(tool, "bitmap", *args.format(o=other).split(), img, bitmap,
+                    ok=False)
+            c = run(REF, "check", img, ok=False)
+            steps.append((args, bitmap, p.returncode,
+                          p.stderr.replace(str(d), "D"), c.returncode,
+                          bitmaps(img)))
+        out[name] = steps
+    for sq, sr in zip(out["quasar"], out["qemu"]):
+        assert sq == sr
+    assert out["quasar"][-1][5] is None  # extension dropped with the last
