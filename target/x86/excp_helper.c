@@ -151,8 +151,6 @@ DEF_HELPER_INFO(raise_exception_err, 0, HI_VOID, 3, HI_PTR, HI_I32, HI_I32);
 
 #ifdef CONFIG_SOFTMMU
 
-uint64_t x86_tss64_stack(CPUX86State *env, int dpl, int ist, uintptr_t ra);
-
 /* ---- delivery ------------------------------------------------------------ */
 
 /* A push during delivery (ra = 0: no restore needed). */
@@ -209,6 +207,20 @@ raise_err(CPUX86State *env, int excp, int err)
     x86_raise_exception_err_ra(env, excp, err, 0);
 }
 
+/*
+ * The checks of the IDT gate for intno (SDM 6.12.1.1, 6.14.1): INT n
+ * needs gate DPL >= CPL, then the gate must be present.
+ */
+static void check_gate(CPUX86State *env, int intno, int is_int, uint32_t e2)
+{
+    if (is_int && desc_dpl(e2) < x86_cpl(env)) {
+        raise_err(env, EXCP0D_GPF, intno * 8 + 2);
+    }
+    if (!(e2 & DESC_P_MASK)) {
+        raise_err(env, EXCP0B_NOSEG, intno * 8 + 2);
+    }
+}
+
 /* Real mode (and real-mode-like SMM): the IVT at idt.base. */
 static void do_interrupt_real(CPUX86State *env, int intno, int is_int,
                               uint64_t next_eip)
@@ -221,8 +233,8 @@ static void do_interrupt_real(CPUX86State *env, int intno, int is_int,
     if ((uint64_t)intno * 4 + 3 > env->idt.limit) {
         raise_err(env, EXCP0D_GPF, intno * 8 + 2);
     }
-    offset = x86_lduw_kernel(env, env->idt.base + intno * 4, 0);
-    selector = x86_lduw_kernel(env, env->idt.base + intno * 4 + 2, 0);
+    offset = x86_ld_kernel(env, env->idt.base + intno * 4, 2, 0);
+    selector = x86_ld_kernel(env, env->idt.base + intno * 4 + 2, 2, 0);
     ipush(&st, 2, cpu_compute_eflags(env));
     ipush(&st, 2, env->segs[R_CS].selector);
     ipush(&st, 2, old_eip);
@@ -241,15 +253,10 @@ static void do_task_gate(CPUX86State *env, int intno, int is_int, int has_error,
                          int error_code, uint32_t g1, uint32_t g2,
                          uint64_t old_eip)
 {
-    int cpl = x86_cpl(env), type;
+    int type;
     uint32_t sel = g1 >> 16, e1, e2;
 
-    if (is_int && (int)((g2 >> DESC_DPL_SHIFT) & 3) < cpl) {
-        raise_err(env, EXCP0D_GPF, intno * 8 + 2);
-    }
-    if (!(g2 & DESC_P_MASK)) {
-        raise_err(env, EXCP0B_NOSEG, intno * 8 + 2);
-    }
+    check_gate(env, intno, is_int, g2);
     if ((sel & 4) || !load_desc(env, sel, &e1, &e2)) {
         raise_err(env, EXCP0A_TSS, sel & 0xfffc);
     }
@@ -279,15 +286,15 @@ static void do_interrupt_protected(CPUX86State *env, int intno, int is_int,
     int cpl = x86_cpl(env), type, dpl, shift, size;
     uint32_t e1, e2, selector, ss = 0, esp = 0, ss_e1 = 0, ss_e2 = 0;
     uint64_t offset, old_eip = is_int ? next_eip : env->rip;
-    uint64_t ptr = env->idt.base + intno * 8;
+    uint64_t ptr = env->idt.base + intno * 8, cs_ptr;
     bool new_stack, vm86 = env->eflags & VM_MASK;
     IntStack st;
 
     if ((uint64_t)intno * 8 + 7 > env->idt.limit) {
         raise_err(env, EXCP0D_GPF, intno * 8 + 2);
     }
-    e1 = x86_ldl_kernel(env, ptr, 0);
-    e2 = x86_ldl_kernel(env, ptr + 4, 0);
+    e1 = x86_ld_kernel(env, ptr, 4, 0);
+    e2 = x86_ld_kernel(env, ptr + 4, 4, 0);
     type = (e2 >> DESC_TYPE_SHIFT) & 0x1f;
     switch (type) {
     case DESC_TASKGATE:
@@ -302,63 +309,17 @@ static void do_interrupt_protected(CPUX86State *env, int intno, int is_int,
     default:
         raise_err(env, EXCP0D_GPF, intno * 8 + 2);
     }
-    dpl = (e2 >> DESC_DPL_SHIFT) & 3;
     /* software INT n: gate DPL >= CPL (not INT1, not exceptions) */
-    if (is_int && dpl < cpl) {
-        raise_err(env, EXCP0D_GPF, intno * 8 + 2);
-    }
-    if (!(e2 & DESC_P_MASK)) {
-        raise_err(env, EXCP0B_NOSEG, intno * 8 + 2);
-    }
+    check_gate(env, intno, is_int, e2);
     selector = e1 >> 16;
     offset = (e2 & 0xffff0000) | (e1 & 0xffff);
-    if ((selector & 0xfffc) == 0) {
-        raise_err(env, EXCP0D_GPF, 0);
-    }
-    if (!load_desc(env, selector, &e1, &e2)) {
-        raise_err(env, EXCP0D_GPF, selector & 0xfffc);
-    }
-    if (!(e2 & DESC_S_MASK) || !(e2 & DESC_CS_MASK)) {
-        raise_err(env, EXCP0D_GPF, selector & 0xfffc);
-    }
-    dpl = (e2 >> DESC_DPL_SHIFT) & 3;
-    if (dpl > cpl) {
-        raise_err(env, EXCP0D_GPF, selector & 0xfffc);
-    }
-    if (!(e2 & DESC_P_MASK)) {
-        raise_err(env, EXCP0B_NOSEG, selector & 0xfffc);
-    }
+    dpl = x86_load_gate_cs(env, selector, false, &e1, &e2, &cs_ptr, 0);
     if (!(e2 & DESC_C_MASK) && dpl < cpl) {
         /* inner level: the stack from the TSS */
-        int ttype = (env->tr.flags >> DESC_TYPE_SHIFT) & 0xf;
-        int tshift = ttype >> 3;
-        uint32_t index = (dpl * 4 + 2) << tshift;
+        uint64_t ss_ptr;
 
-        if (!(env->tr.flags & DESC_P_MASK) ||
-            index + (4u << tshift) - 1 > env->tr.limit) {
-            raise_err(env, EXCP0A_TSS, env->tr.selector & 0xfffc);
-        }
-        if (tshift) {
-            esp = x86_ldl_kernel(env, env->tr.base + index, 0);
-            ss = x86_lduw_kernel(env, env->tr.base + index + 4, 0);
-        } else {
-            esp = x86_lduw_kernel(env, env->tr.base + index, 0);
-            ss = x86_lduw_kernel(env, env->tr.base + index + 2, 0);
-        }
-        if ((ss & 0xfffc) == 0 || (int)(ss & 3) != dpl) {
-            raise_err(env, EXCP0A_TSS, ss & 0xfffc);
-        }
-        if (!load_desc(env, ss, &ss_e1, &ss_e2)) {
-            raise_err(env, EXCP0A_TSS, ss & 0xfffc);
-        }
-        if ((int)((ss_e2 >> DESC_DPL_SHIFT) & 3) != dpl ||
-            !(ss_e2 & DESC_S_MASK) || (ss_e2 & DESC_CS_MASK) ||
-            !(ss_e2 & DESC_W_MASK)) {
-            raise_err(env, EXCP0A_TSS, ss & 0xfffc);
-        }
-        if (!(ss_e2 & DESC_P_MASK)) {
-            raise_err(env, EXCP0C_STACK, ss & 0xfffc);
-        }
+        x86_tss_stack(env, dpl, &ss, &esp, 0);
+        x86_check_new_ss(env, ss, dpl, EXCP0A_TSS, &ss_e1, &ss_e2, &ss_ptr, 0);
         new_stack = true;
         st.base = desc_base(ss_e1, ss_e2);
         st.sp = esp;
@@ -429,47 +390,25 @@ static void do_interrupt64(CPUX86State *env, int intno, int is_int,
     int cpl = x86_cpl(env), type, dpl, ist;
     uint32_t e1, e2, e3, selector;
     uint64_t offset, old_eip = is_int ? next_eip : env->rip;
-    uint64_t ptr = env->idt.base + intno * 16, esp;
+    uint64_t ptr = env->idt.base + intno * 16, cs_ptr, esp;
     bool new_cpl;
     IntStack st;
 
     if ((uint64_t)intno * 16 + 15 > env->idt.limit) {
         raise_err(env, EXCP0D_GPF, intno * 8 + 2);
     }
-    e1 = x86_ldl_kernel(env, ptr, 0);
-    e2 = x86_ldl_kernel(env, ptr + 4, 0);
-    e3 = x86_ldl_kernel(env, ptr + 8, 0);
+    e1 = x86_ld_kernel(env, ptr, 4, 0);
+    e2 = x86_ld_kernel(env, ptr + 4, 4, 0);
+    e3 = x86_ld_kernel(env, ptr + 8, 4, 0);
     type = (e2 >> DESC_TYPE_SHIFT) & 0x1f;
     if (type != DESC_INTGATE32 && type != DESC_TRAPGATE32) {
         raise_err(env, EXCP0D_GPF, intno * 8 + 2);
     }
-    dpl = (e2 >> DESC_DPL_SHIFT) & 3;
-    if (is_int && dpl < cpl) {
-        raise_err(env, EXCP0D_GPF, intno * 8 + 2);
-    }
-    if (!(e2 & DESC_P_MASK)) {
-        raise_err(env, EXCP0B_NOSEG, intno * 8 + 2);
-    }
+    check_gate(env, intno, is_int, e2);
     selector = e1 >> 16;
     offset = ((uint64_t)e3 << 32) | (e2 & 0xffff0000) | (e1 & 0xffff);
     ist = e2 & 7;
-    if ((selector & 0xfffc) == 0) {
-        raise_err(env, EXCP0D_GPF, 0);
-    }
-    if (!load_desc(env, selector, &e1, &e2)) {
-        raise_err(env, EXCP0D_GPF, selector & 0xfffc);
-    }
-    if (!(e2 & DESC_S_MASK) || !(e2 & DESC_CS_MASK) || !(e2 & DESC_L_MASK) ||
-        (e2 & DESC_B_MASK)) {
-        raise_err(env, EXCP0D_GPF, selector & 0xfffc);
-    }
-    dpl = (e2 >> DESC_DPL_SHIFT) & 3;
-    if (dpl > cpl) {
-        raise_err(env, EXCP0D_GPF, selector & 0xfffc);
-    }
-    if (!(e2 & DESC_P_MASK)) {
-        raise_err(env, EXCP0B_NOSEG, selector & 0xfffc);
-    }
+    dpl = x86_load_gate_cs(env, selector, false, &e1, &e2, &cs_ptr, 0);
     if (!(e2 & DESC_C_MASK) && dpl < cpl) {
         new_cpl = true;
         esp = x86_tss64_stack(env, dpl, ist, 0);

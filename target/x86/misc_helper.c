@@ -121,41 +121,10 @@ uint64_t cpu_x86_get_tsc(CPUX86State *env)
 /* Recomputes the hflags that depend on CR0/CR4/EFER and the mode. */
 static void update_mode_hflags(CPUX86State *env)
 {
-    uint32_t hf = env->hflags;
-    uint64_t cr0 = env->cr[0], cr4 = env->cr[4];
+    uint32_t hf = (env->hflags & ~HF_CR_MASK) | x86_cr_hflags(env);
 
-    hf &= ~(HF_PE_MASK | HF_MP_MASK | HF_EM_MASK | HF_TS_MASK | HF_PG_MASK |
-            HF_LMA_MASK | HF_OSFXSR_MASK | HF_SMAP_MASK | HF_OSXSAVE_MASK |
-            HF_UMIP_MASK | HF_FSGSBASE_MASK | HF_TSD_MASK);
-    if (cr0 & CR0_PE_MASK) {
-        hf |= HF_PE_MASK;
-    } else {
+    if (!(env->cr[0] & CR0_PE_MASK)) {
         hf &= ~HF_CPL_MASK;
-    }
-    hf |= ((cr0 >> 1) & 7) << HF_MP_SHIFT;
-    if (cr0 & CR0_PG_MASK) {
-        hf |= HF_PG_MASK;
-    }
-    if (env->efer & MSR_EFER_LMA) {
-        hf |= HF_LMA_MASK;
-    }
-    if (cr4 & CR4_OSFXSR_MASK) {
-        hf |= HF_OSFXSR_MASK;
-    }
-    if (cr4 & CR4_SMAP_MASK) {
-        hf |= HF_SMAP_MASK;
-    }
-    if (cr4 & CR4_OSXSAVE_MASK) {
-        hf |= HF_OSXSAVE_MASK;
-    }
-    if (cr4 & CR4_UMIP_MASK) {
-        hf |= HF_UMIP_MASK;
-    }
-    if (cr4 & CR4_FSGSBASE_MASK) {
-        hf |= HF_FSGSBASE_MASK;
-    }
-    if (cr4 & CR4_TSD_MASK) {
-        hf |= HF_TSD_MASK;
     }
     env->hflags = hf;
     /* CS64/CS32/ADDSEG depend on LMA and PE */
@@ -386,133 +355,211 @@ uint64_t x86_efer_supported(CPUX86State *env);
 #define MTRR_CAP_VCNT     8
 #define MSR_MTRRcap_VALUE (MTRR_CAP_VCNT | (1 << 8) | (1 << 10)) /* FIX, WC */
 
-static int mtrr_fixed_index(uint32_t msr)
+/* The MSRs with side effects or checks: read/write functions. */
+static bool msr_tsc_read(CPUX86State *env, uint64_t *val)
 {
+    *val = cpu_x86_get_tsc(env);
+    return true;
+}
+
+static bool msr_tsc_write(CPUX86State *env, uint64_t val)
+{
+    env->tsc_offset = val - (uint64_t)qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    return true;
+}
+
+static bool msr_apicbase_read(CPUX86State *env, uint64_t *val)
+{
+    const X86SysHooks *h = env->sys_hooks;
+
+    *val = h && h->apic_base_read ? h->apic_base_read(env) : 0xfee00900;
+    return true;
+}
+
+static bool msr_apicbase_write(CPUX86State *env, uint64_t val)
+{
+    const X86SysHooks *h = env->sys_hooks;
+
+    if (h && h->apic_base_write) {
+        h->apic_base_write(env, val);
+    }
+    return true;
+}
+
+static bool msr_efer_write(CPUX86State *env, uint64_t val)
+{
+    if (val & ~x86_efer_supported(env)) {
+        return false;
+    }
+    /* LMA is read-only; LME cannot change while paging is on */
+    val = (val & ~(uint64_t)MSR_EFER_LMA) | (env->efer & MSR_EFER_LMA);
+    if ((env->cr[0] & CR0_PG_MASK) && ((val ^ env->efer) & MSR_EFER_LME)) {
+        return false;
+    }
+    cpu_x86_set_efer(env, val);
+    return true;
+}
+
+static bool msr_tsc_aux_read(CPUX86State *env, uint64_t *val)
+{
+    *val = env->tsc_aux;
+    return true;
+}
+
+static bool msr_tsc_aux_write(CPUX86State *env, uint64_t val)
+{
+    env->tsc_aux = (uint32_t)val;
+    return true;
+}
+
+static bool msr_mcg_ctl_write(CPUX86State *env, uint64_t val)
+{
+    if (val != 0 && val != ~0ull) {
+        return false; /* all enabled or all disabled */
+    }
+    env->mcg_ctl = val;
+    return true;
+}
+
+/*
+ * One MSR.  An MSR with a field reads the uint64_t at offset in
+ * CPUX86State and writes it with wmask applied; one without reads value
+ * and ignores writes; read/write functions, where set, do the access
+ * instead (false: #GP).  MSR_NO_READ / MSR_NO_WRITE make that access
+ * #GP.
+ */
+enum {
+    MSR_FIELD = 1 << 0,
+    MSR_NO_READ = 1 << 1,
+    MSR_NO_WRITE = 1 << 2,
+};
+
+typedef struct X86Msr {
+    uint32_t index;
+    uint32_t flags;
+    size_t offset;
+    uint64_t wmask;
+    uint64_t value;
+    bool (*read)(CPUX86State *env, uint64_t *val);
+    bool (*write)(CPUX86State *env, uint64_t val);
+} X86Msr;
+
+#define FIELD(f) .flags = MSR_FIELD, .offset = offsetof(CPUX86State, f)
+
+/* Sorted by index (x86_msr_find bisects). */
+static const X86Msr x86_msrs[] = {
+    {MSR_IA32_TSC, .read = msr_tsc_read, .write = msr_tsc_write},
+    {MSR_IA32_PLATFORM_ID, MSR_NO_WRITE},
+    {MSR_IA32_APICBASE, .read = msr_apicbase_read, .write = msr_apicbase_write},
+    {MSR_IA32_FEATURE_CONTROL, MSR_NO_WRITE},
+    {MSR_IA32_TSC_ADJUST},
+    {MSR_IA32_SPEC_CTRL, FIELD(msr_spec_ctrl), .wmask = ~0ull},
+    {MSR_IA32_PRED_CMD, MSR_NO_READ},
+    {MSR_IA32_UCODE_REV},
+    {MSR_MTRRcap, MSR_NO_WRITE, .value = MSR_MTRRcap_VALUE},
+    {MSR_IA32_SYSENTER_CS, FIELD(sysenter_cs), .wmask = 0xffff},
+    {MSR_IA32_SYSENTER_ESP, FIELD(sysenter_esp), .wmask = ~0ull},
+    {MSR_IA32_SYSENTER_EIP, FIELD(sysenter_eip), .wmask = ~0ull},
+    /* banks, MCG_CTL present */
+    {MSR_MCG_CAP, MSR_NO_WRITE, .value = X86_MCE_BANKS | (1 << 8)},
+    {MSR_MCG_STATUS, FIELD(mcg_status), .wmask = ~0ull},
+    {MSR_MCG_CTL, FIELD(mcg_ctl), .write = msr_mcg_ctl_write},
+    {MSR_IA32_MISC_ENABLE, FIELD(msr_misc_enable), .wmask = ~0ull},
+    {MSR_PAT, FIELD(pat), .wmask = ~0ull},
+    {MSR_MTRRdefType, FIELD(mtrr_deftype), .wmask = 0xcff},
+    {MSR_EFER, FIELD(efer), .write = msr_efer_write},
+    {MSR_STAR, FIELD(star), .wmask = ~0ull},
+    {MSR_LSTAR, FIELD(lstar), .wmask = ~0ull},
+    {MSR_CSTAR, FIELD(cstar), .wmask = ~0ull},
+    {MSR_FMASK, FIELD(fmask), .wmask = ~0ull},
+    {MSR_FSBASE, FIELD(segs[R_FS].base), .wmask = ~0ull},
+    {MSR_GSBASE, FIELD(segs[R_GS].base), .wmask = ~0ull},
+    {MSR_KERNELGSBASE, FIELD(kernelgsbase), .wmask = ~0ull},
+    {MSR_TSC_AUX, .read = msr_tsc_aux_read, .write = msr_tsc_aux_write},
+    {MSR_K8_SYSCFG},
+    {MSR_K7_HWCR, FIELD(msr_amd_hwcr), .wmask = ~0ull},
+    {MSR_K8_INT_PENDING_MSG},
+    {MSR_K8_TSEG_ADDR, MSR_NO_WRITE},
+    {MSR_K8_TSEG_MASK, MSR_NO_WRITE},
+    {MSR_K8_VM_CR},
+    {MSR_VM_HSAVE_PA},
+    {MSR_AMD64_DE_CFG, FIELD(msr_amd_de_cfg), .wmask = ~0ull},
+};
+
+#undef FIELD
+
+static const X86Msr *x86_msr_find(uint32_t msr)
+{
+    size_t lo = 0, hi = sizeof(x86_msrs) / sizeof(x86_msrs[0]);
+
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+
+        if (x86_msrs[mid].index == msr) {
+            return &x86_msrs[mid];
+        }
+        if (x86_msrs[mid].index < msr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
+static uint64_t *msr_field(CPUX86State *env, const X86Msr *m)
+{
+    return (uint64_t *)((char *)env + m->offset);
+}
+
+/*
+ * The MSRs that are arrays in CPUX86State: the variable and fixed MTRRs
+ * and the machine-check banks.  Returns NULL for any other MSR.
+ */
+static uint64_t *msr_array_slot(CPUX86State *env, uint32_t msr)
+{
+    if (msr >= MSR_MTRRphysBase0 && msr <= MSR_MTRRphysMask7) {
+        return &env->mtrr_var[msr - MSR_MTRRphysBase0];
+    }
+    if (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * X86_MCE_BANKS) {
+        return &env->mce_banks[msr - MSR_MC0_CTL];
+    }
     if (msr == MSR_MTRRfix64K_00000) {
-        return 0;
+        return &env->mtrr_fixed[0];
     }
     if (msr == MSR_MTRRfix16K_80000 || msr == MSR_MTRRfix16K_A0000) {
-        return 1 + msr - MSR_MTRRfix16K_80000;
+        return &env->mtrr_fixed[1 + msr - MSR_MTRRfix16K_80000];
     }
     if (msr >= MSR_MTRRfix4K_C0000 && msr <= MSR_MTRRfix4K_F8000) {
-        return 3 + msr - MSR_MTRRfix4K_C0000;
+        return &env->mtrr_fixed[3 + msr - MSR_MTRRfix4K_C0000];
     }
-    return -1;
+    return NULL;
 }
 
 /* Returns false for an MSR this CPU does not have (#GP). */
 static bool x86_rdmsr(CPUX86State *env, uint32_t msr, uint64_t *val)
 {
     const X86SysHooks *h = env->sys_hooks;
-    int i;
+    const X86Msr *m = x86_msr_find(msr);
+    uint64_t *slot;
 
-    switch (msr) {
-    case MSR_IA32_TSC:
-        *val = cpu_x86_get_tsc(env);
+    if (m) {
+        if (m->flags & MSR_NO_READ) {
+            return false;
+        }
+        if (m->read) {
+            return m->read(env, val);
+        }
+        *val = (m->flags & MSR_FIELD) ? *msr_field(env, m) : m->value;
         return true;
-    case MSR_IA32_APICBASE:
-        *val = h && h->apic_base_read ? h->apic_base_read(env) : 0xfee00900;
-        return true;
-    case MSR_EFER:
-        *val = env->efer;
-        return true;
-    case MSR_STAR:
-        *val = env->star;
-        return true;
-    case MSR_LSTAR:
-        *val = env->lstar;
-        return true;
-    case MSR_CSTAR:
-        *val = env->cstar;
-        return true;
-    case MSR_FMASK:
-        *val = env->fmask;
-        return true;
-    case MSR_FSBASE:
-        *val = env->segs[R_FS].base;
-        return true;
-    case MSR_GSBASE:
-        *val = env->segs[R_GS].base;
-        return true;
-    case MSR_KERNELGSBASE:
-        *val = env->kernelgsbase;
-        return true;
-    case MSR_TSC_AUX:
-        *val = env->tsc_aux;
-        return true;
-    case MSR_IA32_SYSENTER_CS:
-        *val = env->sysenter_cs;
-        return true;
-    case MSR_IA32_SYSENTER_ESP:
-        *val = env->sysenter_esp;
-        return true;
-    case MSR_IA32_SYSENTER_EIP:
-        *val = env->sysenter_eip;
-        return true;
-    case MSR_PAT:
-        *val = env->pat;
-        return true;
-    case MSR_IA32_MISC_ENABLE:
-        *val = env->msr_misc_enable;
-        return true;
-    case MSR_MTRRcap:
-        *val = MSR_MTRRcap_VALUE;
-        return true;
-    case MSR_MTRRdefType:
-        *val = env->mtrr_deftype;
-        return true;
-    case MSR_MCG_CAP:
-        *val = X86_MCE_BANKS | (1 << 8); /* banks, MCG_CTL present */
-        return true;
-    case MSR_MCG_CTL:
-        *val = env->mcg_ctl;
-        return true;
-    case MSR_MCG_STATUS:
-        *val = env->mcg_status;
-        return true;
-    case MSR_IA32_PLATFORM_ID:
-    case MSR_IA32_UCODE_REV:
-    case MSR_IA32_FEATURE_CONTROL:
-    case MSR_IA32_TSC_ADJUST:
-        *val = 0;
-        return true;
-    case MSR_IA32_SPEC_CTRL:
-        *val = env->msr_spec_ctrl;
-        return true;
-    case MSR_VM_HSAVE_PA:
-        *val = 0;
-        return true;
-    case MSR_AMD64_DE_CFG:
-        *val = env->msr_amd_de_cfg;
-        return true;
-    case MSR_K7_HWCR:
-        *val = env->msr_amd_hwcr;
-        return true;
-    case MSR_K8_SYSCFG:
-    case MSR_K8_INT_PENDING_MSG:
-    case MSR_K8_TSEG_ADDR:
-    case MSR_K8_TSEG_MASK:
-    case MSR_K8_VM_CR:
-        *val = 0;
-        return true;
-    default:
-        break;
     }
     if (msr >= MSR_K7_EVNTSEL0 && msr <= MSR_K7_PERFCTR3) {
         *val = 0; /* AMD legacy counters: present, never counting */
         return true;
     }
-    if (msr >= MSR_MTRRphysBase0 && msr <= MSR_MTRRphysMask7) {
-        *val = env->mtrr_var[msr - MSR_MTRRphysBase0];
-        return true;
-    }
-    if (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * X86_MCE_BANKS) {
-        *val = env->mce_banks[msr - MSR_MC0_CTL];
-        return true;
-    }
-    i = mtrr_fixed_index(msr);
-    if (i >= 0) {
-        *val = env->mtrr_fixed[i];
+    slot = msr_array_slot(env, msr);
+    if (slot) {
+        *val = *slot;
         return true;
     }
     if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {
@@ -524,122 +571,32 @@ static bool x86_rdmsr(CPUX86State *env, uint32_t msr, uint64_t *val)
 static bool x86_wrmsr(CPUX86State *env, uint32_t msr, uint64_t val)
 {
     const X86SysHooks *h = env->sys_hooks;
-    int i;
+    const X86Msr *m = x86_msr_find(msr);
+    uint64_t *slot;
 
-    switch (msr) {
-    case MSR_IA32_TSC:
-        env->tsc_offset = val - (uint64_t)qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-        return true;
-    case MSR_IA32_APICBASE:
-        if (h && h->apic_base_write) {
-            h->apic_base_write(env, val);
-        }
-        return true;
-    case MSR_EFER: {
-        uint64_t ok = x86_efer_supported(env);
-
-        if (val & ~ok) {
+    if (m) {
+        if (m->flags & MSR_NO_WRITE) {
             return false;
         }
-        /* LMA is read-only; LME cannot change while paging is on */
-        val = (val & ~(uint64_t)MSR_EFER_LMA) | (env->efer & MSR_EFER_LMA);
-        if ((env->cr[0] & CR0_PG_MASK) && ((val ^ env->efer) & MSR_EFER_LME)) {
-            return false;
+        if (m->write) {
+            return m->write(env, val);
         }
-        cpu_x86_set_efer(env, val);
-        return true;
-    }
-    case MSR_STAR:
-        env->star = val;
-        return true;
-    case MSR_LSTAR:
-        env->lstar = val;
-        return true;
-    case MSR_CSTAR:
-        env->cstar = val;
-        return true;
-    case MSR_FMASK:
-        env->fmask = val;
-        return true;
-    case MSR_FSBASE:
-        env->segs[R_FS].base = val;
-        return true;
-    case MSR_GSBASE:
-        env->segs[R_GS].base = val;
-        return true;
-    case MSR_KERNELGSBASE:
-        env->kernelgsbase = val;
-        return true;
-    case MSR_TSC_AUX:
-        env->tsc_aux = (uint32_t)val;
-        return true;
-    case MSR_IA32_SYSENTER_CS:
-        env->sysenter_cs = val & 0xffff;
-        return true;
-    case MSR_IA32_SYSENTER_ESP:
-        env->sysenter_esp = val;
-        return true;
-    case MSR_IA32_SYSENTER_EIP:
-        env->sysenter_eip = val;
-        return true;
-    case MSR_PAT:
-        env->pat = val;
-        return true;
-    case MSR_IA32_MISC_ENABLE:
-        env->msr_misc_enable = val;
-        return true;
-    case MSR_MTRRdefType:
-        env->mtrr_deftype = val & 0xcff;
-        return true;
-    case MSR_MCG_STATUS:
-        env->mcg_status = val;
-        return true;
-    case MSR_MCG_CTL:
-        if (val != 0 && val != ~0ull) {
-            return false; /* all enabled or all disabled */
+        if (m->flags & MSR_FIELD) {
+            *msr_field(env, m) = val & m->wmask;
         }
-        env->mcg_ctl = val;
         return true;
-    case MSR_IA32_SPEC_CTRL:
-        env->msr_spec_ctrl = val;
-        return true;
-    case MSR_IA32_PRED_CMD:
-    case MSR_IA32_TSC_ADJUST:
-    case MSR_IA32_UCODE_REV:
-    case MSR_VM_HSAVE_PA:
-    case MSR_K8_SYSCFG:
-    case MSR_K8_INT_PENDING_MSG:
-    case MSR_K8_VM_CR:
-        return true;
-    case MSR_AMD64_DE_CFG:
-        env->msr_amd_de_cfg = val;
-        return true;
-    case MSR_K7_HWCR:
-        env->msr_amd_hwcr = val;
-        return true;
-    default:
-        break;
     }
     if (msr >= MSR_K7_EVNTSEL0 && msr <= MSR_K7_PERFCTR3) {
         return true;
     }
-    if (msr >= MSR_MTRRphysBase0 && msr <= MSR_MTRRphysMask7) {
-        env->mtrr_var[msr - MSR_MTRRphysBase0] = val;
-        return true;
+    /* MCi_CTL: any value; STATUS/ADDR/MISC: only 0 (no errors) */
+    if (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * X86_MCE_BANKS &&
+        ((msr - MSR_MC0_CTL) & 3) != 0 && val != 0) {
+        return false;
     }
-    if (msr >= MSR_MC0_CTL && msr < MSR_MC0_CTL + 4 * X86_MCE_BANKS) {
-        int r = (msr - MSR_MC0_CTL) & 3;
-
-        /* MCi_CTL: any value; STATUS/ADDR/MISC: only 0 (no errors) */
-        if (r != 0 && val != 0) {
-            return false;
-        }
-        env->mce_banks[msr - MSR_MC0_CTL] = val;
-        return true;
-    }
-    i = mtrr_fixed_index(msr);
-    if (i >= 0) {
-        env->mtrr_fixed[i] = val;
+    slot = msr_array_slot(env, msr);
+    if (slot) {
+        *slot = val;
         return true;
     }
     if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {

@@ -30,6 +30,10 @@ typedef struct Walk {
     CPUX86State *env;
     bool set_ad;
     bool restart;
+    bool is64; /* 8-byte entries (PAE, 4-level) */
+    /* the entries read, root first (for the accessed/dirty pass) */
+    int levels;
+    uint64_t entry[4], entry_addr[4];
 } Walk;
 
 static uint64_t ld_phys(CPUX86State *env, uint64_t addr, bool is64)
@@ -44,13 +48,26 @@ static uint64_t ld_phys(CPUX86State *env, uint64_t addr, bool is64)
 }
 
 /*
+ * Reads the next entry of the walk at pte_addr into *pte and records it.
+ * Returns whether it is present.
+ */
+static bool walk_entry(Walk *w, uint64_t pte_addr, uint64_t *pte)
+{
+    *pte = ld_phys(w->env, pte_addr, w->is64);
+    w->entry[w->levels] = *pte;
+    w->entry_addr[w->levels] = pte_addr;
+    w->levels++;
+    return *pte & PG_PRESENT_MASK;
+}
+
+/*
  * Sets bits in the entry at addr (value old) atomically.  Returns false
  * if the entry changed meanwhile (the walk restarts).  Entries outside
  * RAM are left alone.
  */
-static bool set_bits(Walk *w, uint64_t addr, uint64_t old, uint64_t bits,
-                     bool is64)
+static bool set_bits(Walk *w, uint64_t addr, uint64_t old, uint64_t bits)
 {
+    bool is64 = w->is64;
     bool ok;
 
     if (!w->set_ad || (old & bits) == bits) {
@@ -83,14 +100,12 @@ bool x86_page_walk(CPUX86State *env, uint64_t addr, MMUAccessType access_type,
     uint64_t cr4 = env->cr[4];
     uint64_t rsvd_nx = nxe ? 0 : PG_NX_MASK;
     uint64_t pte = 0, pte_addr, base, ptep, large_rsvd;
-    uint64_t entries[5], entry_addr[5];
-    bool entry64 = true;
-    int levels = 0, i, err;
-    Walk w = {env, set_ad, false};
+    int i, err;
+    Walk w = {env, set_ad};
 
 restart:
     w.restart = false;
-    levels = 0;
+    w.levels = 0;
     /* ptep: the AND of the rights along the walk; NX as a "no exec" bit */
     ptep = PG_USER_MASK | PG_RW_MASK;
     *page_size = 4096;
@@ -98,7 +113,7 @@ restart:
     if (env->cr[4] & CR4_PAE_MASK) {
         int level;
 
-        entry64 = true;
+        w.is64 = true;
         if (env->hflags & HF_LMA_MASK) {
             /* 4-level: PML4 -> PDPT -> PD -> PT */
             base = env->cr[3] & PTE_ADDR_MASK;
@@ -124,12 +139,7 @@ restart:
         for (; level >= 1; level--) {
             int shift = 12 + 9 * (level - 1);
 
-            pte_addr = base + ((addr >> shift) & 511) * 8;
-            pte = ld_phys(env, pte_addr, true);
-            entries[levels] = pte;
-            entry_addr[levels] = pte_addr;
-            levels++;
-            if (!(pte & PG_PRESENT_MASK)) {
+            if (!walk_entry(&w, base + ((addr >> shift) & 511) * 8, &pte)) {
                 goto do_fault_np;
             }
             if ((pte & ~PG_NX_MASK & ~PHYS_MASK & ~(0x7ffull << 52)) ||
@@ -162,14 +172,10 @@ restart:
         }
     } else {
         /* 32-bit paging: PD -> PT (or a 4 MiB page with CR4.PSE) */
-        entry64 = false;
-        ptep = PG_USER_MASK | PG_RW_MASK;
-        pte_addr = (env->cr[3] & 0xfffff000ull) + ((addr >> 20) & 0xffc);
-        pte = ld_phys(env, pte_addr, false);
-        entries[levels] = pte;
-        entry_addr[levels] = pte_addr;
-        levels++;
-        if (!(pte & PG_PRESENT_MASK)) {
+        w.is64 = false;
+        if (!walk_entry(&w,
+                        (env->cr[3] & 0xfffff000ull) + ((addr >> 20) & 0xffc),
+                        &pte)) {
             goto do_fault_np;
         }
         ptep &= pte;
@@ -182,12 +188,8 @@ restart:
             base = (pte & 0xffc00000ull) | ((pte & 0x1fe000ull) << 19);
             base &= PHYS_MASK;
         } else {
-            pte_addr = (pte & 0xfffff000ull) + ((addr >> 10) & 0xffc);
-            pte = ld_phys(env, pte_addr, false);
-            entries[levels] = pte;
-            entry_addr[levels] = pte_addr;
-            levels++;
-            if (!(pte & PG_PRESENT_MASK)) {
+            if (!walk_entry(&w, (pte & 0xfffff000ull) + ((addr >> 10) & 0xffc),
+                            &pte)) {
                 goto do_fault_np;
             }
             ptep &= pte;
@@ -233,18 +235,18 @@ restart:
         }
 
         /* ---- accessed / dirty (SDM 4.8) ---- */
-        for (i = 0; i < levels; i++) {
-            bool leaf = i == levels - 1;
+        for (i = 0; i < w.levels; i++) {
+            bool leaf = i == w.levels - 1;
             uint64_t bits = PG_ACCESSED_MASK;
 
             if (leaf && is_write) {
                 bits |= PG_DIRTY_MASK;
             }
-            if (!set_bits(&w, entry_addr[i], entries[i], bits, entry64)) {
+            if (!set_bits(&w, w.entry_addr[i], w.entry[i], bits)) {
                 goto restart;
             }
         }
-        if (!is_write && !(entries[levels - 1] & PG_DIRTY_MASK)) {
+        if (!is_write && !(w.entry[w.levels - 1] & PG_DIRTY_MASK)) {
             p &= ~PAGE_WRITE; /* the first write sets D */
         }
         *prot = p;

@@ -68,10 +68,42 @@ void cpu_x86_load_seg_cache(CPUX86State *env, int seg, uint32_t selector,
     env->hflags = hf;
 }
 
+/* CR4 bits that have an hflag of their own. */
+static const struct {
+    uint64_t cr4;
+    uint32_t hf;
+} cr4_hflags[] = {
+    {CR4_OSFXSR_MASK, HF_OSFXSR_MASK},     {CR4_SMAP_MASK, HF_SMAP_MASK},
+    {CR4_OSXSAVE_MASK, HF_OSXSAVE_MASK},   {CR4_UMIP_MASK, HF_UMIP_MASK},
+    {CR4_FSGSBASE_MASK, HF_FSGSBASE_MASK}, {CR4_TSD_MASK, HF_TSD_MASK},
+};
+
+uint32_t x86_cr_hflags(const CPUX86State *env)
+{
+    uint64_t cr0 = env->cr[0], cr4 = env->cr[4];
+    uint32_t hf = ((cr0 >> 1) & 7) << HF_MP_SHIFT; /* MP, EM, TS */
+
+    if (cr0 & CR0_PE_MASK) {
+        hf |= HF_PE_MASK;
+    }
+    if (cr0 & CR0_PG_MASK) {
+        hf |= HF_PG_MASK;
+    }
+    if (env->efer & MSR_EFER_LMA) {
+        hf |= HF_LMA_MASK;
+    }
+    for (size_t i = 0; i < sizeof(cr4_hflags) / sizeof(cr4_hflags[0]); i++) {
+        if (cr4 & cr4_hflags[i].cr4) {
+            hf |= cr4_hflags[i].hf;
+        }
+    }
+    return hf;
+}
+
 void x86_update_hflags(CPUX86State *env)
 {
     uint32_t hf = env->hflags & (HF_INHIBIT_IRQ_MASK | HF_SMM_MASK);
-    uint64_t cr0 = env->cr[0], cr4 = env->cr[4];
+    uint64_t cr0 = env->cr[0];
 
     if (!(cr0 & CR0_PE_MASK)) {
         /* real mode: CPL 0 */
@@ -80,34 +112,7 @@ void x86_update_hflags(CPUX86State *env)
     } else {
         hf |= (env->segs[R_SS].flags >> DESC_DPL_SHIFT) & 3;
     }
-    if (cr0 & CR0_PE_MASK) {
-        hf |= HF_PE_MASK;
-    }
-    hf |= ((cr0 >> 1) & 7) << HF_MP_SHIFT; /* MP, EM, TS */
-    if (cr0 & CR0_PG_MASK) {
-        hf |= HF_PG_MASK;
-    }
-    if (env->efer & MSR_EFER_LMA) {
-        hf |= HF_LMA_MASK;
-    }
-    if (cr4 & CR4_OSFXSR_MASK) {
-        hf |= HF_OSFXSR_MASK;
-    }
-    if (cr4 & CR4_SMAP_MASK) {
-        hf |= HF_SMAP_MASK;
-    }
-    if (cr4 & CR4_OSXSAVE_MASK) {
-        hf |= HF_OSXSAVE_MASK;
-    }
-    if (cr4 & CR4_UMIP_MASK) {
-        hf |= HF_UMIP_MASK;
-    }
-    if (cr4 & CR4_FSGSBASE_MASK) {
-        hf |= HF_FSGSBASE_MASK;
-    }
-    if (cr4 & CR4_TSD_MASK) {
-        hf |= HF_TSD_MASK;
-    }
+    hf |= x86_cr_hflags(env);
     env->hflags = hf;
     /* CS then SS recompute CS32/CS64/SS32/ADDSEG (CPL from SS.DPL). */
     cpu_x86_load_seg_cache(env, R_CS, env->segs[R_CS].selector,
@@ -133,7 +138,7 @@ static void set_accessed(CPUX86State *env, uint64_t ptr, uint32_t *e2,
 {
     if (!(*e2 & DESC_A_MASK)) {
         *e2 |= DESC_A_MASK;
-        x86_stl_kernel(env, ptr + 4, *e2, ra);
+        x86_st_kernel(env, ptr + 4, 4, *e2, ra);
     }
 }
 
@@ -338,12 +343,12 @@ static uint64_t load_system_desc(CPUX86State *env, uint32_t selector,
         x86_raise_exception_err_ra(env, EXCP0D_GPF, selector & 0xfffc, ra);
     }
     *ptr = env->gdt.base + index;
-    *e1 = x86_ldl_kernel(env, *ptr, ra);
-    *e2 = x86_ldl_kernel(env, *ptr + 4, ra);
+    *e1 = x86_ld_kernel(env, *ptr, 4, ra);
+    *e2 = x86_ld_kernel(env, *ptr + 4, 4, ra);
     base = desc_base(*e1, *e2);
     if (env->hflags & HF_LMA_MASK) {
-        uint32_t e3 = x86_ldl_kernel(env, *ptr + 8, ra);
-        uint32_t e4 = x86_ldl_kernel(env, *ptr + 12, ra);
+        uint32_t e3 = x86_ld_kernel(env, *ptr + 8, 4, ra);
+        uint32_t e4 = x86_ld_kernel(env, *ptr + 12, 4, ra);
 
         if ((e4 >> DESC_TYPE_SHIFT) & 0x1f) {
             x86_raise_exception_err_ra(env, EXCP0D_GPF, selector & 0xfffc, ra);
@@ -403,7 +408,7 @@ void helper_ltr(CPUX86State *env, uint32_t selector)
     }
     /* mark it busy */
     e2 |= 2 << DESC_TYPE_SHIFT;
-    x86_stl_kernel(env, ptr + 4, e2, ra);
+    x86_st_kernel(env, ptr + 4, 4, e2, ra);
     env->tr.selector = selector;
     env->tr.base = base;
     env->tr.limit = desc_limit(e1, e2);
@@ -456,40 +461,54 @@ static bool check_desc_visible(CPUX86State *env, uint32_t selector,
         return false;
     }
     dpl = desc_dpl(*e2);
-    if (*e2 & DESC_S_MASK) {
-        if ((*e2 & DESC_CS_MASK) && (*e2 & DESC_C_MASK)) {
-            return true; /* conforming code: always visible */
-        }
-        return dpl >= cpl && dpl >= rpl;
+    if ((*e2 & DESC_S_MASK) && (*e2 & DESC_CS_MASK) && (*e2 & DESC_C_MASK)) {
+        return true; /* conforming code: always visible */
     }
     return dpl >= cpl && dpl >= rpl;
 }
 
+/*
+ * The system descriptor types LAR and LSL accept (bit n: type n): in
+ * legacy mode the 16/32-bit TSS (available, busy), LDT and, for LAR,
+ * the gates; in IA-32e mode the 64-bit TSS and LDT and, for LAR, the
+ * 64-bit call gate (SDM vol. 2 LAR, LSL).
+ */
+#define LAR_TYPES_LEGACY 0x1a3e /* 1 2 3 4 5 9 11 12 */
+#define LAR_TYPES_LONG                                                         \
+    ((1u << DESC_LDT) | (1u << DESC_TSS32_AVAIL) | (1u << DESC_TSS32_BUSY) |   \
+     (1u << DESC_CALLGATE32))
+#define LSL_TYPES_LEGACY 0x0a0e /* 1 2 3 9 11 */
+#define LSL_TYPES_LONG                                                         \
+    ((1u << DESC_LDT) | (1u << DESC_TSS32_AVAIL) | (1u << DESC_TSS32_BUSY))
+
+/*
+ * LAR and LSL: loads the descriptor of sel into e1, e2 and sets ZF if
+ * the instruction may read it (a visible code/data descriptor or a
+ * system descriptor of one of the types in the mask for the mode);
+ * clears ZF and returns false otherwise.
+ */
+static bool lar_lsl_load(CPUX86State *env, uint64_t sel, uint16_t legacy,
+                         uint16_t lma, uint32_t *e1, uint32_t *e2, uintptr_t ra)
+{
+    bool ok = check_desc_visible(env, sel & 0xffff, e1, e2, ra);
+
+    if (ok && !(*e2 & DESC_S_MASK)) {
+        int type = (*e2 >> DESC_TYPE_SHIFT) & 0xf;
+
+        ok = (((env->hflags & HF_LMA_MASK) ? lma : legacy) >> type) & 1;
+    }
+    set_zf(env, ok);
+    return ok;
+}
+
 uint64_t helper_lar(CPUX86State *env, uint64_t sel)
 {
-    uint32_t e1, e2, selector = sel & 0xffff;
+    uint32_t e1, e2;
 
-    if (!check_desc_visible(env, selector, &e1, &e2, GETPC())) {
-        set_zf(env, false);
+    if (!lar_lsl_load(env, sel, LAR_TYPES_LEGACY, LAR_TYPES_LONG, &e1, &e2,
+                      GETPC())) {
         return 0;
     }
-    if (!(e2 & DESC_S_MASK)) {
-        int type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
-        bool ok;
-
-        if (env->hflags & HF_LMA_MASK) {
-            ok = type == DESC_LDT || type == DESC_TSS32_AVAIL ||
-                 type == DESC_TSS32_BUSY || type == DESC_CALLGATE32;
-        } else {
-            ok = type == 1 || type == 2 || type == 3 || type == 4 ||
-                 type == 5 || type == 9 || type == 11 || type == 12;
-        }
-        if (!ok) {
-            set_zf(env, false);
-            return 0;
-        }
-    }
-    set_zf(env, true);
     /* bits 19:16 (limit) read as 0, as QEMU (docs/quirks.md) */
     return e2 & 0x00f0ff00;
 }
@@ -497,28 +516,12 @@ DEF_HELPER_INFO(lar, 0, HI_I64, 2, HI_PTR, HI_I64);
 
 uint64_t helper_lsl(CPUX86State *env, uint64_t sel)
 {
-    uint32_t e1, e2, selector = sel & 0xffff;
+    uint32_t e1, e2;
 
-    if (!check_desc_visible(env, selector, &e1, &e2, GETPC())) {
-        set_zf(env, false);
+    if (!lar_lsl_load(env, sel, LSL_TYPES_LEGACY, LSL_TYPES_LONG, &e1, &e2,
+                      GETPC())) {
         return 0;
     }
-    if (!(e2 & DESC_S_MASK)) {
-        int type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
-        bool ok;
-
-        if (env->hflags & HF_LMA_MASK) {
-            ok = type == DESC_LDT || type == DESC_TSS32_AVAIL ||
-                 type == DESC_TSS32_BUSY;
-        } else {
-            ok = type == 1 || type == 2 || type == 3 || type == 9 || type == 11;
-        }
-        if (!ok) {
-            set_zf(env, false);
-            return 0;
-        }
-    }
-    set_zf(env, true);
     return desc_limit(e1, e2);
 }
 DEF_HELPER_INFO(lsl, 0, HI_I64, 2, HI_PTR, HI_I64);
@@ -588,16 +591,41 @@ static void check_eip(CPUX86State *env, uint64_t eip, uint32_t e1, uint32_t e2,
 }
 
 /*
- * Reads a call gate (16 bytes in long mode, where only 64-bit gates
- * exist).  Returns the target selector and offset and the parameter
- * count.
+ * The descriptor (e1, e2 at ptr) of the target of a far JMP/CALL to sel
+ * in protected mode: #GP(0) if sel is null, #GP(sel) beyond the table
+ * or, in IA-32e mode, for a system descriptor other than a call gate.
+ */
+static void load_far_target(CPUX86State *env, uint32_t sel, uint32_t *e1,
+                            uint32_t *e2, uint64_t *ptr, uintptr_t ra)
+{
+    if ((sel & 0xfffc) == 0) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+    }
+    if (!x86_load_descriptor(env, sel, e1, e2, ptr, ra) ||
+        (!(*e2 & DESC_S_MASK) && (env->hflags & HF_LMA_MASK) &&
+         ((*e2 >> DESC_TYPE_SHIFT) & 0xf) != DESC_CALLGATE32)) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, sel & 0xfffc, ra);
+    }
+}
+
+/*
+ * Checks and reads the call gate sel (e1, e2 at ptr; 16 bytes in long
+ * mode, where only 64-bit gates exist): DPL >= CPL and RPL, else
+ * #GP(sel); present, else #NP(sel).  Returns the target selector and
+ * offset and the parameter count.
  */
 static void read_call_gate(CPUX86State *env, uint32_t sel, uint32_t e1,
                            uint32_t e2, uint64_t ptr, uint32_t *gate_cs,
                            uint64_t *offset, int *param_count, uintptr_t ra)
 {
-    int type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
+    int type = (e2 >> DESC_TYPE_SHIFT) & 0xf, dpl = desc_dpl(e2);
 
+    if (dpl < x86_cpl(env) || dpl < (int)(sel & 3)) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, sel & 0xfffc, ra);
+    }
+    if (!(e2 & DESC_P_MASK)) {
+        x86_raise_exception_err_ra(env, EXCP0B_NOSEG, sel & 0xfffc, ra);
+    }
     *gate_cs = e1 >> 16;
     *offset = e1 & 0xffff;
     if (type == DESC_CALLGATE32) {
@@ -611,14 +639,38 @@ static void read_call_gate(CPUX86State *env, uint32_t sel, uint32_t e1,
             ((sel & 4) ? env->ldt.limit : env->gdt.limit)) {
             x86_raise_exception_err_ra(env, EXCP0D_GPF, sel & 0xfffc, ra);
         }
-        e3 = x86_ldl_kernel(env, ptr + 8, ra);
-        e4 = x86_ldl_kernel(env, ptr + 12, ra);
+        e3 = x86_ld_kernel(env, ptr + 8, 4, ra);
+        e4 = x86_ld_kernel(env, ptr + 12, 4, ra);
         if ((e4 >> DESC_TYPE_SHIFT) & 0x1f) {
             x86_raise_exception_err_ra(env, EXCP0D_GPF, sel & 0xfffc, ra);
         }
         *offset |= (uint64_t)e3 << 32;
         *param_count = 0;
     }
+}
+
+int x86_load_gate_cs(CPUX86State *env, uint32_t sel, bool jmp, uint32_t *e1,
+                     uint32_t *e2, uint64_t *ptr, uintptr_t ra)
+{
+    int cpl = x86_cpl(env), dpl;
+
+    if ((sel & 0xfffc) == 0) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+    }
+    if (!x86_load_descriptor(env, sel, e1, e2, ptr, ra)) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, sel & 0xfffc, ra);
+    }
+    dpl = desc_dpl(*e2);
+    if (!(*e2 & DESC_S_MASK) || !(*e2 & DESC_CS_MASK) || dpl > cpl ||
+        (jmp && !(*e2 & DESC_C_MASK) && dpl != cpl) ||
+        ((env->hflags & HF_LMA_MASK) &&
+         (!(*e2 & DESC_L_MASK) || (*e2 & DESC_B_MASK)))) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, sel & 0xfffc, ra);
+    }
+    if (!(*e2 & DESC_P_MASK)) {
+        x86_raise_exception_err_ra(env, EXCP0B_NOSEG, sel & 0xfffc, ra);
+    }
+    return dpl;
 }
 
 /* The EIP after an instruction of addend bytes (wrapped outside CS64). */
@@ -670,17 +722,12 @@ void helper_ljmp_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
                            uint32_t next_eip_addend)
 {
     uintptr_t ra = GETPC();
-    int cpl = x86_cpl(env), dpl, rpl, type, param_count;
+    int cpl = x86_cpl(env), type, param_count;
     uint32_t e1, e2, gate_cs;
     uint64_t ptr;
 
     new_cs &= 0xffff;
-    if ((new_cs & 0xfffc) == 0) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
-    }
-    if (!x86_load_descriptor(env, new_cs, &e1, &e2, &ptr, ra)) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, new_cs & 0xfffc, ra);
-    }
+    load_far_target(env, new_cs, &e1, &e2, &ptr, ra);
     if (e2 & DESC_S_MASK) {
         check_direct_code(env, new_cs, e2, ra);
         check_eip(env, new_eip, e1, e2, ra);
@@ -689,12 +736,7 @@ void helper_ljmp_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
         env->rip = new_eip;
         return;
     }
-    dpl = desc_dpl(e2);
-    rpl = new_cs & 3;
     type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
-    if ((env->hflags & HF_LMA_MASK) && type != DESC_CALLGATE32) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, new_cs & 0xfffc, ra);
-    }
     switch (type) {
     case DESC_TSS16_AVAIL:
     case DESC_TSS32_AVAIL:
@@ -704,31 +746,9 @@ void helper_ljmp_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
         break;
     case DESC_CALLGATE16:
     case DESC_CALLGATE32:
-        if (dpl < cpl || dpl < rpl) {
-            x86_raise_exception_err_ra(env, EXCP0D_GPF, new_cs & 0xfffc, ra);
-        }
-        if (!(e2 & DESC_P_MASK)) {
-            x86_raise_exception_err_ra(env, EXCP0B_NOSEG, new_cs & 0xfffc, ra);
-        }
         read_call_gate(env, new_cs, e1, e2, ptr, &gate_cs, &new_eip,
                        &param_count, ra);
-        if ((gate_cs & 0xfffc) == 0) {
-            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
-        }
-        if (!x86_load_descriptor(env, gate_cs, &e1, &e2, &ptr, ra)) {
-            x86_raise_exception_err_ra(env, EXCP0D_GPF, gate_cs & 0xfffc, ra);
-        }
-        dpl = desc_dpl(e2);
-        /* conforming: DPL <= CPL; non-conforming: DPL == CPL */
-        if (!(e2 & DESC_S_MASK) || !(e2 & DESC_CS_MASK) ||
-            ((e2 & DESC_C_MASK) ? dpl > cpl : dpl != cpl) ||
-            ((env->hflags & HF_LMA_MASK) &&
-             (!(e2 & DESC_L_MASK) || (e2 & DESC_B_MASK)))) {
-            x86_raise_exception_err_ra(env, EXCP0D_GPF, gate_cs & 0xfffc, ra);
-        }
-        if (!(e2 & DESC_P_MASK)) {
-            x86_raise_exception_err_ra(env, EXCP0B_NOSEG, gate_cs & 0xfffc, ra);
-        }
+        x86_load_gate_cs(env, gate_cs, true, &e1, &e2, &ptr, ra);
         if (type == DESC_CALLGATE16) {
             new_eip &= 0xffff;
         }
@@ -761,12 +781,8 @@ void helper_lcall_real(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
 DEF_HELPER_INFO(lcall_real, 0, HI_VOID, 5, HI_PTR, HI_I32, HI_I64, HI_I32,
                 HI_I32);
 
-/*
- * The inner stack for privilege level dpl from the TSS (32/16-bit TSS:
- * SS:ESP; the 64-bit form is in excp_helper.c).  Raises #TS.
- */
-static void tss_get_stack(CPUX86State *env, int dpl, uint32_t *ss,
-                          uint32_t *esp, uintptr_t ra)
+void x86_tss_stack(CPUX86State *env, int dpl, uint32_t *ss, uint32_t *esp,
+                   uintptr_t ra)
 {
     int type = (env->tr.flags >> DESC_TYPE_SHIFT) & 0xf;
     int shift = type >> 3; /* 0: 16-bit TSS, 1: 32-bit */
@@ -780,17 +796,10 @@ static void tss_get_stack(CPUX86State *env, int dpl, uint32_t *ss,
         x86_raise_exception_err_ra(env, EXCP0A_TSS, env->tr.selector & 0xfffc,
                                    ra);
     }
-    if (shift == 0) {
-        *esp = x86_lduw_kernel(env, env->tr.base + index, ra);
-        *ss = x86_lduw_kernel(env, env->tr.base + index + 2, ra);
-    } else {
-        *esp = x86_ldl_kernel(env, env->tr.base + index, ra);
-        *ss = x86_lduw_kernel(env, env->tr.base + index + 4, ra);
-    }
+    *esp = x86_ld_kernel(env, env->tr.base + index, 2 << shift, ra);
+    *ss = x86_ld_kernel(env, env->tr.base + index + (2 << shift), 2, ra);
 }
 
-/* RSPn (ist = 0, n = dpl) or ISTn of the 64-bit TSS. */
-uint64_t x86_tss64_stack(CPUX86State *env, int dpl, int ist, uintptr_t ra);
 uint64_t x86_tss64_stack(CPUX86State *env, int dpl, int ist, uintptr_t ra)
 {
     uint32_t index = ist ? 0x24 + 8 * (ist - 1) : 4 + 8 * dpl;
@@ -799,17 +808,11 @@ uint64_t x86_tss64_stack(CPUX86State *env, int dpl, int ist, uintptr_t ra)
         x86_raise_exception_err_ra(env, EXCP0A_TSS, env->tr.selector & 0xfffc,
                                    ra);
     }
-    return x86_ldq_kernel(env, env->tr.base + index, ra);
+    return x86_ld_kernel(env, env->tr.base + index, 8, ra);
 }
 
-/*
- * Checks the SS selector of a stack switch to privilege dpl (from the
- * TSS or popped by RET/IRET); exc is #TS for TSS stacks, #GP for
- * returns.  Returns the descriptor.
- */
-static void check_new_ss(CPUX86State *env, uint32_t ss, int dpl, int exc,
-                         uint32_t *e1, uint32_t *e2, uint64_t *ptr,
-                         uintptr_t ra)
+void x86_check_new_ss(CPUX86State *env, uint32_t ss, int dpl, int exc,
+                      uint32_t *e1, uint32_t *e2, uint64_t *ptr, uintptr_t ra)
 {
     if ((ss & 0xfffc) == 0 || (int)(ss & 3) != dpl) {
         x86_raise_exception_err_ra(env, exc, ss & 0xfffc, ra);
@@ -830,23 +833,14 @@ void helper_lcall_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
                             uint32_t shift, uint32_t next_eip_addend)
 {
     uintptr_t ra = GETPC();
-    int cpl = x86_cpl(env), dpl, rpl, type, param_count, i;
+    int cpl = x86_cpl(env), dpl, type, param_count, i;
     uint32_t e1, e2, gate_cs, ss_e1, ss_e2;
-    uint64_t ptr, ss_ptr, next_eip = env->rip + next_eip_addend;
+    uint64_t ptr, ss_ptr, next_eip = next_ip(env, next_eip_addend);
     int size = 2 << shift;
     X86Stack st;
 
     new_cs &= 0xffff;
-    if (!(env->hflags & HF_CS64_MASK)) {
-        next_eip = (env->hflags & HF_CS32_MASK) ? (uint32_t)next_eip
-                                                : (next_eip & 0xffff);
-    }
-    if ((new_cs & 0xfffc) == 0) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
-    }
-    if (!x86_load_descriptor(env, new_cs, &e1, &e2, &ptr, ra)) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, new_cs & 0xfffc, ra);
-    }
+    load_far_target(env, new_cs, &e1, &e2, &ptr, ra);
     if (e2 & DESC_S_MASK) {
         /* direct call: same privilege */
         check_direct_code(env, new_cs, e2, ra);
@@ -860,12 +854,7 @@ void helper_lcall_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
         env->rip = new_eip;
         return;
     }
-    dpl = desc_dpl(e2);
-    rpl = new_cs & 3;
     type = (e2 >> DESC_TYPE_SHIFT) & 0xf;
-    if ((env->hflags & HF_LMA_MASK) && type != DESC_CALLGATE32) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, new_cs & 0xfffc, ra);
-    }
     switch (type) {
     case DESC_TSS16_AVAIL:
     case DESC_TSS32_AVAIL:
@@ -878,32 +867,12 @@ void helper_lcall_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
     default:
         x86_raise_exception_err_ra(env, EXCP0D_GPF, new_cs & 0xfffc, ra);
     }
-    if (dpl < cpl || dpl < rpl) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, new_cs & 0xfffc, ra);
-    }
-    if (!(e2 & DESC_P_MASK)) {
-        x86_raise_exception_err_ra(env, EXCP0B_NOSEG, new_cs & 0xfffc, ra);
-    }
     read_call_gate(env, new_cs, e1, e2, ptr, &gate_cs, &new_eip, &param_count,
                    ra);
     /* the gate's size decides the pushes */
     shift = (env->hflags & HF_LMA_MASK) ? 2 : type >> 3;
     size = 2 << shift;
-    if ((gate_cs & 0xfffc) == 0) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
-    }
-    if (!x86_load_descriptor(env, gate_cs, &e1, &e2, &ptr, ra)) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, gate_cs & 0xfffc, ra);
-    }
-    dpl = desc_dpl(e2);
-    if (!(e2 & DESC_S_MASK) || !(e2 & DESC_CS_MASK) || dpl > cpl ||
-        ((env->hflags & HF_LMA_MASK) &&
-         (!(e2 & DESC_L_MASK) || (e2 & DESC_B_MASK)))) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, gate_cs & 0xfffc, ra);
-    }
-    if (!(e2 & DESC_P_MASK)) {
-        x86_raise_exception_err_ra(env, EXCP0B_NOSEG, gate_cs & 0xfffc, ra);
-    }
+    dpl = x86_load_gate_cs(env, gate_cs, false, &e1, &e2, &ptr, ra);
     check_eip(env, new_eip, e1, e2, ra);
 
     if (!(e2 & DESC_C_MASK) && dpl < cpl) {
@@ -928,8 +897,9 @@ void helper_lcall_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
             ss_e2 = (uint32_t)dpl << DESC_DPL_SHIFT | DESC_S_MASK |
                     DESC_W_MASK | DESC_A_MASK | DESC_P_MASK;
         } else {
-            tss_get_stack(env, dpl, &ss, &esp32, ra);
-            check_new_ss(env, ss, dpl, EXCP0A_TSS, &ss_e1, &ss_e2, &ss_ptr, ra);
+            x86_tss_stack(env, dpl, &ss, &esp32, ra);
+            x86_check_new_ss(env, ss, dpl, EXCP0A_TSS, &ss_e1, &ss_e2, &ss_ptr,
+                             ra);
             st.env = env;
             st.base = desc_base(ss_e1, ss_e2);
             st.sp = esp32;
@@ -1120,8 +1090,8 @@ static void ret_protected(CPUX86State *env, int shift, int is_iret, int addend,
             ss_e2 = (uint32_t)rpl << DESC_DPL_SHIFT | DESC_S_MASK |
                     DESC_W_MASK | DESC_A_MASK | DESC_B_MASK;
         } else {
-            check_new_ss(env, new_ss, rpl, EXCP0D_GPF, &ss_e1, &ss_e2, &ss_ptr,
-                         ra);
+            x86_check_new_ss(env, new_ss, rpl, EXCP0D_GPF, &ss_e1, &ss_e2,
+                             &ss_ptr, ra);
         }
         check_eip(env, new_eip, e1, e2, ra);
         if ((new_ss & 0xfffc) != 0) {
@@ -1165,7 +1135,7 @@ static void ret_protected(CPUX86State *env, int shift, int is_iret, int addend,
 /* IRET with NT: back to the task in the current TSS's link field. */
 static void iret_task(CPUX86State *env, uint64_t next_eip, uintptr_t ra)
 {
-    uint32_t link = x86_lduw_kernel(env, env->tr.base, ra), e1, e2, type;
+    uint32_t link = x86_ld_kernel(env, env->tr.base, 2, ra), e1, e2, type;
     uint64_t ptr;
 
     if ((link & 4) || !x86_load_descriptor(env, link, &e1, &e2, &ptr, ra)) {
@@ -1378,12 +1348,12 @@ static void check_io(CPUX86State *env, uint32_t port, int size, uintptr_t ra)
         env->tr.limit < 103) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
-    io_offset = x86_lduw_kernel(env, env->tr.base + 0x66, ra);
+    io_offset = x86_ld_kernel(env, env->tr.base + 0x66, 2, ra);
     io_offset += (port & 0xffff) >> 3;
     if (io_offset + 1 > env->tr.limit) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
     }
-    val = x86_lduw_kernel(env, env->tr.base + io_offset, ra);
+    val = x86_ld_kernel(env, env->tr.base + io_offset, 2, ra);
     val >>= port & 7;
     if (val & ((1u << size) - 1)) {
         x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);

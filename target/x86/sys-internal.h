@@ -27,6 +27,17 @@ x86_raise_exception_ra(CPUX86State *env, int excp, uintptr_t ra)
 {
     x86_raise_exception_err_ra(env, excp, 0, ra);
 }
+/*
+ * The hflags that follow CR0 (PE, MP, EM, TS, PG), EFER.LMA and CR4
+ * (OSFXSR, SMAP, OSXSAVE, UMIP, FSGSBASE, TSD): x86_cr_hflags returns
+ * them for env's current registers.
+ */
+#define HF_CR_MASK                                                             \
+    (HF_PE_MASK | HF_MP_MASK | HF_EM_MASK | HF_TS_MASK | HF_PG_MASK |          \
+     HF_LMA_MASK | HF_OSFXSR_MASK | HF_SMAP_MASK | HF_OSXSAVE_MASK |           \
+     HF_UMIP_MASK | HF_FSGSBASE_MASK | HF_TSD_MASK)
+uint32_t x86_cr_hflags(const CPUX86State *env);
+
 /* Software interrupt INT n / INT3 / INTO / INT1 (next_eip = return rip). */
 void x86_raise_interrupt2(CPUX86State *env, int intno, int is_int,
                           int error_code, int next_eip_addend, uintptr_t ra)
@@ -36,46 +47,46 @@ void x86_raise_interrupt2(CPUX86State *env, int intno, int is_int,
 #ifdef CONFIG_SOFTMMU
 #include "accel/tcg/cputlb.h"
 
-/* Supervisor accesses to descriptor tables, TSS and interrupt stacks. */
-static inline uint32_t x86_ldub_kernel(CPUX86State *env, uint64_t a,
-                                       uintptr_t ra)
+/*
+ * Supervisor accesses to descriptor tables, TSS and interrupt stacks:
+ * size bytes (1, 2, 4 or 8) at linear address a, zero-extended.
+ */
+static inline uint64_t x86_ld_kernel(CPUX86State *env, uint64_t a, int size,
+                                     uintptr_t ra)
 {
-    return cpu_ldub_mmuidx_ra(env, a, x86_mmu_index_kernel(env), ra);
+    int idx = x86_mmu_index_kernel(env);
+
+    switch (size) {
+    case 1:
+        return cpu_ldub_mmuidx_ra(env, a, idx, ra);
+    case 2:
+        return cpu_lduw_mmuidx_ra(env, a, idx, ra);
+    case 4:
+        return cpu_ldl_mmuidx_ra(env, a, idx, ra);
+    default:
+        return cpu_ldq_mmuidx_ra(env, a, idx, ra);
+    }
 }
-static inline uint32_t x86_lduw_kernel(CPUX86State *env, uint64_t a,
-                                       uintptr_t ra)
+
+static inline void x86_st_kernel(CPUX86State *env, uint64_t a, int size,
+                                 uint64_t v, uintptr_t ra)
 {
-    return cpu_lduw_mmuidx_ra(env, a, x86_mmu_index_kernel(env), ra);
-}
-static inline uint32_t x86_ldl_kernel(CPUX86State *env, uint64_t a,
-                                      uintptr_t ra)
-{
-    return cpu_ldl_mmuidx_ra(env, a, x86_mmu_index_kernel(env), ra);
-}
-static inline uint64_t x86_ldq_kernel(CPUX86State *env, uint64_t a,
-                                      uintptr_t ra)
-{
-    return cpu_ldq_mmuidx_ra(env, a, x86_mmu_index_kernel(env), ra);
-}
-static inline void x86_stb_kernel(CPUX86State *env, uint64_t a, uint32_t v,
-                                  uintptr_t ra)
-{
-    cpu_stb_mmuidx_ra(env, a, v, x86_mmu_index_kernel(env), ra);
-}
-static inline void x86_stw_kernel(CPUX86State *env, uint64_t a, uint32_t v,
-                                  uintptr_t ra)
-{
-    cpu_stw_mmuidx_ra(env, a, v, x86_mmu_index_kernel(env), ra);
-}
-static inline void x86_stl_kernel(CPUX86State *env, uint64_t a, uint32_t v,
-                                  uintptr_t ra)
-{
-    cpu_stl_mmuidx_ra(env, a, v, x86_mmu_index_kernel(env), ra);
-}
-static inline void x86_stq_kernel(CPUX86State *env, uint64_t a, uint64_t v,
-                                  uintptr_t ra)
-{
-    cpu_stq_mmuidx_ra(env, a, v, x86_mmu_index_kernel(env), ra);
+    int idx = x86_mmu_index_kernel(env);
+
+    switch (size) {
+    case 1:
+        cpu_stb_mmuidx_ra(env, a, v, idx, ra);
+        break;
+    case 2:
+        cpu_stw_mmuidx_ra(env, a, v, idx, ra);
+        break;
+    case 4:
+        cpu_stl_mmuidx_ra(env, a, v, idx, ra);
+        break;
+    default:
+        cpu_stq_mmuidx_ra(env, a, v, idx, ra);
+        break;
+    }
 }
 
 /* ---- descriptors (SDM vol. 3A 3.4.5) ---- */
@@ -121,10 +132,40 @@ static inline bool x86_load_descriptor(CPUX86State *env, uint32_t selector,
         return false;
     }
     *ptr = dt->base + index;
-    *e1 = x86_ldl_kernel(env, *ptr, ra);
-    *e2 = x86_ldl_kernel(env, *ptr + 4, ra);
+    *e1 = x86_ld_kernel(env, *ptr, 4, ra);
+    *e2 = x86_ld_kernel(env, *ptr + 4, 4, ra);
     return true;
 }
+
+/* ---- stacks of a privilege change (seg_helper.c) ---- */
+
+/*
+ * The inner stack for privilege level dpl from the 32/16-bit TSS
+ * (SS:ESP).  Raises #TS(TR) if the TSS is not present or too short.
+ */
+void x86_tss_stack(CPUX86State *env, int dpl, uint32_t *ss, uint32_t *esp,
+                   uintptr_t ra);
+/* RSPn (ist = 0, n = dpl) or ISTn of the 64-bit TSS.  Raises #TS(TR). */
+uint64_t x86_tss64_stack(CPUX86State *env, int dpl, int ist, uintptr_t ra);
+/*
+ * Checks the SS selector of a stack switch to privilege dpl (from the
+ * TSS or popped by RET/IRET); exc is #TS for TSS stacks, #GP for
+ * returns; not present is #SS.  Returns the descriptor in e1, e2 and its
+ * address in ptr.
+ */
+void x86_check_new_ss(CPUX86State *env, uint32_t ss, int dpl, int exc,
+                      uint32_t *e1, uint32_t *e2, uint64_t *ptr, uintptr_t ra);
+
+/*
+ * Loads the descriptor (e1, e2 at ptr) of the code segment sel that a
+ * call gate (jmp: reached by JMP) or an interrupt/trap gate points to,
+ * and checks it (SDM vol. 2 CALL, JMP; vol. 3A 6.12.1): not null, else
+ * #GP(0); a code segment, 64-bit in IA-32e mode, DPL <= CPL (JMP: DPL =
+ * CPL unless conforming), else #GP(sel); present, else #NP(sel).
+ * Returns its DPL.
+ */
+int x86_load_gate_cs(CPUX86State *env, uint32_t sel, bool jmp, uint32_t *e1,
+                     uint32_t *e2, uint64_t *ptr, uintptr_t ra);
 
 /* ---- task switches (task_helper.c) ---- */
 enum {

@@ -63,21 +63,49 @@ static void load_task_seg(CPUX86State *env, int seg, uint32_t sel, uintptr_t ra)
     }
     if (!(e2 & DESC_A_MASK)) {
         e2 |= DESC_A_MASK;
-        x86_stl_kernel(env, ptr + 4, e2, ra);
+        x86_st_kernel(env, ptr + 4, 4, e2, ra);
     }
     cpu_x86_load_seg_cache(env, seg, sel, desc_base(e1, e2), desc_limit(e1, e2),
                            desc_flags(e2));
 }
+
+/*
+ * Where a TSS keeps the state a task switch saves and loads (SDM figure
+ * 7-11, the 16-bit TSS, and figure 7-2, the 32-bit one).  EIP, EFLAGS and
+ * the 8 general registers take width bytes each; the selectors (ES, CS,
+ * SS, DS, then FS, GS in a 32-bit TSS) are 16 bits in width-byte slots.
+ */
+typedef struct TssLayout {
+    uint16_t eip, eflags, regs, sels, ldt;
+    uint8_t width, nsegs;
+} TssLayout;
+
+static const TssLayout tss_layout[2] = {
+    [0] = {.eip = 0x0e,
+           .eflags = 0x10,
+           .regs = 0x12,
+           .sels = 0x22,
+           .ldt = 0x2a,
+           .width = 2,
+           .nsegs = 4},
+    [1] = {.eip = 0x20,
+           .eflags = 0x24,
+           .regs = 0x28,
+           .sels = 0x48,
+           .ldt = 0x60,
+           .width = 4,
+           .nsegs = 6},
+};
 
 /* Sets (busy) or clears the busy bit of the TSS descriptor of sel. */
 static void set_tss_busy(CPUX86State *env, uint32_t sel, bool busy,
                          uintptr_t ra)
 {
     uint64_t ptr = env->gdt.base + (sel & ~7u);
-    uint32_t e2 = x86_ldl_kernel(env, ptr + 4, ra);
+    uint32_t e2 = x86_ld_kernel(env, ptr + 4, 4, ra);
 
     e2 = busy ? e2 | (2 << DESC_TYPE_SHIFT) : e2 & ~(2u << DESC_TYPE_SHIFT);
-    x86_stl_kernel(env, ptr + 4, e2, ra);
+    x86_st_kernel(env, ptr + 4, 4, e2, ra);
 }
 
 void x86_task_switch(CPUX86State *env, uint32_t selector, uint32_t e1,
@@ -88,6 +116,7 @@ void x86_task_switch(CPUX86State *env, uint32_t selector, uint32_t e1,
     uint32_t limit = desc_limit(e1, e2), min = tss32 ? 0x67 : 0x2b;
     uint64_t base = desc_base(e1, e2), old_base = env->tr.base;
     bool old32 = (env->tr.flags >> DESC_TYPE_SHIFT) & 8;
+    const TssLayout *nl = &tss_layout[tss32], *ol = &tss_layout[old32];
     uint32_t regs[8], sels[6], new_eip, new_eflags, new_cr3 = 0, ldt, i;
     uint64_t eflags;
 
@@ -101,31 +130,20 @@ void x86_task_switch(CPUX86State *env, uint32_t selector, uint32_t e1,
     }
 
     /* read the new task's state first: a fault here leaves the old task */
-    if (tss32) {
-        if (env->cr[0] & CR0_PG_MASK) {
-            new_cr3 = x86_ldl_kernel(env, base + 0x1c, ra);
-        }
-        new_eip = x86_ldl_kernel(env, base + 0x20, ra);
-        new_eflags = x86_ldl_kernel(env, base + 0x24, ra);
-        for (i = 0; i < 8; i++) {
-            regs[i] = x86_ldl_kernel(env, base + 0x28 + i * 4, ra);
-        }
-        for (i = 0; i < 6; i++) {
-            sels[i] = x86_lduw_kernel(env, base + 0x48 + i * 4, ra);
-        }
-        ldt = x86_lduw_kernel(env, base + 0x60, ra);
-    } else {
-        new_eip = x86_lduw_kernel(env, base + 0x0e, ra);
-        new_eflags = x86_lduw_kernel(env, base + 0x10, ra);
-        for (i = 0; i < 8; i++) {
-            regs[i] = x86_lduw_kernel(env, base + 0x12 + i * 2, ra);
-        }
-        for (i = 0; i < 4; i++) {
-            sels[i] = x86_lduw_kernel(env, base + 0x22 + i * 2, ra);
-        }
-        sels[R_FS] = sels[R_GS] = 0;
-        ldt = x86_lduw_kernel(env, base + 0x2a, ra);
+    if (tss32 && (env->cr[0] & CR0_PG_MASK)) {
+        new_cr3 = x86_ld_kernel(env, base + 0x1c, 4, ra);
     }
+    new_eip = x86_ld_kernel(env, base + nl->eip, nl->width, ra);
+    new_eflags = x86_ld_kernel(env, base + nl->eflags, nl->width, ra);
+    for (i = 0; i < 8; i++) {
+        regs[i] =
+            x86_ld_kernel(env, base + nl->regs + i * nl->width, nl->width, ra);
+    }
+    memset(sels, 0, sizeof(sels)); /* FS, GS of a 16-bit TSS: null */
+    for (i = 0; i < nl->nsegs; i++) {
+        sels[i] = x86_ld_kernel(env, base + nl->sels + i * nl->width, 2, ra);
+    }
+    ldt = x86_ld_kernel(env, base + nl->ldt, 2, ra);
 
     /* the old task: busy flag, NT, saved state */
     if (source == X86_TASK_JMP || source == X86_TASK_IRET) {
@@ -135,31 +153,20 @@ void x86_task_switch(CPUX86State *env, uint32_t selector, uint32_t e1,
     if (source == X86_TASK_IRET) {
         eflags &= ~(uint64_t)NT_MASK;
     }
-    if (old32) {
-        x86_stl_kernel(env, old_base + 0x20, next_eip, ra);
-        x86_stl_kernel(env, old_base + 0x24, eflags, ra);
-        for (i = 0; i < 8; i++) {
-            x86_stl_kernel(env, old_base + 0x28 + i * 4, env->regs[i], ra);
-        }
-        for (i = 0; i < 6; i++) {
-            x86_stw_kernel(env, old_base + 0x48 + i * 4, env->segs[i].selector,
-                           ra);
-        }
-    } else {
-        x86_stw_kernel(env, old_base + 0x0e, next_eip, ra);
-        x86_stw_kernel(env, old_base + 0x10, eflags, ra);
-        for (i = 0; i < 8; i++) {
-            x86_stw_kernel(env, old_base + 0x12 + i * 2, env->regs[i], ra);
-        }
-        for (i = 0; i < 4; i++) {
-            x86_stw_kernel(env, old_base + 0x22 + i * 2, env->segs[i].selector,
-                           ra);
-        }
+    x86_st_kernel(env, old_base + ol->eip, ol->width, next_eip, ra);
+    x86_st_kernel(env, old_base + ol->eflags, ol->width, eflags, ra);
+    for (i = 0; i < 8; i++) {
+        x86_st_kernel(env, old_base + ol->regs + i * ol->width, ol->width,
+                      env->regs[i], ra);
+    }
+    for (i = 0; i < ol->nsegs; i++) {
+        x86_st_kernel(env, old_base + ol->sels + i * ol->width, 2,
+                      env->segs[i].selector, ra);
     }
 
     /* the new task: back link, NT, busy */
     if (source == X86_TASK_CALL || source == X86_TASK_INT) {
-        x86_stw_kernel(env, base, env->tr.selector, ra);
+        x86_st_kernel(env, base, 2, env->tr.selector, ra);
         new_eflags |= NT_MASK;
     }
     if (source != X86_TASK_IRET) {

@@ -75,6 +75,11 @@ static void put64(uint64_t pa, uint64_t v)
     memcpy(ram + pa, &v, 8);
 }
 
+static void put16(uint64_t pa, uint16_t v)
+{
+    memcpy(ram + pa, &v, 2);
+}
+
 static uint32_t get32(uint64_t pa)
 {
     uint32_t v;
@@ -608,6 +613,64 @@ static void test_task_switch(void)
     env->cr[0] &= ~(uint64_t)CR0_TS_MASK;
 }
 
+/* A 16-bit TSS at base (SDM figure 7-11): IP, SP, AX, flat selectors. */
+static void put_tss16(uint32_t base, uint16_t ip, uint16_t sp, uint16_t ax)
+{
+    memset(ram + base, 0, 0x2c);
+    put16(base + 0x0e, ip);
+    put16(base + 0x10, 2);
+    put16(base + 0x12, ax);
+    put16(base + 0x1a, sp);
+    put16(base + 0x22, 0x10); /* ES */
+    put16(base + 0x24, 0x08); /* CS */
+    put16(base + 0x26, 0x10); /* SS */
+    put16(base + 0x28, 0x10); /* DS */
+}
+
+static void test_task_switch16(void)
+{
+    setup_flat32();
+    put64(GDT + 0x58, desc(0x4200, 0x2b, 0x81, 0)); /* 16-bit TSS, avail. */
+    g_assert_cmpint(TRY(helper_ltr(env, 0x48)), ==, -1);
+    put_tss32(0x4000, 0, 0, 0);
+    put_tss16(0x4200, 0x7000, 0x6000, 0x1234);
+    env->regs[R_EAX] = 0xaaaa5555;
+    env->regs[R_EBX] = 0xbbbb0000;
+    env->rip = 0x100000;
+    cpu_x86_load_seg_cache(env, R_FS, 0x10, 0, 0xffffffff,
+                           DESC_P_MASK | DESC_S_MASK | DESC_W_MASK);
+
+    /* CALL: 16-bit registers replace the low halves, FS/GS become null */
+    g_assert_cmpint(TRY(helper_lcall_protected(env, 0x58, 0, 1, 7)), ==, -1);
+    g_assert_cmphex(env->tr.selector, ==, 0x58);
+    g_assert_cmphex(env->rip, ==, 0x7000);
+    g_assert_cmphex(env->regs[R_EAX], ==, 0xaaaa1234);
+    g_assert_cmphex(env->regs[R_EBX], ==, 0xbbbb0000);
+    g_assert_cmphex(env->regs[R_ESP] & 0xffff, ==, 0x6000);
+    g_assert_cmphex(env->segs[R_FS].selector, ==, 0);
+    g_assert_cmphex(env->segs[R_CS].selector, ==, 0x08);
+    g_assert_true(env->eflags & NT_MASK);
+    g_assert_cmphex(get32(0x4200) & 0xffff, ==, 0x48);   /* link */
+    g_assert_cmphex(get32(0x4000 + 0x20), ==, 0x100007); /* saved EIP */
+    g_assert_cmphex(get32(0x4000 + 0x28), ==, 0xaaaa5555);
+    g_assert_cmphex(get32(0x4000 + 0x48 + R_FS * 4) & 0xffff, ==, 0x10);
+
+    /* IRET: the 16-bit task's state goes to its TSS in 16-bit slots */
+    env->regs[R_EAX] = 0xcccc4321;
+    env->regs[R_ESI] = 0x9876;
+    g_assert_cmpint(TRY(helper_iret_protected(env, 0, 0x7003)), ==, -1);
+    g_assert_cmphex(env->tr.selector, ==, 0x48);
+    g_assert_cmphex(env->rip, ==, 0x100007);
+    g_assert_cmphex(env->regs[R_EAX], ==, 0xaaaa5555);
+    g_assert_cmphex(env->segs[R_FS].selector, ==, 0x10);
+    g_assert_cmphex(get32(0x4200 + 0x0e) & 0xffff, ==, 0x7003); /* IP */
+    g_assert_cmphex(get32(0x4200 + 0x12) & 0xffff, ==, 0x4321); /* AX */
+    g_assert_cmphex(get32(0x4200 + 0x12 + R_ESI * 2) & 0xffff, ==, 0x9876);
+    g_assert_cmphex(get32(0x4200 + 0x24) & 0xffff, ==, 0x08); /* CS */
+    g_assert_false(get32(GDT + 0x58 + 4) & (2 << 8));         /* not busy */
+    env->cr[0] &= ~(uint64_t)CR0_TS_MASK;
+}
+
 static void test_double_fault(void)
 {
     setup_flat32();
@@ -665,6 +728,130 @@ static void test_syscall_sysret(void)
     g_assert_cmpint(TRY(helper_sysret(env, MO_64)), ==, EXCP0D_GPF);
 }
 
+/* ---- MSRs ---------------------------------------------------------------
+ */
+
+static int rdmsr(uint32_t msr, uint64_t *val)
+{
+    int r;
+
+    env->regs[R_ECX] = msr;
+    env->regs[R_EAX] = env->regs[R_EDX] = 0xdead;
+    r = TRY(helper_rdmsr(env));
+    *val = (uint32_t)env->regs[R_EAX] | (env->regs[R_EDX] << 32);
+    return r;
+}
+
+static int wrmsr(uint32_t msr, uint64_t val)
+{
+    env->regs[R_ECX] = msr;
+    env->regs[R_EAX] = (uint32_t)val;
+    env->regs[R_EDX] = val >> 32;
+    return TRY(helper_wrmsr(env));
+}
+
+static void test_msrs(void)
+{
+    /* write, then read back */
+    enum { OK, GP, GP_RD, ABSENT };
+    static const struct {
+        uint32_t msr;
+        uint64_t write;
+        int gp; /* GP: the write #GPs, GP_RD the read, ABSENT both */
+        uint64_t back;
+    } cases[] = {
+        {MSR_STAR, 0x0023001000000000ull, OK, 0x0023001000000000ull},
+        {MSR_LSTAR, 0xffffffff81000000ull, OK, 0xffffffff81000000ull},
+        {MSR_CSTAR, 0x1234, OK, 0x1234},
+        {MSR_FMASK, 0x47700, OK, 0x47700},
+        {MSR_KERNELGSBASE, 0xffff888000001000ull, OK, 0xffff888000001000ull},
+        {MSR_IA32_SYSENTER_CS, 0x12345, OK, 0x2345},
+        {MSR_IA32_SYSENTER_ESP, 0x123456789ull, OK, 0x123456789ull},
+        {MSR_IA32_SYSENTER_EIP, 0x987654321ull, OK, 0x987654321ull},
+        {MSR_PAT, 0x0007040600070406ull, OK, 0x0007040600070406ull},
+        {MSR_IA32_MISC_ENABLE, 1, OK, 1},
+        {MSR_IA32_SPEC_CTRL, 3, OK, 3},
+        {MSR_MCG_STATUS, 4, OK, 4},
+        {MSR_MCG_CTL, 5, GP, 0},
+        {MSR_MCG_CTL, ~0ull, OK, ~0ull},
+        {MSR_AMD64_DE_CFG, 2, OK, 2},
+        {MSR_K7_HWCR, 0x1000, OK, 0x1000},
+        {MSR_MTRRdefType, 0xffff, OK, 0xcff},
+        {MSR_TSC_AUX, 0x100000005ull, OK, 5},
+        {MSR_MTRRcap, 0, GP, 0},
+        {MSR_MCG_CAP, 0, GP, 0},
+        {MSR_IA32_PLATFORM_ID, 0, GP, 0},
+        {MSR_IA32_FEATURE_CONTROL, 0, GP, 0},
+        {MSR_K8_TSEG_ADDR, 0, GP, 0},
+        {MSR_K8_TSEG_MASK, 0, GP, 0},
+        {MSR_IA32_UCODE_REV, 7, OK, 0},
+        {MSR_IA32_TSC_ADJUST, 7, OK, 0},
+        {MSR_VM_HSAVE_PA, 7, OK, 0},
+        {MSR_K8_SYSCFG, 7, OK, 0},
+        {MSR_K8_INT_PENDING_MSG, 7, OK, 0},
+        {MSR_K8_VM_CR, 7, OK, 0},
+        {MSR_K7_EVNTSEL0 + 2, 7, OK, 0},
+        {MSR_MTRRphysBase0 + 3, 0xfe000800ull, OK, 0xfe000800ull},
+        {MSR_MTRRfix16K_A0000, 0x0101010101010101ull, OK,
+         0x0101010101010101ull},
+        {MSR_MTRRfix4K_F8000, 0x0505050505050505ull, OK, 0x0505050505050505ull},
+        {MSR_MC0_CTL + 4, 7, OK, 7}, /* MC1_CTL: any value */
+        {MSR_MC0_CTL + 5, 1, GP, 0}, /* MC1_STATUS: only 0 */
+        {MSR_MC0_CTL + 5, 0, OK, 0},
+        {MSR_IA32_PRED_CMD, 1, GP_RD, 0},
+        {0x12345, 0, ABSENT, 0},
+        {MSR_X2APIC_FIRST + 2, 0, ABSENT, 0}, /* no x2APIC hook */
+    };
+    uint64_t v;
+
+    setup_long64();
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_test_message("msr 0x%x", cases[i].msr);
+        g_assert_cmpint(
+            wrmsr(cases[i].msr, cases[i].write), ==,
+            (cases[i].gp == GP || cases[i].gp == ABSENT) ? EXCP0D_GPF : -1);
+        g_assert_cmpint(
+            rdmsr(cases[i].msr, &v), ==,
+            (cases[i].gp == GP_RD || cases[i].gp == ABSENT) ? EXCP0D_GPF : -1);
+        if (cases[i].gp == OK) {
+            g_assert_cmphex(v, ==, cases[i].back);
+        }
+    }
+    g_assert_cmphex(env->mtrr_fixed[2], ==, 0x0101010101010101ull);
+    g_assert_cmphex(env->mtrr_fixed[10], ==, 0x0505050505050505ull);
+    g_assert_cmphex(env->mce_banks[4], ==, 7);
+    g_assert_cmphex(env->mtrr_var[3], ==, 0xfe000800ull);
+    g_assert_cmpint(rdmsr(MSR_MTRRcap, &v), ==, -1);
+    g_assert_cmphex(v, ==, 0x508);
+    g_assert_cmpint(rdmsr(MSR_MCG_CAP, &v), ==, -1);
+    g_assert_cmphex(v, ==, X86_MCE_BANKS | 0x100);
+    g_assert_cmpint(rdmsr(MSR_IA32_APICBASE, &v), ==, -1);
+    g_assert_cmphex(v, ==, 0xfee00900);
+
+    /* FS/GS base are the segment caches' */
+    g_assert_cmpint(wrmsr(MSR_FSBASE, 0x7f0000001000ull), ==, -1);
+    g_assert_cmphex(env->segs[R_FS].base, ==, 0x7f0000001000ull);
+    env->segs[R_GS].base = 0xffff888000002000ull;
+    g_assert_cmpint(rdmsr(MSR_GSBASE, &v), ==, -1);
+    g_assert_cmphex(v, ==, 0xffff888000002000ull);
+
+    /* EFER: LMA stays, LME fixed while paging is on, reserved bits #GP */
+    g_assert_cmpint(rdmsr(MSR_EFER, &v), ==, -1);
+    g_assert_true(v & MSR_EFER_LMA);
+    g_assert_cmpint(wrmsr(MSR_EFER, v | MSR_EFER_NXE), ==, -1);
+    g_assert_true(env->efer & MSR_EFER_NXE);
+    g_assert_true(env->efer & MSR_EFER_LMA);
+    g_assert_cmpint(wrmsr(MSR_EFER, v & ~(uint64_t)MSR_EFER_LME), ==,
+                    EXCP0D_GPF);
+    g_assert_cmpint(wrmsr(MSR_EFER, v | (1ull << 40)), ==, EXCP0D_GPF);
+
+    /* TSC: a write sets the offset, reads go on from there */
+    g_assert_cmpint(wrmsr(MSR_IA32_TSC, 1000000), ==, -1);
+    g_assert_cmpint(rdmsr(MSR_IA32_TSC, &v), ==, -1);
+    g_assert_cmpuint(v, >=, 1000000);
+    g_assert_cmpuint(v, <, 1000000 + 60000000000ull);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -689,6 +876,8 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/sys/interrupt-long", test_interrupt_long);
     g_test_add_func("/x86/sys/double-fault", test_double_fault);
     g_test_add_func("/x86/sys/task-switch", test_task_switch);
+    g_test_add_func("/x86/sys/task-switch16", test_task_switch16);
     g_test_add_func("/x86/sys/syscall-sysret", test_syscall_sysret);
+    g_test_add_func("/x86/sys/msrs", test_msrs);
     return g_test_run();
 }
