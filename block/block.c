@@ -936,6 +936,9 @@ int bdrv_bitmap_op(BlockDriverState *bs, BdrvBitmapOp op, const char *name,
                    const char *src_name, Error **errp)
 {
     if (!bs->drv->bitmap_op) {
+        if (op == BDRV_BITMAP_CAN_STORE) {
+            return -ENOTSUP;
+        }
         if (op == BDRV_BITMAP_ADD) {
             error_setg(errp,
                        "Can't store persistent bitmaps to %s: Operation not "

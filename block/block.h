@@ -246,6 +246,7 @@ typedef enum BdrvBitmapOp {
     BDRV_BITMAP_ENABLE,
     BDRV_BITMAP_DISABLE,
     BDRV_BITMAP_MERGE,
+    BDRV_BITMAP_CAN_STORE, /* 0 when the image can hold persistent bitmaps */
 } BdrvBitmapOp;
 int bdrv_bitmap_op(BlockDriverState *bs, BdrvBitmapOp op, const char *name,
                    uint64_t granularity, BlockDriverState *src,

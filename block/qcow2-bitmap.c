@@ -212,6 +212,7 @@ typedef struct Qcow2Bitmap {
     bool valid;        /* the entry makes sense */
     bool inconsistent; /* already in use when opened: left alone */
     bool loaded;       /* bits hold it: it is kept up to date */
+    bool added;        /* created in this session */
     uint8_t *bits;     /* bit i: guest bytes [i << gran_bits, ...), LSB first */
     uint64_t nbytes;   /* of bits */
 } Qcow2Bitmap;
@@ -768,6 +769,9 @@ int qcow2_bitmap_op(BlockDriverState *bs, BdrvBitmapOp op, const char *name,
     Qcow2Bitmaps *b = s->bitmaps;
     Qcow2Bitmap *bm = bitmap_find(b, name);
 
+    if (op == BDRV_BITMAP_CAN_STORE) {
+        return s->version >= 3 && !s->read_only ? 0 : -ENOTSUP;
+    }
     if (op == BDRV_BITMAP_ADD) {
         uint64_t cs = s->cluster_size;
         if (!name[0]) {
@@ -822,7 +826,17 @@ int qcow2_bitmap_op(BlockDriverState *bs, BdrvBitmapOp op, const char *name,
         bm->valid = bm->loaded = true;
         bm->nbytes = nbytes;
         bm->bits = g_malloc0(MAX(nbytes, 1));
-        g_ptr_array_add(b->list, bm);
+        bm->added = true;
+        /*
+         * As QEMU stores them: after the bitmaps that were on disk, the
+         * new ones from the most recently added.
+         */
+        guint pos = 0;
+        while (pos < b->list->len &&
+               !((Qcow2Bitmap *)g_ptr_array_index(b->list, pos))->added) {
+            pos++;
+        }
+        g_ptr_array_insert(b->list, pos, bm);
         b->relocate = true;
         return 0;
     }

@@ -546,6 +546,110 @@ static gpointer convert_worker(gpointer opaque)
     return NULL;
 }
 
+/* ---- --bitmaps ---------------------------------------------------------- */
+
+typedef struct BitmapCopy {
+    char *name;
+    uint64_t granularity;
+    bool enabled;
+} BitmapCopy;
+
+static void bitmap_copy_free(gpointer p)
+{
+    BitmapCopy *c = p;
+    g_free(c->name);
+    g_free(c);
+}
+
+/*
+ * Before anything is created: the one source's persistent bitmaps that
+ * can be copied (*out, from the last in the directory, the order in
+ * which QEMU reports and creates them); inconsistent ones stop the
+ * convert, or with --skip-broken-bitmaps are skipped with a warning.
+ */
+static bool convert_check_bitmaps(BlockDriverState **src, int nsrc,
+                                  bool skip_broken, GPtrArray **out)
+{
+    if (nsrc != 1) {
+        error_report("Copying bitmaps only possible with single source");
+        return false;
+    }
+    if (bdrv_bitmap_op(src[0], BDRV_BITMAP_CAN_STORE, "", 0, NULL, NULL,
+                       NULL) == -ENOTSUP &&
+        strcmp(bdrv_get_format_name(src[0]), "qcow2")) {
+        error_report("Source lacks bitmap support");
+        return false;
+    }
+    *out = g_ptr_array_new_with_free_func(bitmap_copy_free);
+    json_t *info = bdrv_get_specific_info(src[0]);
+    json_t *list =
+        info ? json_object_get(json_object_get(info, "data"), "bitmaps") : NULL;
+    size_t n = list ? json_array_size(list) : 0;
+    bool ok = true;
+    for (size_t i = n; i-- > 0;) {
+        json_t *b = json_array_get(list, i);
+        const char *name = json_string_value(json_object_get(b, "name"));
+        json_t *flags = json_object_get(b, "flags");
+        bool in_use = false, enabled = false;
+        for (size_t f = 0; f < json_array_size(flags); f++) {
+            const char *fl = json_string_value(json_array_get(flags, f));
+            in_use |= fl && !strcmp(fl, "in-use");
+            enabled |= fl && !strcmp(fl, "auto");
+        }
+        if (!name) {
+            continue;
+        }
+        if (in_use) {
+            if (skip_broken) {
+                warn_report("Skipping inconsistent bitmap '%s'", name);
+                continue;
+            }
+            error_report("Cannot copy inconsistent bitmap '%s'\n"
+                         "Try --skip-broken-bitmaps, or use 'qemu-img bitmap "
+                         "--remove' to delete it",
+                         name);
+            ok = false;
+            break;
+        }
+        BitmapCopy *c = g_new0(BitmapCopy, 1);
+        c->name = g_strdup(name);
+        c->granularity = json_integer_value(json_object_get(b, "granularity"));
+        c->enabled = enabled;
+        g_ptr_array_add(*out, c); /* last first, as QEMU creates them */
+    }
+    json_decref(info);
+    return ok;
+}
+
+/* After the data: each bitmap created in the target and filled. */
+static bool convert_copy_bitmaps(BlockDriverState *src, BlockDriverState *dst,
+                                 GPtrArray *bitmaps)
+{
+    for (guint i = 0; i < bitmaps->len; i++) {
+        BitmapCopy *c = g_ptr_array_index(bitmaps, i);
+        Error *err = NULL;
+        if (bdrv_bitmap_op(dst, BDRV_BITMAP_ADD, c->name, c->granularity, NULL,
+                           NULL, &err) < 0) {
+            error_report("Failed to create bitmap %s: %s", c->name,
+                         error_get_pretty(err));
+            error_free(err);
+            return false;
+        }
+        if (bdrv_bitmap_op(dst, BDRV_BITMAP_MERGE, c->name, 0, src, c->name,
+                           &err) < 0 ||
+            (!c->enabled && bdrv_bitmap_op(dst, BDRV_BITMAP_DISABLE, c->name, 0,
+                                           NULL, NULL, &err) < 0)) {
+            error_report("Failed to populate bitmap %s: %s", c->name,
+                         error_get_pretty(err));
+            error_free(err);
+            bdrv_bitmap_op(dst, BDRV_BITMAP_REMOVE, c->name, 0, NULL, NULL,
+                           NULL);
+            return false;
+        }
+    }
+    return true;
+}
+
 int img_convert(int argc, char **argv)
 {
     const char *fmt = NULL, *out_fmt = "raw", *cache = NULL, *src_cache = NULL;
@@ -553,6 +657,8 @@ int img_convert(int argc, char **argv)
     g_autofree char *options = NULL;
     bool compress = false, progress = false, quiet = false, skip_create = false;
     bool force_share = false, ooo = false, target_is_zero = false;
+    bool copy_bitmaps = false, skip_broken = false;
+    GPtrArray *bitmaps = NULL; /* --bitmaps: what to copy */
     uint64_t sparse = 4096;
     long workers = 8;
     int c, ret = 1;
@@ -562,6 +668,8 @@ int img_convert(int argc, char **argv)
         {"target-is-zero", no_argument, 0, 'z' + 256},
         {"image-opts", no_argument, 0, 'I'},
         {"salvage", no_argument, 0, 's' + 256},
+        {"bitmaps", no_argument, 0, 'b' + 256},
+        {"skip-broken-bitmaps", no_argument, 0, 'k' + 256},
         {0, 0, 0, 0},
     };
     while ((c = getopt_long(argc, argv, ":hf:O:B:CcF:o:l:S:pt:T:qnm:WUr:",
@@ -645,6 +753,12 @@ int img_convert(int argc, char **argv)
         case 'z' + 256:
             target_is_zero = true;
             break;
+        case 'b' + 256:
+            copy_bitmaps = true;
+            break;
+        case 'k' + 256:
+            skip_broken = true;
+            break;
         case 'h':
             return 0;
         case ':':
@@ -665,6 +779,10 @@ int img_convert(int argc, char **argv)
     }
     if (target_is_zero && !skip_create) {
         error_report("--target-is-zero requires use of -n flag");
+        return 1;
+    }
+    if (skip_broken && !copy_bitmaps) {
+        error_report("Use of --skip-broken-bitmaps requires --bitmaps");
         return 1;
     }
     const char *out_filename = argv[argc - 1];
@@ -707,6 +825,10 @@ int img_convert(int argc, char **argv)
         s.src_base[i] = s.total;
         s.src_size[i] = bdrv_getlength(s.src[i]);
         s.total += s.src_size[i];
+    }
+    if (copy_bitmaps &&
+        !convert_check_bitmaps(s.src, nsrc, skip_broken, &bitmaps)) {
+        goto out;
     }
     BlockDriver *drv = bdrv_find_format(out_fmt);
     if (!drv) {
@@ -754,6 +876,12 @@ int img_convert(int argc, char **argv)
         error_report("Output image is too small");
         goto out;
     }
+    if (copy_bitmaps && bdrv_bitmap_op(s.target, BDRV_BITMAP_CAN_STORE, "", 0,
+                                       NULL, NULL, NULL) < 0) {
+        error_report("Format driver '%s' does not support bitmaps",
+                     bdrv_get_format_name(s.target));
+        goto out;
+    }
     BlockDriverInfo bdi;
     bdrv_get_info(s.target, &bdi);
     s.cluster_size = bdi.cluster_size ? bdi.cluster_size : 65536;
@@ -797,6 +925,10 @@ int img_convert(int argc, char **argv)
     if (s.error == 0) {
         s.error = bdrv_flush(s.target);
     }
+    if (s.error == 0 && bitmaps &&
+        !convert_copy_bitmaps(s.src[0], s.target, bitmaps)) {
+        goto out;
+    }
     if (s.error < 0) {
         error_report("error while converting %s: %s", out_filename,
                      strerror(-s.error));
@@ -808,6 +940,9 @@ int img_convert(int argc, char **argv)
     }
     ret = 0;
 out:
+    if (bitmaps) {
+        g_ptr_array_free(bitmaps, TRUE);
+    }
     opts_free(o);
     bdrv_unref(s.target);
     for (int i = 0; i < nsrc; i++) {
