@@ -22,7 +22,8 @@ static uint32_t parse_count(const char *s)
 
 void guest_main(void)
 {
-    const char *cmdline = guest_cmdline();
+    const char *cmdline = (mb_info->flags & 4) ? (const char *)mb_info->cmdline
+                                               : "";
     const char *args = strstr(cmdline, "pio") ? strstr(cmdline, "pio")
                                               : strstr(cmdline, "mmio");
     bool mmio = args && args[0] == 'm';

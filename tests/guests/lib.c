@@ -28,39 +28,6 @@ void guest_exit(bool pass)
     debug_exit(pass ? EXIT_PASS : EXIT_FAIL);
 }
 
-/* ---- command line ---- */
-
-const char *guest_cmdline(void)
-{
-    if (mb_info && (mb_info->flags & 4)) {
-        return (const char *)mb_info->cmdline;
-    }
-    return "";
-}
-
-bool guest_skips(const char *guest, const char *tag)
-{
-    const char *p = strstr(guest_cmdline(), "skip=");
-    size_t n = strlen(tag);
-
-    if (!p) {
-        return false;
-    }
-    for (p += 5; *p && *p != ' ';) {
-        if (!strncmp(p, tag, n) && (p[n] == ',' || p[n] == ' ' || !p[n])) {
-            printf("%s: %s skipped\n", guest, tag);
-            return true;
-        }
-        while (*p && *p != ',' && *p != ' ') {
-            p++;
-        }
-        if (*p == ',') {
-            p++;
-        }
-    }
-    return false;
-}
-
 /* ---- COM1 ---- */
 
 static void serial_init(void)

@@ -102,15 +102,6 @@ void guest_main(void);
 void guest_exit(bool pass) __attribute__((noreturn));
 void debug_exit(uint8_t value) __attribute__((noreturn));
 
-/* The multiboot command line (-append), "" without one. */
-const char *guest_cmdline(void);
-/*
- * "skip=a,b,c" on the command line leaves cases out (the KVM of the test
- * machines, KVM-PVM, cannot run some).  True when tag is listed; then
- * prints "<guest>: <tag> skipped".
- */
-bool guest_skips(const char *guest, const char *tag);
-
 /* COM1 */
 void serial_putc(char c);
 int serial_getc(void); /* blocks */
@@ -118,6 +109,19 @@ void puts(const char *s);
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void lock_console(void);
 void unlock_console(void);
+
+/*
+ * The multiboot command line (-append), "" without one.  This and
+ * guest_skips are inline so that a guest that does not use them keeps
+ * the code layout it had without them.
+ */
+static inline const char *guest_cmdline(void)
+{
+    if (mb_info && (mb_info->flags & 4)) {
+        return (const char *)mb_info->cmdline;
+    }
+    return "";
+}
 
 /* 64-bit by 32-bit division without libgcc. */
 uint64_t udiv64(uint64_t n, uint32_t d);
@@ -130,6 +134,34 @@ size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 const char *strstr(const char *h, const char *n);
+
+/*
+ * "skip=a,b,c" on the command line leaves cases out (the KVM of the test
+ * machines, KVM-PVM, cannot run some).  True when tag is listed; then
+ * prints "<guest>: <tag> skipped".
+ */
+static inline bool guest_skips(const char *guest, const char *tag)
+{
+    const char *p = strstr(guest_cmdline(), "skip=");
+    size_t n = strlen(tag);
+
+    if (!p) {
+        return false;
+    }
+    for (p += 5; *p && *p != ' ';) {
+        if (!strncmp(p, tag, n) && (p[n] == ',' || p[n] == ' ' || !p[n])) {
+            printf("%s: %s skipped\n", guest, tag);
+            return true;
+        }
+        while (*p && *p != ',' && *p != ' ') {
+            p++;
+        }
+        if (*p == ',') {
+            p++;
+        }
+    }
+    return false;
+}
 
 /* Interrupts. */
 struct isr_frame {

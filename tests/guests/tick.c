@@ -26,7 +26,8 @@ static void acpi_setup(void)
 
 void guest_main(void)
 {
-    const char *cmdline = guest_cmdline();
+    const char *cmdline = (mb_info->flags & 4) ? (const char *)mb_info->cmdline
+                                               : "";
     bool button = strstr(cmdline, "powerbutton") != NULL;
 
     puts("tick: start\n");

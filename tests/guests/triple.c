@@ -9,7 +9,8 @@
 
 void guest_main(void)
 {
-    const char *cmdline = guest_cmdline();
+    const char *cmdline = (mb_info->flags & 4) ? (const char *)mb_info->cmdline
+                                               : "";
     struct {
         uint16_t limit;
         uint32_t base;
