@@ -266,6 +266,7 @@ typedef struct BlockMeasureInfo {
     uint64_t required;
     uint64_t fully_allocated;
     uint64_t bitmaps;
+    bool has_bitmaps; /* source and target can both hold bitmaps */
 } BlockMeasureInfo;
 bool bdrv_measure(const char *fmt, Opts *opts, BlockDriverState *in_bs,
                   uint64_t size, BlockMeasureInfo *info, Error **errp);

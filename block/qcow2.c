@@ -929,12 +929,26 @@ static bool qcow2_detect_metadata_prealloc(BlockDriverState *bs)
 {
     BDRVQcow2State *s = bs->opaque;
     if (s->metadata_prealloc < 0) {
+        /*
+         * QEMU's rule: clusters in use (refcount > 0) at least 10/9 of
+         * (and 2 more than) the clusters the file really occupies.
+         */
         int64_t len = bdrv_getlength(bs->file);
         int64_t real = bdrv_get_allocated_file_size(bs->file);
-        s->metadata_prealloc =
-            len > 0 && real >= 0 &&
-            (uint64_t)len / 9 * 10 > (uint64_t)real + 4 * s->cluster_size &&
-            (uint64_t)len > real * 10 / 9 + 4 * s->cluster_size;
+        s->metadata_prealloc = 0;
+        if (len > 0 && real >= 0) {
+            uint64_t real_clusters = (uint64_t)real / s->cluster_size;
+            uint64_t threshold = MAX(real_clusters * 10 / 9, real_clusters + 2);
+            uint64_t end = qcow2_size_to_clusters(s, len), count = 0;
+            for (uint64_t c = 0; c < end && count < threshold; c++) {
+                uint64_t rc;
+                if (qcow2_get_refcount(bs, c, &rc) < 0) {
+                    break;
+                }
+                count += rc != 0;
+            }
+            s->metadata_prealloc = count >= threshold;
+        }
     }
     return s->metadata_prealloc;
 }
@@ -1580,6 +1594,32 @@ static uint64_t qcow2_meta_size(uint64_t size, int cluster_bits,
     return clusters << cluster_bits;
 }
 
+/*
+ * Room for the persistent bitmaps of in_bs (as convert --bitmaps would
+ * copy them) in an image of cluster size cs: each bitmap fully
+ * allocated, its table, and the directory, as QEMU counts them.
+ */
+static uint64_t qcow2_measure_bitmaps(BlockDriverState *in_bs, uint64_t size,
+                                      uint64_t cs)
+{
+    json_t *list = qcow2_bitmap_info(in_bs);
+    uint64_t total = 0, dir = 0;
+    for (size_t i = 0; list && i < json_array_size(list); i++) {
+        json_t *b = json_array_get(list, i);
+        const char *name = json_string_value(json_object_get(b, "name"));
+        uint64_t gran = json_integer_value(json_object_get(b, "granularity"));
+        if (!name || !gran) {
+            continue;
+        }
+        uint64_t bytes = ((size + gran - 1) / gran + 7) / 8;
+        uint64_t clusters = (bytes + cs - 1) / cs;
+        total += clusters * cs + (clusters * 8 + cs - 1) / cs * cs;
+        dir += (24 + strlen(name) + 7) & ~7ULL;
+    }
+    json_decref(list);
+    return total + (dir + cs - 1) / cs * cs;
+}
+
 static bool qcow2_measure(Opts *opts, BlockDriverState *in_bs, uint64_t size,
                           BlockMeasureInfo *info, Error **errp)
 {
@@ -1599,10 +1639,16 @@ static bool qcow2_measure(Opts *opts, BlockDriverState *in_bs, uint64_t size,
                 error_setg_errno(errp, -ret, "Unable to get block status");
                 return false;
             }
-            if (ret & BDRV_BLOCK_DATA) {
+            /*
+             * As QEMU: zero ranges cost nothing; allocated data counts up
+             * to the end of its last cluster, which is then skipped.
+             */
+            if (!(ret & BDRV_BLOCK_ZERO) && (ret & BDRV_BLOCK_DATA) &&
+                (ret & BDRV_BLOCK_ALLOCATED)) {
                 uint64_t a = off & ~(cs - 1);
                 uint64_t b = (off + n + cs - 1) & ~(cs - 1);
                 data += (b - a) >> p.cluster_bits;
+                n = b - off;
             }
             off += n;
         }
@@ -1610,13 +1656,21 @@ static bool qcow2_measure(Opts *opts, BlockDriverState *in_bs, uint64_t size,
     }
     info->fully_allocated = qcow2_meta_size(
         size, p.cluster_bits, p.refcount_order, p.extl2, vclusters);
-    info->required = in_bs ? qcow2_meta_size(size, p.cluster_bits,
-                                             p.refcount_order, p.extl2, data)
-                           : info->fully_allocated;
+    /*
+     * As QEMU: the metadata of the fully allocated image, with only the
+     * data clusters the source really has (an overestimate, on purpose).
+     */
+    info->required =
+        in_bs ? info->fully_allocated - ((vclusters - data) << p.cluster_bits)
+              : info->fully_allocated;
     if (!in_bs && p.prealloc == PREALLOC_MODE_OFF) {
         info->required =
             qcow2_meta_size(size, p.cluster_bits, p.refcount_order, p.extl2, 0);
     }
+    info->has_bitmaps = p.version >= 3 && in_bs && in_bs->drv == &bdrv_qcow2 &&
+                        ((BDRVQcow2State *)in_bs->opaque)->version >= 3;
+    info->bitmaps =
+        info->has_bitmaps ? qcow2_measure_bitmaps(in_bs, size, cs) : 0;
     return true;
 }
 

@@ -1489,7 +1489,7 @@ static int img_measure(int argc, char **argv)
         ret = 1;
     } else if (json) {
         json_t *j = json_object();
-        if (in && !strcmp(out_fmt, "qcow2")) {
+        if (info.has_bitmaps) {
             json_object_set_new(j, "bitmaps", json_integer(info.bitmaps));
         }
         json_object_set_new(j, "required", json_integer(info.required));
@@ -1500,7 +1500,7 @@ static int img_measure(int argc, char **argv)
     } else {
         printf("required size: %" PRIu64 "\n", info.required);
         printf("fully allocated size: %" PRIu64 "\n", info.fully_allocated);
-        if (in && !strcmp(out_fmt, "qcow2")) {
+        if (info.has_bitmaps) {
             printf("bitmaps size: %" PRIu64 "\n", info.bitmaps);
         }
     }

@@ -566,10 +566,23 @@ def test_measure_matches_reference(tools, tmp_path, mixed):
     q = tools
     img = tmp_path / "a.qcow2"
     run(REF, "convert", "-O", "qcow2", mixed, img)
+    # With bitmaps, a partly written cluster (zeros inside), and v2.
+    bm = tmp_path / "bm.qcow2"
+    run(REF, "create", "-q", "-f", "qcow2", bm, "64M")
+    run(REF, "bitmap", "--add", bm, "b0")
+    run(REF, "bitmap", "--add", "-g", "512k", bm, "longer-name")
+    ref_io(str(bm), "write -P 1 0 1k", "write -P 2 3M 1M")
+    v2 = tmp_path / "v2.qcow2"
+    run(REF, "create", "-q", "-f", "qcow2", "-o", "compat=0.10", v2, "8M")
     cases = [["--size", "1G", "-O", "qcow2"], ["--size", "10G", "-O", "raw"],
              ["-O", "qcow2", img], ["-O", "raw", img],
              ["-O", "qcow2", "-o", "cluster_size=4k", img],
              ["--output=json", "-O", "qcow2", img]]
+    for src in (bm, v2):
+        for o in ("cluster_size=64k", "cluster_size=4k", "compat=0.10",
+                  "refcount_bits=1,cluster_size=1k"):
+            cases += [["-O", "qcow2", "-o", o, src],
+                      ["--output=json", "-O", "qcow2", "-o", o, src]]
     for c in cases:
         assert run(q, "measure", *c).stdout == run(REF, "measure",
                                                    *c).stdout, c
