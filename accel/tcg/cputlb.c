@@ -36,6 +36,11 @@ typedef struct CPUTLBDesc {
     /* the union of the large pages entered since the last full flush */
     uint64_t large_page_addr; /* -1: none */
     uint64_t large_page_mask;
+    /* the same for the global ones (what tlb_flush_nonglobal keeps) */
+    uint64_t glarge_page_addr;
+    uint64_t glarge_page_mask;
+    /* bit k of global[b]: entry b * TLB_BLOCK + k was entered PAGE_GLOBAL */
+    uint64_t global[16];
     /* 64-entry blocks of the table written since the last flush */
     uint16_t dirty_blocks;
     unsigned vindex;
@@ -49,6 +54,7 @@ struct CPUTLB {
 };
 
 #define TLB_BLOCK (CPU_TLB_SIZE / 16)
+_Static_assert(TLB_BLOCK == 64, "CPUTLBDesc.global: one word per block");
 
 static inline AddressSpace *cpu_as(CPUState *cpu)
 {
@@ -158,6 +164,8 @@ void cputlb_cpu_init(CPUState *cpu)
         memset(d->vtable, 0xff, sizeof(d->vtable));
         d->large_page_addr = -1;
         d->large_page_mask = -1;
+        d->glarge_page_addr = -1;
+        d->glarge_page_mask = -1;
     }
     if (!cpu->as) {
         cpu->as = &address_space_memory;
@@ -175,10 +183,58 @@ static void tlb_flush_one_mmuidx(CPUState *cpu, int i)
     }
     if (d->dirty_blocks) {
         memset(d->vtable, 0xff, sizeof(d->vtable));
+        memset(d->global, 0, sizeof(d->global));
         __atomic_store_n(&d->dirty_blocks, 0, __ATOMIC_RELAXED);
     }
     d->large_page_addr = -1;
     d->large_page_mask = -1;
+    d->glarge_page_addr = -1;
+    d->glarge_page_mask = -1;
+}
+
+/*
+ * Clears the entries of MMU index i not entered with PAGE_GLOBAL.  Blocks
+ * with global entries stay dirty; the victims are kept only then, so that
+ * dirty_blocks == 0 still means "nothing entered" for the full flush.
+ */
+static void tlb_flush_nonglobal_one(CPUState *cpu, int i)
+{
+    CPUTLBDesc *d = &cpu->tlb->d[i];
+    uint16_t keep = 0;
+
+    for (uint16_t m = d->dirty_blocks; m; m &= m - 1) {
+        unsigned b = __builtin_ctz(m);
+        CPUTLBEntry *t = &cpu->tlb_fast[i].table[b * TLB_BLOCK];
+        uint64_t g = d->global[b];
+
+        if (!g) {
+            memset(t, 0xff, TLB_BLOCK * sizeof(CPUTLBEntry));
+            continue;
+        }
+        for (unsigned k = 0; k < TLB_BLOCK; k++) {
+            if (!((g >> k) & 1)) {
+                tlb_entry_clear(&t[k]);
+            }
+        }
+        keep |= 1u << b;
+    }
+    for (int k = 0; k < CPU_VTLB_SIZE; k++) {
+        if (!keep || !(d->vfull[k].prot & PAGE_GLOBAL)) {
+            tlb_entry_clear(&d->vtable[k]);
+        }
+    }
+    __atomic_store_n(&d->dirty_blocks, keep, __ATOMIC_RELAXED);
+    d->large_page_addr = d->glarge_page_addr;
+    d->large_page_mask = d->glarge_page_mask;
+}
+
+static void tlb_flush_nonglobal_local(CPUState *cpu)
+{
+    for (int i = 0; i < NB_MMU_MODES; i++) {
+        tlb_flush_nonglobal_one(cpu, i);
+    }
+    tb_jmp_cache_clear(cpu);
+    tlb_stats.flushes++;
 }
 
 /* On cpu's own thread (or a cpu that is not running). */
@@ -228,6 +284,20 @@ static bool tlb_flush_is_local(CPUState *cpu)
 static void tlb_flush_work(CPUState *cpu, void *data)
 {
     tlb_flush_by_mmuidx_local(cpu, (uint16_t)(uintptr_t)data);
+}
+
+static void tlb_flush_nonglobal_work(CPUState *cpu, void *data)
+{
+    tlb_flush_nonglobal_local(cpu);
+}
+
+void tlb_flush_nonglobal(CPUState *cpu)
+{
+    if (tlb_flush_is_local(cpu)) {
+        tlb_flush_nonglobal_local(cpu);
+    } else {
+        async_run_on_cpu(cpu, tlb_flush_nonglobal_work, NULL);
+    }
 }
 
 /* data: the page address with the idxmap in its low bits */
@@ -301,22 +371,36 @@ void tlb_flush_page_all_cpus_synced(CPUState *src, uint64_t addr)
 
 /* ---- filling ------------------------------------------------------------ */
 
-static void tlb_add_large_page(CPUTLBDesc *d, uint64_t vaddr, uint64_t size)
+/* Widens the region at addr, mask (-1: none) to cover the large page. */
+static void tlb_add_large_page(uint64_t *addr, uint64_t *mask, uint64_t vaddr,
+                               uint64_t size)
 {
-    uint64_t mask = ~(size - 1);
-    uint64_t base = vaddr & mask;
-    if (d->large_page_addr == (uint64_t)-1) {
-        d->large_page_addr = base;
-        d->large_page_mask = mask;
+    uint64_t m = ~(size - 1);
+    uint64_t base = vaddr & m;
+    if (*addr == (uint64_t)-1) {
+        *addr = base;
+        *mask = m;
         return;
     }
     /* widen the recorded region until it covers both */
-    mask &= d->large_page_mask;
-    while ((d->large_page_addr ^ base) & mask) {
-        mask <<= 1;
+    m &= *mask;
+    while ((*addr ^ base) & m) {
+        m <<= 1;
     }
-    d->large_page_addr &= mask;
-    d->large_page_mask = mask;
+    *addr &= m;
+    *mask = m;
+}
+
+/* Records whether entry idx of the table now holds a global translation. */
+static inline void tlb_mark_global(CPUTLBDesc *d, unsigned idx, int prot)
+{
+    uint64_t bit = 1ull << (idx % TLB_BLOCK);
+
+    if (prot & PAGE_GLOBAL) {
+        d->global[idx / TLB_BLOCK] |= bit;
+    } else {
+        d->global[idx / TLB_BLOCK] &= ~bit;
+    }
 }
 
 /* Sets TLB_NOTDIRTY on e if it writes RAM at host page host_page. */
@@ -374,7 +458,12 @@ void tlb_set_page_with_attrs(CPUState *cpu, uint64_t vaddr, uint64_t paddr,
     uint64_t ppage = paddr & TARGET_PAGE_MASK;
 
     if (size > TARGET_PAGE_SIZE) {
-        tlb_add_large_page(d, vpage, size);
+        tlb_add_large_page(&d->large_page_addr, &d->large_page_mask, vpage,
+                           size);
+        if (prot & PAGE_GLOBAL) {
+            tlb_add_large_page(&d->glarge_page_addr, &d->glarge_page_mask,
+                               vpage, size);
+        }
     }
 
     /* What the physical page holds. */
@@ -427,6 +516,7 @@ void tlb_set_page_with_attrs(CPUState *cpu, uint64_t vaddr, uint64_t paddr,
     e->addr_read = n.addr_read;
     e->addr_code = n.addr_code;
     __atomic_store_n(&e->addr_write, n.addr_write, __ATOMIC_RELAXED);
+    tlb_mark_global(d, idx, prot);
     __atomic_store_n(&d->dirty_blocks,
                      d->dirty_blocks | (uint16_t)(1u << (idx / TLB_BLOCK)),
                      __ATOMIC_RELAXED);
@@ -478,6 +568,7 @@ static bool victim_tlb_hit(CPUState *cpu, int mmu_idx, uint64_t addr,
             d->full[idx] = d->vfull[k];
             *v = te;
             d->vfull[k] = tf;
+            tlb_mark_global(d, idx, d->full[idx].prot);
             __atomic_store_n(&d->dirty_blocks,
                              d->dirty_blocks |
                                  (uint16_t)(1u << (idx / TLB_BLOCK)),

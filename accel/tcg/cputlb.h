@@ -31,12 +31,12 @@
  *         return true;
  *     }
  *
- * Flushing.  The target flushes what the guest invalidates: tlb_flush on
- * a CR3 write (non-global), tlb_flush_page for INVLPG, ..._all_cpus_synced
- * for a shootdown that other vCPUs must see.  Flushes of another vCPU run
- * as queued work on that vCPU's thread at its next TB boundary (a running
- * vCPU is kicked).  Memory map changes (PCI BARs, PAM) flush every TLB by
- * themselves (a memory listener), and the TB cache is keyed by host RAM
+ * Flushing.  The target flushes what the guest invalidates:
+ * tlb_flush_nonglobal on a CR3 write, tlb_flush_page for INVLPG,
+ * ..._all_cpus_synced for a shootdown that other vCPUs must see.  Flushes of
+ * another vCPU run as queued work on that vCPU's thread at its next TB boundary
+ * (a running vCPU is kicked).  Memory map changes (PCI BARs, PAM) flush every
+ * TLB by themselves (a memory listener), and the TB cache is keyed by host RAM
  * addresses, so changing what RAM/ROM a physical address shows never runs
  * stale code.
  *
@@ -80,6 +80,12 @@ typedef struct CPUTLBEntryFull {
 /* ---- filling (the target's tlb_fill) ---------------------------------- */
 
 /*
+ * A prot bit for tlb_set_page: the translation is global (x86: G in the
+ * leaf entry with CR4.PGE), so tlb_flush_nonglobal keeps it.
+ */
+#define PAGE_GLOBAL 0x100
+
+/*
  * Installs the translation of the 4 KiB page at vaddr (page aligned) to
  * the guest physical page paddr, with prot = PAGE_READ | PAGE_WRITE |
  * PAGE_EXEC bits (cpu-exec.h), in mmu_idx.  size is the size of the
@@ -104,6 +110,12 @@ void tlb_set_page_with_attrs(CPUState *cpu, uint64_t vaddr, uint64_t paddr,
  */
 void tlb_flush(CPUState *cpu);
 void tlb_flush_page(CPUState *cpu, uint64_t addr);
+/*
+ * Flushes every entry of every MMU index except those entered with
+ * PAGE_GLOBAL (x86: MOV to CR3, task switch).  tlb_flush and
+ * tlb_flush_page flush global entries too.
+ */
+void tlb_flush_nonglobal(CPUState *cpu);
 /* idxmap: bit n set = flush MMU index n. */
 void tlb_flush_by_mmuidx(CPUState *cpu, uint16_t idxmap);
 void tlb_flush_page_by_mmuidx(CPUState *cpu, uint64_t addr, uint16_t idxmap);

@@ -157,11 +157,12 @@ void cpu_x86_update_cr0(CPUX86State *env, uint64_t new_cr0)
     update_mode_hflags(env);
 }
 
+/* A CR3 write keeps global pages (SDM 4.10.4.1). */
 void cpu_x86_update_cr3(CPUX86State *env, uint64_t new_cr3)
 {
     env->cr[3] = new_cr3;
     if (env->cr[0] & CR0_PG_MASK) {
-        x86_cpu_tlb_flush_all(env);
+        tlb_flush_nonglobal(cs_of(env));
     }
 }
 

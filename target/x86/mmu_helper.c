@@ -12,7 +12,9 @@
  * on RAM and the walk restarts if an entry changed under it.  The TLB
  * entry gets only the rights the walk proves for this mmu index, and no
  * write right while the dirty bit is clear (the first write refills and
- * sets it).
+ * sets it).  Global pages (G with CR4.PGE) are entered PAGE_GLOBAL: a CR3
+ * write keeps them; INVLPG, CR4.PGE/PAE/PSE/SMEP/SMAP changes, CR0.PG/WP
+ * changes and EFER.NXE changes flush them (misc_helper.c).
  */
 #include <string.h>
 
@@ -248,6 +250,9 @@ restart:
         }
         if (!is_write && !(w.entry[w.levels - 1] & PG_DIRTY_MASK)) {
             p &= ~PAGE_WRITE; /* the first write sets D */
+        }
+        if ((cr4 & CR4_PGE_MASK) && (w.entry[w.levels - 1] & PG_GLOBAL_MASK)) {
+            p |= PAGE_GLOBAL; /* kept across CR3 writes (SDM 4.10.2.4) */
         }
         *prot = p;
     }

@@ -202,7 +202,8 @@ bool x86_cpu_tlb_fill(CPUState *cs, uint64_t addr, int size,
 /*
  * The page walk itself: translates addr for access_type at mmu_idx with
  * the current CR0/CR3/CR4/EFER.  Returns true with *paddr, *prot
- * (PAGE_READ|WRITE|EXEC) and *page_size, or false with the #PF error
+ * (PAGE_READ|WRITE|EXEC, and PAGE_GLOBAL for a global page: G in the
+ * leaf entry with CR4.PGE) and *page_size, or false with the #PF error
  * code in *error_code.  Sets accessed/dirty bits when set_ad.
  */
 bool x86_page_walk(CPUX86State *env, uint64_t addr, MMUAccessType access_type,

@@ -412,6 +412,108 @@ static void test_walk_4level(void)
                        env->cr[4] & ~(uint64_t)(CR4_SMEP_MASK | CR4_SMAP_MASK));
 }
 
+/* ---- global pages -----------------------------------------------------
+ */
+
+/* A supervisor byte load through the TLB (refills from the tables). */
+static uint8_t kload(uint64_t va)
+{
+    return cpu_ldub_mmuidx_ra(env, va, x86_mmu_index_kernel(env), 0);
+}
+
+/*
+ * Maps (second: remaps) the 4 KiB pages at va 0x200000 (global) and
+ * 0x201000 and the 2 MiB page at 0x400000 (global) to other frames (their old
+ * mapping may stay in the TLB until a flush).
+ */
+static void remap_globals(bool second)
+{
+    put64(0x35000 + 0 * 8, (second ? 0x102000 : 0x100000) | 0x103);
+    put64(0x35000 + 1 * 8, (second ? 0x103000 : 0x101000) | 0x3);
+    put64(0x34000 + 2 * 8, (second ? 0 : 0x200000) | 0x183);
+}
+
+static void test_global_pages(void)
+{
+    uint64_t pa, ps;
+    int prot;
+
+    setup_long64();
+    put64(0x34000 + 1 * 8, 0x35000 | 3); /* PD[1]: page table at 0x35000 */
+    memset(ram + 0x35000, 0, 0x1000);
+    ram[0x100000] = 0x11;
+    ram[0x101000] = 0x33;
+    ram[0x102000] = 0x22;
+    ram[0x103000] = 0x44;
+    ram[0x201234] = 0x55;
+    ram[0x001234] = 0x66;
+    ram[0x200000] = 0x77;
+    remap_globals(false);
+
+    /* G counts only with CR4.PGE */
+    g_assert_cmpint(
+        walk(0x200000, MMU_DATA_LOAD, MMU_KNOSMAP_IDX, &pa, &prot, &ps), ==,
+        -1);
+    g_assert_false(prot & PAGE_GLOBAL);
+    cpu_x86_update_cr4(env, env->cr[4] | CR4_PGE_MASK);
+    g_assert_cmpint(
+        walk(0x200000, MMU_DATA_LOAD, MMU_KNOSMAP_IDX, &pa, &prot, &ps), ==,
+        -1);
+    g_assert_true(prot & PAGE_GLOBAL);
+    g_assert_cmpint(
+        walk(0x201000, MMU_DATA_LOAD, MMU_KNOSMAP_IDX, &pa, &prot, &ps), ==,
+        -1);
+    g_assert_false(prot & PAGE_GLOBAL);
+
+    /* MOV CR3 keeps the global translations, drops the others */
+    g_assert_cmphex(kload(0x200000), ==, 0x11);
+    g_assert_cmphex(kload(0x201000), ==, 0x33);
+    g_assert_cmphex(kload(0x401234), ==, 0x55);
+    remap_globals(true);
+    g_assert_cmphex(kload(0x200000), ==, 0x11); /* still in the TLB */
+    g_assert_cmpint(TRY(helper_write_crN(env, 3, 0x30000)), ==, -1);
+    g_assert_cmphex(kload(0x200000), ==, 0x11);
+    g_assert_cmphex(kload(0x201000), ==, 0x44);
+    g_assert_cmphex(kload(0x401234), ==, 0x55);
+
+    /* INVLPG flushes a global page, and any address in a global 2M page */
+    helper_invlpg(env, 0x200000);
+    g_assert_cmphex(kload(0x200000), ==, 0x22);
+    helper_invlpg(env, 0x5ff000);
+    g_assert_cmphex(kload(0x401234), ==, 0x66);
+
+    /* toggling CR4.PGE flushes everything */
+    g_assert_cmphex(kload(0x200000), ==, 0x22);
+    remap_globals(false);
+    g_assert_cmphex(kload(0x200000), ==, 0x22); /* in the TLB */
+    g_assert_cmpint(TRY(helper_write_crN(env, 4, env->cr[4] & ~CR4_PGE_MASK)),
+                    ==, -1);
+    g_assert_cmphex(kload(0x200000), ==, 0x11);
+    g_assert_cmphex(kload(0x401234), ==, 0x55);
+    /* without PGE a CR3 write drops them too */
+    remap_globals(true);
+    g_assert_cmpint(TRY(helper_write_crN(env, 3, 0x30000)), ==, -1);
+    g_assert_cmphex(kload(0x200000), ==, 0x22);
+    g_assert_cmphex(kload(0x401234), ==, 0x66);
+
+    /* a global entry moved to the victim TLB survives MOV CR3 as well */
+    cpu_x86_update_cr4(env, env->cr[4] | CR4_PGE_MASK);
+    remap_globals(false);
+    g_assert_cmphex(kload(0x200000), ==, 0x11);
+    g_assert_cmphex(kload(0x401234), ==, 0x55); /* a global in block 0 */
+    put64(0x34000 + 3 * 8, 0x200000 | 0x83);    /* va 0x600000: same slot */
+    g_assert_cmphex(kload(0x600000), ==, 0x77); /* 0x200000 -> victim */
+    remap_globals(true);
+    g_assert_cmpint(TRY(helper_write_crN(env, 3, 0x30000)), ==, -1);
+    g_assert_cmphex(kload(0x200000), ==, 0x11);
+
+    /* CR0.PG off and on again flushes everything */
+    cpu_x86_update_cr0(env, env->cr[0] & ~(uint64_t)CR0_PG_MASK);
+    cpu_x86_update_cr0(env, env->cr[0] | CR0_PG_MASK);
+    g_assert_cmphex(kload(0x200000), ==, 0x22);
+    cpu_x86_update_cr4(env, env->cr[4] & ~(uint64_t)CR4_PGE_MASK);
+}
+
 /* ---- interrupts
  * ------------------------------------------------------------------- */
 
@@ -871,6 +973,7 @@ int main(int argc, char **argv)
     g_test_add_func("/x86/sys/walk-32", test_walk_32);
     g_test_add_func("/x86/sys/walk-pae-nx", test_walk_pae_nx);
     g_test_add_func("/x86/sys/walk-4level", test_walk_4level);
+    g_test_add_func("/x86/sys/global-pages", test_global_pages);
     g_test_add_func("/x86/sys/interrupt-real", test_interrupt_real);
     g_test_add_func("/x86/sys/interrupt-protected", test_interrupt_protected);
     g_test_add_func("/x86/sys/interrupt-long", test_interrupt_long);
