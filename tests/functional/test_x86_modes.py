@@ -218,3 +218,60 @@ def test_user_programs_in_linux_guest(tmp_path):
     assert got == expected
     assert "UX-DONE" in out
     assert p.returncode == 0
+
+
+def test_x87_undocumented_aliases(tmp_path):
+    """qemu-x86_64 executes the x87 aliases (FCOM2, FXCH4, FSTP8...) and
+    rejects their undefined neighbours exactly as the host CPU does."""
+    prog = tmp_path / "x87alias"
+    subprocess.run(["gcc", "-O1", "-o", str(prog),
+                    os.path.join(REPO, "tests", "guests",
+                                 "modes-x87alias.c")], check=True)
+    native = subprocess.run([str(prog)], capture_output=True, timeout=60)
+    emu = subprocess.run([quasar_bin("linux-user/qemu-x86_64"), str(prog)],
+                         capture_output=True, timeout=60)
+    assert b"dc d0 ok" in native.stdout
+    assert emu.stdout == native.stdout
+    assert emu.returncode == native.returncode == 0
+
+
+FUZZ_INIT = """#!/bin/sh
+mount -t proc proc /proc
+echo FUZZ-UP
+/bin/modes-fuzz {cases} 1
+dmesg | grep -E 'BUG|WARNING|Oops|Call Trace' | sed 's/^/dmesg-bad: /'
+echo FUZZ-END
+poweroff -f
+"""
+
+
+def test_random_user_code_in_linux_guest(tmp_path):
+    """Pseudo-random machine code at CPL 3 (64-bit and compatibility mode,
+    tests/guests/modes-fuzz.c) under Debian's kernel on TCG: every case
+    ends (signal, exit or alarm), the emulator and the kernel survive."""
+    env = dict(os.environ, QUASAR_BUILD=BUILD)
+    prep = subprocess.run([os.path.join(REPO, "scripts", "prepare-guest.sh")],
+                          env=env, capture_output=True)
+    assert prep.returncode == 0, prep.stderr.decode(errors="replace")
+    prog = tmp_path / "modes-fuzz"
+    subprocess.run(["gcc", "-O2", "-static", "-o", str(prog),
+                    os.path.join(REPO, "tests", "guests", "modes-fuzz.c")],
+                   check=True)
+    init = tmp_path / "init"
+    init.write_text(FUZZ_INIT.format(cases=400))
+    initrd = tmp_path / "initrd.gz"
+    subprocess.run([os.path.join(REPO, "scripts", "mkinitramfs.sh"),
+                    str(init), str(initrd), str(prog)], check=True)
+    p = subprocess.run(
+        [quasar_bin("qemu-system-x86_64"), "-accel", "tcg", "-m", "512",
+         "-display", "none", "-serial", "stdio", "-no-reboot",
+         "-kernel", os.path.join(BUILD, "guests", "vmlinuz"),
+         "-initrd", str(initrd), "-append", "console=ttyS0 quiet panic=-1"],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=900)
+    out = p.stdout.decode(errors="replace").replace("\r\n", "\n")
+    print(out[-3000:])
+    assert "fuzz: 400 cases" in out
+    assert "fuzz: done" in out
+    assert "dmesg-bad" not in out
+    assert "FUZZ-END" in out
+    assert p.returncode == 0
