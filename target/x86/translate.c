@@ -458,6 +458,8 @@ static void gen_st_E(DisasContext *s, X86Operands *o, MemOp ot, TCGv_i64 t)
  * 64-bit mode only FS and GS have a base.  Outside 64-bit mode linear
  * addresses wrap at 4 GiB; with ADDSEG clear (32-bit code whose DS, ES
  * and SS bases are zero) the default segment adds nothing.
+ * Quirk (docs/quirks.md): the segment limit, type and null-selector
+ * checks of the hardware are not made, as in QEMU's TCG.
  */
 static void gen_lea_seg_ovr(DisasContext *s, TCGv_i64 a, MemOp aflag,
                             int def_seg, int ovr_seg)
