@@ -63,8 +63,11 @@ static void run_case(int compat)
     close(1);
     close(2);
     if (compat) {
-        /* far return to CS 0x23 (__USER32_CS) at CODE */
-        __asm__ volatile("mov %0, %%rsp\n\t"
+        /* far return to CS 0x23 (__USER32_CS) at CODE, DS = ES = 0x2b */
+        __asm__ volatile("mov $0x2b, %%eax\n\t"
+                         "mov %%eax, %%ds\n\t"
+                         "mov %%eax, %%es\n\t"
+                         "mov %0, %%rsp\n\t"
                          "pushq $0x23\n\t"
                          "pushq %1\n\t"
                          "mov %k0, %%eax\n\t"
@@ -77,7 +80,7 @@ static void run_case(int compat)
                          "lretq"
                          :
                          : "r"(DATA + 0x800), "r"(CODE)
-                         : "memory");
+                         : "rax", "memory");
     } else {
         __asm__ volatile("mov %0, %%rsp\n\t"
                          "mov %0, %%rax\n\t"
