@@ -356,7 +356,9 @@ static uint8_t *bitmap_dir_build(Qcow2Bitmaps *b, uint64_t *size)
         e[17] = (uint8_t)bm->gran_bits;
         be16_store(e + 18, (uint16_t)nl);
         be32_store(e + 20, bm->extra_len);
-        memcpy(e + 24, bm->extra, bm->extra_len);
+        if (bm->extra_len) {
+            memcpy(e + 24, bm->extra, bm->extra_len);
+        }
         memcpy(e + 24 + bm->extra_len, bm->name, nl);
         pos += (24 + bm->extra_len + nl + 7) & ~7ULL;
     }
