@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "linux-user/lockstep.h"
 #include "linux-user/user.h"
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -152,12 +153,16 @@ static bool load_elf_image(const char *name, int fd, LoadedElf *le,
     void *base;
     if (eh->e_type == ET_DYN) {
         void *hint = NULL;
+        int fixed = 0;
         if (!is_interp) {
             /* Linux puts PIE programs at 2/3 of TASK_SIZE (ELF_ET_DYN_BASE).*/
             hint = (void *)0x555555554000ULL;
+        } else if (lockstep_interp_base) {
+            hint = (void *)lockstep_interp_base;
+            fixed = MAP_FIXED_NOREPLACE;
         }
         base = mmap(hint, hi - lo, PROT_NONE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | fixed, -1, 0);
         if (base == MAP_FAILED) {
             fprintf(stderr, "qemu-x86_64: %s: cannot reserve memory\n", name);
             return false;
@@ -319,9 +324,15 @@ bool loader_exec(const char *path, char **argv, char **envp, ImageInfo *info)
         stack_size =
             (guest_stack_size + TARGET_PAGE_SIZE - 1) & TARGET_PAGE_MASK;
     }
+    void *stk_hint = NULL;
+    int stk_fixed = 0;
+    if (lockstep_stack_top) {
+        stk_hint = (void *)(lockstep_stack_top - stack_size - TARGET_PAGE_SIZE);
+        stk_fixed = MAP_FIXED_NOREPLACE;
+    }
     void *stk =
-        mmap(NULL, stack_size + TARGET_PAGE_SIZE, PROT_READ | PROT_WRITE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        mmap(stk_hint, stack_size + TARGET_PAGE_SIZE, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | stk_fixed, -1, 0);
     if (stk == MAP_FAILED) {
         fprintf(stderr, "qemu-x86_64: cannot allocate the guest stack\n");
         return false;

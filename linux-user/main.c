@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "config-host.h"
+#include "linux-user/lockstep.h"
 #include "linux-user/user.h"
 #include "util/cutils.h"
 #include "util/error.h"
@@ -60,6 +61,7 @@ void thread_kick_cpu(void)
 
 void user_exit_group(int status)
 {
+    lockstep_flush();
     qemu_log_flush();
     fflush(stdout);
     fflush(stderr);
@@ -119,6 +121,9 @@ void cpu_loop(CPUX86State *env)
 
         switch (trap) {
         case EXCP_SYSCALL:
+            if (lockstep_enabled) {
+                lockstep_syscall_entry(env);
+            }
             ret = do_syscall(env, env->regs[R_EAX], env->regs[R_EDI],
                              env->regs[R_ESI], env->regs[R_EDX], env->regs[10],
                              env->regs[8], env->regs[9]);
@@ -141,6 +146,9 @@ void cpu_loop(CPUX86State *env)
                 }
             } else if (ret != -QEMU_ESIGRETURN) {
                 env->regs[R_EAX] = ret;
+            }
+            if (lockstep_enabled) {
+                lockstep_syscall_done(env);
             }
             break;
         case EXCP_INTERRUPT:
@@ -215,6 +223,8 @@ int64_t do_clone_thread(CPUX86State *env, uint64_t flags, uint64_t newsp,
     sigset_t all, old;
     X86ArchCPU *cpu = x86_arch_cpu_new();
     int r;
+
+    lockstep_attach(cpu);
 
     x86_mxcsr_from_host(env);
     cpu->env = *env;
@@ -359,6 +369,7 @@ int main(int argc, char **argv)
     int i;
 
     error_set_progname("qemu-x86_64");
+    lockstep_init();
     for (env_count = 0; environ[env_count]; env_count++) {
     }
     env_list = calloc(env_count + 1, sizeof(char *));
@@ -498,6 +509,7 @@ int main(int argc, char **argv)
     tcg_exec_init(0);
     x86_translate_init();
     cpu = x86_arch_cpu_new();
+    lockstep_attach(cpu);
     ts = calloc(1, sizeof(*ts));
     ts->cpu = cpu;
     ts->tid = getpid();
@@ -513,5 +525,8 @@ int main(int argc, char **argv)
     syscall_init();
     cpu->env.regs[R_ESP] = info.start_stack;
     cpu->env.rip = info.interp_base ? info.interp_entry : info.entry;
+    if (lockstep_enabled) {
+        lockstep_start(&cpu->env);
+    }
     cpu_loop(&cpu->env);
 }

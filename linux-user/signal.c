@@ -25,6 +25,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "linux-user/lockstep.h"
 #include "linux-user/user.h"
 #include "util/log.h"
 
@@ -168,6 +169,7 @@ void dump_core_and_abort(int sig)
 {
     uint64_t m = SIGBIT(sig);
 
+    lockstep_flush();
     qemu_log_flush();
     fflush(stdout);
     fflush(stderr);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -236,10 +237,62 @@ static int open_cpuinfo(int flags)
 }
 
 /*
+ * Descriptors of the emulated /proc files (memfds) and the permissions
+ * procfs gives them: fstat shows them as procfs files (size 0, 1 KiB
+ * blocks), so that stdio reads them in the same chunks as natively.
+ */
+static uint16_t proc_fd_mode[1024];
+
+static bool is_proc_fd(int64_t fd)
+{
+    return fd >= 0 && fd < 1024 && proc_fd_mode[fd];
+}
+
+static void set_proc_fd(int64_t fd, uint16_t mode)
+{
+    if (fd >= 0 && fd < 1024) {
+        __atomic_store_n(&proc_fd_mode[fd], mode, __ATOMIC_RELAXED);
+    }
+}
+
+/* fstat / newfstatat / statx of FD succeeded: make a proc fd look so. */
+static void fix_proc_stat(int64_t num, int64_t fd, uint64_t buf)
+{
+    if (!is_proc_fd(fd)) {
+        return;
+    }
+    if (num == SYS_statx) {
+        struct statx *sx = (struct statx *)buf;
+        sx->stx_size = 0;
+        sx->stx_blocks = 0;
+        sx->stx_blksize = 1024;
+        sx->stx_mode = S_IFREG | proc_fd_mode[fd];
+    } else {
+        struct stat *st = (struct stat *)buf;
+        st->st_size = 0;
+        st->st_blocks = 0;
+        st->st_blksize = 1024;
+        st->st_mode = S_IFREG | proc_fd_mode[fd];
+    }
+}
+
+static int64_t open_special1(const char *path, int flags, int mode);
+
+/*
  * open/openat of emulated /proc/self files.  Returns the fd, -errno, or
  * INT64_MIN when PATH is not special.
  */
 static int64_t open_special(const char *path, int flags, int mode)
+{
+    int64_t fd = open_special1(path, flags, mode);
+
+    if (fd >= 0 && !is_proc_self(path, "exe")) {
+        set_proc_fd(fd, is_proc_self(path, "auxv") ? 0400 : 0444);
+    }
+    return fd;
+}
+
+static int64_t open_special1(const char *path, int flags, int mode)
 {
     if (is_proc_self(path, "exe")) {
         int fd = open(exec_info->exe_path, flags, mode);
@@ -675,6 +728,26 @@ static int64_t do_syscall1(CPUX86State *env, int64_t num, uint64_t a1,
         return host_syscall6(num, a1, a2, a3, a4, 0, 0);
     case SYS_gettid:
         return host_syscall6(num, 0, 0, 0, 0, 0, 0);
+    case SYS_close:
+        ret = host_syscall6(num, a1, 0, 0, 0, 0, 0);
+        if (ret == 0) {
+            set_proc_fd(a1, 0);
+        }
+        return ret;
+    case SYS_fstat:
+        ret = host_syscall6(num, a1, a2, 0, 0, 0, 0);
+        if (ret == 0) {
+            fix_proc_stat(num, a1, a2);
+        }
+        return ret;
+    case SYS_newfstatat:
+    case SYS_statx:
+        ret = host_syscall6(num, a1, a2, a3, a4, a5, a6);
+        if (ret == 0 && a2 && *(const char *)a2 == 0 &&
+            ((num == SYS_statx ? a3 : a4) & AT_EMPTY_PATH)) {
+            fix_proc_stat(num, a1, num == SYS_statx ? a5 : a3);
+        }
+        return ret;
     case SYS_ptrace:
         return -EPERM;
     case SYS_pkey_alloc:

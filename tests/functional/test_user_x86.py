@@ -307,6 +307,21 @@ def test_proc_self(qemu):
     assert out.splitlines()[1] == b"True True False"
 
 
+def test_proc_fstat(qemu):
+    """fstat of an emulated /proc file looks like procfs (size 0, 1 KiB
+    blocks, its mode), so stdio reads it in the same chunks as natively."""
+    py = "/usr/bin/python3"
+    prog = ("import os\n"
+            "for p in ['/proc/self/maps', '/proc/self/cmdline',"
+            " '/proc/self/auxv', '/proc/cpuinfo']:\n"
+            "    with open(p, 'rb') as f:\n"
+            "        st = os.fstat(f.fileno())\n"
+            "        print(p, st.st_size, st.st_blksize, oct(st.st_mode),"
+            " st.st_blocks)\n")
+    rc, out, _ = check_same(qemu, [py, "-c", prog])
+    assert rc == 0 and b"/proc/self/maps 0 1024 0o100444 0" in out
+
+
 def test_execve_stays_emulated(qemu):
     """A guest's execve of an ELF program runs it under the emulator too."""
     sh = "/bin/busybox"
