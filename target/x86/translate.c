@@ -92,7 +92,7 @@ typedef struct DisasContext {
     uint32_t flags; /* tb->flags: HF_* */
     int cpl, iopl, mem_index;
     bool pe, vm86, code32, code64, ss32, addseg;
-    bool no_chain; /* TF, RF or the interrupt shadow: exits see the loop */
+    bool no_chain;   /* TF, RF or the interrupt shadow: exits see the loop */
     bool no_tf_trap; /* MOV/POP SS: the single-step trap waits one insn */
 #endif
 } DisasContext;
