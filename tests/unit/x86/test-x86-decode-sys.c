@@ -164,6 +164,25 @@ static void test_lengths(void)
     g_assert_cmpint(insn_len(F_REAL, "26 8b 00"), ==, 3);
 }
 
+/*
+ * 16-bit code: IP wraps from 0xffff to 0 inside CS, so a TB that reaches
+ * CS:0x10000 ends there (the next insn is at CS:0); 32-bit code at the
+ * same linear address runs on.
+ */
+static void test_ip_wrap(void)
+{
+    uint64_t pc = 0x20000; /* CS base 0x10000, IP 0xfffe */
+    TranslationBlock *tb;
+
+    memset(ram + pc, 0x90, 64);
+    tb = tb_gen_code(cs, pc, pc - 0xfffe, F_REAL, 0);
+    g_assert_cmpuint(tb->size, ==, 2);
+    g_assert_cmpuint(tb->icount, ==, 2);
+    memset(ram + pc + 0x100, 0x90, 64);
+    tb = tb_gen_code(cs, pc + 0x100, pc + 0x100 - 0xfffe, F_PM32, 8);
+    g_assert_cmpuint(tb->size, ==, 8);
+}
+
 /* xorshift64 */
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
@@ -276,6 +295,7 @@ int main(int argc, char **argv)
     x86_cpu_sys_reset(env, &s);
 
     g_test_add_func("/x86/decode/lengths", test_lengths);
+    g_test_add_func("/x86/decode/ip-wrap", test_ip_wrap);
     g_test_add_func("/x86/decode/random-modes", test_random_modes);
     return g_test_run();
 }
