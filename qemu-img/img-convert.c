@@ -511,6 +511,7 @@ static gpointer convert_worker(gpointer opaque)
             if (ret < 0) {
                 g_mutex_lock(&s->lock);
                 s->error = s->error ? s->error : ret;
+                g_cond_broadcast(&s->write_turn);
                 g_mutex_unlock(&s->lock);
                 break;
             }
@@ -536,7 +537,12 @@ static gpointer convert_worker(gpointer opaque)
                 }
                 s->next_write++;
                 g_queue_push_tail(&s->free_bufs, w);
-                g_cond_broadcast(&s->write_turn);
+                /* One slot of the window is free: one reader may go on. */
+                if (s->error || s->next_write >= s->nchunks) {
+                    g_cond_broadcast(&s->write_turn);
+                } else {
+                    g_cond_signal(&s->write_turn);
+                }
             }
             s->writing = false;
         }
