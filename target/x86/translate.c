@@ -86,6 +86,7 @@ typedef struct DisasContext {
     int modrm;
     bool has_modrm;
     int ea_seg; /* default segment of the ModRM memory operand (DS/SS) */
+    bool ea_rsp; /* ... and its base register is rSP (POP m adjusts) */
     TCGv_i64 A0;
 #ifdef CONFIG_SOFTMMU
     uint64_t cs_base;
@@ -555,6 +556,7 @@ static bool gen_ea_modrm(DisasContext *s, X86Operands *o)
     int64_t disp = 0;
     bool riprel = false;
 
+    s->ea_rsp = false;
     if (mod == 3) {
         o->mem = false;
         o->rm = rm | (s->rex_b << 3);
@@ -593,6 +595,7 @@ static bool gen_ea_modrm(DisasContext *s, X86Operands *o)
         disp = (int32_t)x86_ldl_code(s);
     }
     s->ea_seg = base == R_ESP || base == R_EBP ? R_SS : R_DS;
+    s->ea_rsp = base == R_ESP;
 
     TCGv_i64 a = s->A0;
     if (riprel) {

@@ -257,6 +257,7 @@ GUEST_PROGRAMS = {
     "mmx.c": ["-O1", "-mssse3"],
     "bmi.c": ["-O2", "-mbmi", "-mbmi2"],
     "nxfetch.c": ["-O1"],
+    "stackops.c": ["-O1"],
 }
 
 
