@@ -18,7 +18,7 @@
 
 bool lockstep_enabled;
 uint64_t lockstep_interp_base, lockstep_stack_top;
-static bool lockstep_full;
+static bool lockstep_full, lockstep_each;
 static int lockstep_fd = -1, lockstep_ack = -1;
 static pid_t lockstep_pid;
 static TCGCPUOps lockstep_ops;
@@ -130,11 +130,26 @@ static void lockstep_record(CPUX86State *env, uint32_t magic)
     lockstep_push();
 }
 
+static char lockstep_wait(void)
+{
+    char c = 0;
+
+    if (lockstep_ack >= 0 && read(lockstep_ack, &c, 1) != 1) {
+        lockstep_ack = -1;
+    }
+    return c;
+}
+
 static void lockstep_dump(CPUState *cs, FILE *f)
 {
     (void)f;
     if (lockstep_full && lockstep_main_thread(cs)) {
         lockstep_record(cs->env_ptr, LOCKSTEP_MAGIC);
+        if (lockstep_each) {
+            /* memory as it is before this instruction, for the tracer */
+            lockstep_flush();
+            lockstep_wait();
+        }
     }
 }
 
@@ -154,19 +169,20 @@ void lockstep_syscall_entry(CPUX86State *env)
 
 void lockstep_syscall_done(CPUX86State *env)
 {
-    char c = 0;
+    char c;
 
     if (!lockstep_main_thread(env_cpu(env))) {
         return;
     }
     lockstep_record(env, LOCKSTEP_SYNC);
     lockstep_flush();
-    if (lockstep_ack >= 0 && read(lockstep_ack, &c, 1) != 1) {
-        lockstep_ack = -1;
-    }
-    if (c == 'f' && !lockstep_full) {
+    c = lockstep_wait();
+    if ((c == 'f' || c == 'F') && !lockstep_full) {
         lockstep_go_full();
         tb_flush(env_cpu(env)); /* multi-instruction TBs go */
+    }
+    if (c == 'F') {
+        lockstep_each = true;
     }
 }
 

@@ -18,7 +18,9 @@
  * LOCKSTEP_SYSENTRY record (rip after the SYSCALL instruction, as the
  * kernel reports it at syscall entry), then a LOCKSTEP_SYNC record with the
  * state after it, and waits for the tracer's byte: 'f' switches to full
- * mode, anything else goes on.  At start the model's CPUID leaves are sent
+ * mode, 'F' to full mode waiting for a byte after every record (so that
+ * the tracer can read memory as it is at that point), anything else goes
+ * on.  At start the model's CPUID leaves are sent
  * as LOCKSTEP_CPUID records (leaf in rip, subleaf in eflags; EAX EBX ECX
  * EDX in regs[0], regs[3], regs[1], regs[2]).
  */

@@ -4,12 +4,17 @@
  * instruction, see linux-user/lockstep.h) side by side, and report the first
  * instruction after which the two disagree.
  *
- *     x86-lockstep [-q QEMU] [-n MAXINSNS] [-s SKIP] [-v] -- PROGRAM [ARGS...]
+ *     x86-lockstep [-q QEMU] [-S | -k N [-m]] [-n MAX] [-s SKIP] [-x] [-v]
+ *                  -- PROGRAM [ARGS...]
  *
  *   -q QEMU   the qemu-x86_64 to check (default build/linux-user/qemu-x86_64)
  *   -n N      stop after N instructions
  *   -s N      compare only from instruction N on (before: step, no checks)
  *   -x        do not compare XMM registers
+ *   -S        compare only at syscalls (both at full speed)
+ *   -k N      syscall mode for N syscalls, then instruction by instruction
+ *   -m        with -k: also compare the stack around rsp after every
+ *             instruction (the emulator waits for the tracer each time)
  *   -v        print a line every million instructions
  *
  * Only the main thread is compared; other threads run freely in both.
@@ -76,7 +81,8 @@ static const char *reg_names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp",
 
 static pid_t npid, qpid;
 static int qfd, qack = -1;
-static bool q_sync_pending;
+static bool q_sync_pending, q_each, mem_check;
+static void q_ack(char c);
 static uint64_t val_n[64], val_q[64];
 static int nvals;
 static Step ring[RING];
@@ -567,6 +573,9 @@ static bool q_raw(State *s)
 {
     LockstepRecord *r;
 
+    if (q_sync_pending) {
+        q_ack('a'); /* the emulator goes on to its next record */
+    }
     for (;;) {
         if (qhead == qtail) {
             ssize_t n;
@@ -607,7 +616,7 @@ static bool q_raw(State *s)
         }
     }
     q_magic = r->magic;
-    if (r->magic == LOCKSTEP_SYNC) {
+    if (r->magic == LOCKSTEP_SYNC || (q_each && r->magic == LOCKSTEP_MAGIC)) {
         q_sync_pending = true;
     }
     s->rip = r->rip;
@@ -719,8 +728,8 @@ static void report(const State *n, const State *q)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: x86-lockstep [-q QEMU] [-S | -k N] [-n MAX] "
-                    "[-s SKIP] [-x] [-v] -- PROGRAM [ARGS...]\n");
+    fprintf(stderr, "usage: x86-lockstep [-q QEMU] [-S | -k N [-m]] "
+                    "[-n MAX] [-s SKIP] [-x] [-v] -- PROGRAM [ARGS...]\n");
     exit(2);
 }
 
@@ -958,6 +967,55 @@ static void compare(const State *n, const State *q, const uint8_t *next_insn)
     }
 }
 
+/*
+ * -m: the stack around rsp in both, after every instruction (the emulator
+ * waits at each record).  A word that was equal and now differs is noted
+ * with the instruction that just ran.
+ */
+#define MEMW_BELOW 512
+#define MEMW_ABOVE 4096
+static uint64_t memw_base;
+static uint64_t memw_n[(MEMW_BELOW + MEMW_ABOVE) / 8];
+static uint64_t memw_q[(MEMW_BELOW + MEMW_ABOVE) / 8];
+static unsigned mem_reports;
+
+static void mem_compare(uint64_t rsp)
+{
+    enum { W = (MEMW_BELOW + MEMW_ABOVE) / 8 };
+    uint64_t base = (rsp - MEMW_BELOW) & ~7ull;
+    static uint64_t nn[W], qq[W];
+
+    if (!mem_read(npid, base, nn, sizeof(nn)) ||
+        !mem_read(qpid, base, qq, sizeof(qq))) {
+        return;
+    }
+    for (int i = 0; i < W; i++) {
+        uint64_t a = base + 8 * i;
+        bool was_diff = true;
+        if (memw_base && a >= memw_base && a < memw_base + 8 * W) {
+            int j = (a - memw_base) / 8;
+            was_diff = memw_n[j] != memw_q[j];
+        }
+        if (nn[i] != qq[i] && !was_diff && !same(nn[i], qq[i]) &&
+            mem_reports < 40) {
+            const Step *pv = &ring[(count - 1) % RING];
+            mem_reports++;
+            printf("note: memory %" PRIx64 " (rsp%+" PRId64 ") differs after "
+                   "#%" PRIu64 " %s: native %" PRIx64 " quasar %" PRIx64
+                   "; insn",
+                   a, (int64_t)(a - rsp), count - 1, where(pv->n.rip), nn[i],
+                   qq[i]);
+            for (int k = 0; k < 10; k++) {
+                printf(" %02x", pv->insn[k]);
+            }
+            printf("\n");
+        }
+    }
+    memcpy(memw_n, nn, sizeof(nn));
+    memcpy(memw_q, qq, sizeof(qq));
+    memw_base = base;
+}
+
 /* ---- syscall mode ---------------------------------------------------------
  */
 
@@ -1135,7 +1193,8 @@ static void run_syscalls(uint64_t until, bool verbose, State *n, State *q)
                            where(nregs.rip));
                 }
                 if (nsyscalls == until) {
-                    q_ack('f');
+                    q_ack(mem_check ? 'F' : 'f');
+                    q_each = mem_check;
                     n_get(n);
                     *q = qs;
                     return;
@@ -1162,8 +1221,11 @@ int main(int argc, char **argv)
     uint8_t insn[16];
     char layout[96];
 
-    while ((opt = getopt(argc, argv, "q:n:s:k:Sxv")) != -1) {
+    while ((opt = getopt(argc, argv, "q:n:s:k:Smxv")) != -1) {
         switch (opt) {
+        case 'm':
+            mem_check = true;
+            break;
         case 'S':
             syscall_mode = true;
             until = UINT64_MAX;
@@ -1291,6 +1353,9 @@ int main(int argc, char **argv)
         if (count >= skip && count > 0) {
             compare(&n, &q, insn);
         }
+        if (q_each) {
+            mem_compare(n.regs[4]);
+        }
         if (count >= max) {
             printf("stopped after %" PRIu64 " instructions, no divergence\n",
                    count);
@@ -1400,6 +1465,8 @@ int main(int argc, char **argv)
             break;
         }
         }
-        q_ack('f');
+        if (!q_each) {
+            q_ack('f'); /* a syscall's SYNC (-m: acked by the next read) */
+        }
     }
 }
