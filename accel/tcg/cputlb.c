@@ -1073,10 +1073,21 @@ uint64_t get_page_addr_code(void *env, uint64_t addr)
 
 /* ---- atomics ------------------------------------------------------------ */
 
+/* x86 hosts: a locked access spanning two of these is a split lock. */
+#define HOST_CACHE_LINE 64
+
 /*
  * The host address for an atomic access of size bytes at addr (read and
  * write checked, faults raised from ra), or NULL when it is not plain RAM
- * in one page: then the caller does it in an exclusive section.
+ * in one host cache line: then the caller does it in an exclusive section.
+ *
+ * A host locked instruction whose operand crosses a cache line is a split
+ * lock: the host locks the bus (thousands of cycles, every core stalls),
+ * and Linux's split-lock detection traps it (#AC/#DB: a warning, a
+ * throttled thread, under a hypervisor seconds per access; SIGBUS with
+ * split_lock_detect=fatal).  A misaligned guest LOCK insn must not become
+ * one: the smp guest's APs took 1 to 23 s each for one LOCK XADD at
+ * ...7fe (docs/devel/smp-layout.md).
  */
 static void *atomic_host(CPUState *cpu, uint64_t addr, MemOpIdx oi, int size,
                          uintptr_t ra)
@@ -1091,6 +1102,9 @@ static void *atomic_host(CPUState *cpu, uint64_t addr, MemOpIdx oi, int size,
     }
     if (probe_access_flags(cpu->env_ptr, addr, size, MMU_DATA_STORE, mmu_idx,
                            false, &host, ra)) {
+        return NULL;
+    }
+    if (((uintptr_t)host & (HOST_CACHE_LINE - 1)) + size > HOST_CACHE_LINE) {
         return NULL;
     }
     return host;

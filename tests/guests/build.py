@@ -15,7 +15,8 @@ import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUESTS = ["hello", "cmos", "timer", "smp", "pci", "fwcfg", "acpi", "triple",
-          "tick", "exitbench", "cpuid", "kbd", "edu", "excp", "modes"]
+          "tick", "exitbench", "cpuid", "kbd", "edu", "excp", "modes",
+          "splitlock"]
 CFLAGS = ["-m32", "-march=i686", "-ffreestanding", "-nostdlib", "-fno-pic",
           "-fno-pie", "-no-pie", "-static", "-O2", "-Wall", "-Werror",
           "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
