@@ -14,7 +14,7 @@ libcapstone-dev libjansson-dev libzstd-dev python3 busybox-static cpio"
 if [ "${1:-}" = "--tests" ]; then
     PKGS="$PKGS python3-pytest python3-pytest-timeout python3-pexpect
 qemu-utils qemu-system-x86 seabios acpica-tools perl xz-utils gzip
-syslinux syslinux-common mtools dosfstools xorriso"
+syslinux syslinux-common mtools dosfstools xorriso nodejs"
 fi
 
 missing=""

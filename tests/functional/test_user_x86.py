@@ -194,6 +194,47 @@ def test_python3(qemu, tmp_path, name):
     check_same(qemu, [py, str(script)], cwd=tmp_path)
 
 
+NODE = {
+    "basic": ["-e", "console.log(1 + 1, [3, 1, 2].sort(), 2n ** 100n,"
+              " JSON.stringify({a: [1, 2.5, null]}), (0.1 + 0.2).toString())"],
+    # the bytecode interpreter only (no JIT): V8's builtins alone
+    "jitless": ["--jitless", "-e", "let s = 0; for (let i = 0; i < 200000;"
+                " i++) s += i % 7; console.log(s, Math.sin(1e22))"],
+    # hot loops and recursion get compiled by V8 (generated code)
+    "jit": ["-e", "function f(n) { return n < 2 ? n : f(n - 1) + f(n - 2) }"
+            "\nlet s = 0; for (let i = 0; i < 3e6; i++) s += i % 7;"
+            "\nconst a = new Float64Array(1e5).map((_, i) => Math.sin(i));"
+            "\nconsole.log(f(25), s, a.reduce((x, y) => x + y).toFixed(9))"],
+    "crypto-zlib": ["-e", "const c = require('crypto'), z = require('zlib');"
+                    "\nconsole.log(c.createHash('sha256').update('quasar')"
+                    ".digest('hex'), z.gzipSync(Buffer.alloc(10000, 'a'))"
+                    ".length, z.inflateSync(z.deflateSync(Buffer.from('hi')))"
+                    ".toString())"],
+    "worker": ["-e", "const {Worker} = require('worker_threads');\n"
+               "const w = new Worker('const {parentPort} = require("
+               "\"worker_threads\"); let s = 0; for (let i = 0; i < 1e6; "
+               "i++) s += i; parentPort.postMessage(s)', {eval: true});\n"
+               "w.on('message', m => { console.log('worker', m); "
+               "w.terminate() })"],
+    "child-process": ["-e", "const cp = require('child_process');\n"
+                      "console.log(cp.execFileSync(process.execPath, ['-e',"
+                      " 'console.log(6 * 7)']).toString().trim())"],
+    "async-exit": ["-e", "setTimeout(() => { console.log('timeout');"
+                   " process.exit(3) }, 10);\nPromise.resolve(1).then(v =>"
+                   " console.log('promise', v));\n"
+                   "try { null.x } catch (e) { console.error(e.name) }"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(NODE))
+def test_node(qemu, tmp_path, name):
+    """node (V8: interpreter builtins, JIT code, threads, exec)."""
+    node = "/usr/bin/node"
+    if not os.path.exists(node):
+        pytest.skip("nodejs is not installed (scripts/setup-deps.sh --tests)")
+    check_same(qemu, [node] + NODE[name], cwd=tmp_path)
+
+
 def test_perl(qemu):
     perl = "/usr/bin/perl"
     check_same(qemu, [perl, "-e",
