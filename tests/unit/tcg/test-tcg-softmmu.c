@@ -895,6 +895,55 @@ static void test_halt_wakeup_thread(void)
     tcg_vcpus_quit();
 }
 
+static bool wait_enters_change(int from)
+{
+    for (int i = 0; i < 5000; i++) {
+        if (__atomic_load_n(&exec_enters, __ATOMIC_SEQ_CST) != from) {
+            return true;
+        }
+        g_usleep(1000);
+    }
+    return false;
+}
+
+static void test_atomic_line_split(void)
+{
+    /*
+     * A fetch_add64 whose operand crosses a host cache line runs in an
+     * exclusive section, not as a host LOCK insn across the line (a split
+     * lock, which Linux traps and throttles: seconds per access on the
+     * test host, docs/devel/smp-layout.md).  cpu2, spinning in a
+     * self-loop on its thread, is stopped (leaves cpu_exec and enters it
+     * again) while the atomic runs.
+     */
+    static const uint8_t spin[] = {0x02, A32(0x5400)};
+    static const uint8_t code[] = {0x0a, 2, 0x03};
+    put(0x5400, spin, sizeof(spin));
+    put(0x5500, code, sizeof(code));
+    uint32_t off = 0x8400;
+    while (((uintptr_t)(ram + off) & 63) != 60) {
+        off++;
+    }
+    uint64_t v = 0x1ffffffffull; /* the add carries into the next line */
+    memcpy(ram + off, &v, 8);
+    int enters = __atomic_load_n(&exec_enters, __ATOMIC_SEQ_CST);
+    cpu2.env.pc = 0x5400;
+    cpu2.env.irq_enabled = false;
+    g_assert_true(tcg_vcpu_start(&cpu2.parent, &error_abort));
+    resume_all_vcpus();
+    g_assert_true(wait_enters_change(enters));
+    g_usleep(50 * 1000); /* spinning in its self-loop now */
+    enters = __atomic_load_n(&exec_enters, __ATOMIC_SEQ_CST);
+    cpu.env.r[1] = off;
+    cpu.env.r[2] = 1;
+    g_assert_cmpint(run_at(&cpu, 0x5500), ==, TOY_EXCP_STOP);
+    g_assert_cmphex(cpu.env.r[2], ==, 0x1ffffffffull);
+    memcpy(&v, ram + off, 8);
+    g_assert_cmphex(v, ==, 0x200000000ull);
+    g_assert_true(wait_enters_change(enters));
+    tcg_vcpus_quit();
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -947,5 +996,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tcg/softmmu/irq-self-loop", test_irq_self_loop);
     g_test_add_func("/tcg/softmmu/irq-masked", test_irq_masked);
     g_test_add_func("/tcg/softmmu/halt-wakeup-thread", test_halt_wakeup_thread);
+    g_test_add_func("/tcg/softmmu/atomic-line-split", test_atomic_line_split);
     return g_test_run();
 }
