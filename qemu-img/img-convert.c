@@ -46,6 +46,7 @@ typedef struct ConvertState {
     uint64_t window;             /* chunks in flight at most */
     bool writing;                /* a worker is writing pending chunks */
     GQueue free_bufs;
+    GQueue ready;      /* -W: finished, unwritten */
     uint8_t *zbuf;     /* CONVERT_CHUNK zero bytes, never written to */
     bool out_of_order; /* -W */
     int error;
@@ -488,7 +489,7 @@ static gpointer convert_worker(gpointer opaque)
 
     for (;;) {
         g_mutex_lock(&s->lock);
-        while (!s->out_of_order && !s->error && s->next_chunk < s->nchunks &&
+        while (!s->error && s->next_chunk < s->nchunks &&
                s->next_chunk - s->next_write >= s->window) {
             g_cond_wait(&s->write_turn, &s->lock);
         }
@@ -506,36 +507,42 @@ static gpointer convert_worker(gpointer opaque)
         }
         b->idx = idx;
         b->ret = convert_read_chunk(s, idx, b->buf, b->cbuf, b->segs);
-        if (s->out_of_order) {
-            int ret = convert_put(s, b);
-            if (ret < 0) {
-                g_mutex_lock(&s->lock);
-                s->error = s->error ? s->error : ret;
-                g_cond_broadcast(&s->write_turn);
-                g_mutex_unlock(&s->lock);
-                break;
-            }
-            continue;
-        }
-        /* In order: deposit, then write whatever is next, if nobody is. */
+        /*
+         * Deposit; then, unless another worker is writing, write what is
+         * ready: with -W any finished chunk, else the next in order.  One
+         * writer at a time: concurrent writers would only queue on the
+         * image's locks.
+         */
         g_mutex_lock(&s->lock);
-        s->pending[idx % s->window] = b;
+        if (s->out_of_order) {
+            g_queue_push_tail(&s->ready, b);
+        } else {
+            s->pending[idx % s->window] = b;
+        }
         b = NULL;
         if (!s->writing) {
             s->writing = true;
             for (;;) {
-                ConvertBuf *w = s->pending[s->next_write % s->window];
-                if (!w || w->idx != s->next_write) {
-                    break;
+                ConvertBuf *w;
+                if (s->out_of_order) {
+                    w = g_queue_pop_head(&s->ready);
+                    if (!w) {
+                        break;
+                    }
+                } else {
+                    w = s->pending[s->next_write % s->window];
+                    if (!w || w->idx != s->next_write) {
+                        break;
+                    }
+                    s->pending[s->next_write % s->window] = NULL;
                 }
-                s->pending[s->next_write % s->window] = NULL;
                 g_mutex_unlock(&s->lock);
                 int ret = convert_put(s, w);
                 g_mutex_lock(&s->lock);
                 if (ret < 0 && !s->error) {
                     s->error = ret;
                 }
-                s->next_write++;
+                s->next_write++; /* chunks written (in order: the next) */
                 g_queue_push_tail(&s->free_bufs, w);
                 /* One slot of the window is free: one reader may go on. */
                 if (s->error || s->next_write >= s->nchunks) {
@@ -913,6 +920,7 @@ int img_convert(int argc, char **argv)
     s.pending = g_new0(struct ConvertBuf *, s.window);
     s.zbuf = g_malloc0(CONVERT_CHUNK);
     g_queue_init(&s.free_bufs);
+    g_queue_init(&s.ready);
     for (int i = 0; i < nthreads; i++) {
         th[i] = g_thread_new("convert", convert_worker, &s);
     }
@@ -923,7 +931,8 @@ int img_convert(int argc, char **argv)
         convert_buf_free(s.pending[i]); /* left over by an error */
     }
     ConvertBuf *fb;
-    while ((fb = g_queue_pop_head(&s.free_bufs))) {
+    while ((fb = g_queue_pop_head(&s.free_bufs)) ||
+           (fb = g_queue_pop_head(&s.ready))) {
         convert_buf_free(fb);
     }
     g_free(s.pending);
