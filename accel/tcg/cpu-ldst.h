@@ -107,9 +107,10 @@ uint64_t cpu_atomic_cmpxchgq_le(void *env, uint64_t addr, uint64_t cmpv,
                                 uint64_t newv, uintptr_t ra);
 /*
  * System mode: the atomics above are atomic on RAM (host atomics through
- * the TLB, write access checked first).  On MMIO or a page-crossing
- * address they are done as a load and a store inside an exclusive
- * section (every other vCPU stopped), which is atomic for the guest.
+ * the TLB, write access checked first).  On MMIO, or when the operand
+ * crosses a page or a host cache line (a host split lock otherwise),
+ * they are done as a load and a store inside an exclusive section
+ * (every other vCPU stopped), which is atomic for the guest.
  */
 
 #endif

@@ -1086,8 +1086,8 @@ uint64_t get_page_addr_code(void *env, uint64_t addr)
  * and Linux's split-lock detection traps it (#AC/#DB: a warning, a
  * throttled thread, under a hypervisor seconds per access; SIGBUS with
  * split_lock_detect=fatal).  A misaligned guest LOCK insn must not become
- * one: the smp guest's APs took 1 to 23 s each for one LOCK XADD at
- * ...7fe (docs/devel/smp-layout.md).
+ * one: one such LOCK XADD stalled each AP of a test guest for 1 to 23 s
+ * (docs/devel/smp-layout.md).
  */
 static void *atomic_host(CPUState *cpu, uint64_t addr, MemOpIdx oi, int size,
                          uintptr_t ra)
