@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/futex.h>
@@ -630,12 +632,68 @@ void user_set_page_prot(uint64_t start, uint64_t len, int prot)
     page_set_flags(s, e - 1, flags);
 }
 
+/* page_unprotect_range over the buffers of an iovec array. */
+static void unprotect_iov(uint64_t iov, uint64_t cnt)
+{
+    const struct iovec *v = (const struct iovec *)iov;
+
+    if (!iov || cnt > 1024) {
+        return;
+    }
+    for (uint64_t i = 0; i < cnt; i++) {
+        page_unprotect_range((uint64_t)v[i].iov_base, v[i].iov_len);
+    }
+}
+
+/*
+ * Guest pages holding translated code are write-protected (SMC); a store
+ * by the kernel into one fails with EFAULT (or a short count) instead of
+ * faulting.  So the output buffers of the syscalls that read data into
+ * guest memory are made writable first.
+ */
+static void unprotect_outputs(int64_t num, uint64_t a1, uint64_t a2,
+                              uint64_t a3, uint64_t a4)
+{
+    switch (num) {
+    case SYS_read:
+    case SYS_pread64:
+    case SYS_recvfrom:
+    case SYS_getdents64:
+        page_unprotect_range(a2, a3);
+        break;
+    case SYS_readv:
+    case SYS_preadv:
+    case SYS_preadv2:
+        unprotect_iov(a2, a3);
+        break;
+    case SYS_recvmsg: {
+        const struct msghdr *m = (const struct msghdr *)a2;
+        if (m) {
+            unprotect_iov((uint64_t)m->msg_iov, m->msg_iovlen);
+        }
+        break;
+    }
+    case SYS_getrandom:
+        page_unprotect_range(a1, a2);
+        break;
+    case SYS_readlinkat:
+        page_unprotect_range(a3, a4);
+        break;
+    case SYS_readlink:
+    case SYS_getcwd:
+        page_unprotect_range(num == SYS_getcwd ? a1 : a2,
+                             num == SYS_getcwd ? a2 : a3);
+        break;
+    }
+}
+
 static int64_t do_syscall1(CPUX86State *env, int64_t num, uint64_t a1,
                            uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5,
                            uint64_t a6)
 {
     int64_t ret;
 
+    unprotect_outputs(num, a1, a2, a3, a4);
     switch (num) {
     case SYS_brk:
         return do_brk(a1);

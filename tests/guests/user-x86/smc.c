@@ -4,8 +4,10 @@
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 typedef int (*fn_t)(void);
@@ -65,6 +67,44 @@ int main(void)
             x = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
             emit(w, 6);
             printf("alias after remap %d\n", ((fn_t)x)());
+        }
+    }
+
+    /*
+     * New code arriving through syscalls into a page that holds translated
+     * code: read(2) from a pipe, readv(2), and pread(2) from a file (the
+     * kernel must not see the emulator's write protection).
+     */
+    {
+        unsigned char *page = buf + 4096, code[6];
+        struct iovec iov = {page + 64, 6};
+        int p[2], fd;
+        char name[] = "/tmp/smc-XXXXXX";
+        emit(page, 1);
+        printf("syscall-write first %d\n", ((fn_t)page)());
+        if (pipe(p) == 0) {
+            emit(code, 2);
+            if (write(p[1], code, 6) == 6) {
+                printf("read() %zd\n", read(p[0], page, 6));
+                printf("after read %d\n", ((fn_t)page)());
+            }
+            emit(code, 3);
+            if (write(p[1], code, 6) == 6) {
+                printf("readv() %zd\n", readv(p[0], &iov, 1));
+                printf("after readv %d\n", ((fn_t)(page + 64))());
+            }
+            close(p[0]);
+            close(p[1]);
+        }
+        fd = mkstemp(name);
+        if (fd >= 0) {
+            unlink(name);
+            emit(code, 4);
+            if (write(fd, code, 6) == 6) {
+                printf("pread() %zd\n", pread(fd, page, 6, 0));
+                printf("after pread %d\n", ((fn_t)page)());
+            }
+            close(fd);
         }
     }
 
