@@ -22,6 +22,12 @@
 
 typedef struct AccelOps {
     const char *name;
+    /*
+     * The -accel NAME,KEY=VALUE properties it takes (NULL-terminated;
+     * NULL = none); main() refuses other keys with QEMU's message and
+     * hands the parsed options over in MachineState.accel_opts.
+     */
+    const char *const *props;
     /* Whether it can work on this host (e.g. /dev/kvm opens). */
     bool (*available)(void);
     bool (*init_machine)(MachineState *ms, Error **errp);

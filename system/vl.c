@@ -281,6 +281,7 @@ static struct {
     char *machine_type;
     Opts *machine_opts; /* merged -machine keys except type */
     GPtrArray *accels;  /* char *, in order (fallbacks) */
+    GPtrArray *accel_args; /* the whole -accel argument of each */
     char *cpu;
     char *smp;
     char *mem;
@@ -562,17 +563,14 @@ static void parse_args(int argc, char **argv)
                        "qtest\n");
                 exit(0);
             }
-            for (unsigned k = 0; k < opts_count(o); k++) {
-                if (strcmp(opts_key_at(o, k), "accel")) {
-                    opt_fail("accel", arg, "Invalid parameter '%s'",
-                             opts_key_at(o, k));
-                }
-            }
+            /* properties are checked against the accelerator chosen */
             g_ptr_array_add(cfg.accels, g_strdup(name_v));
+            g_ptr_array_add(cfg.accel_args, g_strdup(arg));
             break;
         }
         case OPT_ENABLE_KVM:
             g_ptr_array_add(cfg.accels, g_strdup("kvm"));
+            g_ptr_array_add(cfg.accel_args, g_strdup("kvm"));
             break;
         case OPT_SMP:
             g_free(cfg.smp);
@@ -966,10 +964,50 @@ static const AccelOps tcg_none_ops = {
     .init_machine = tcg_none_init,
 };
 
+/*
+ * Parses the -accel argument ARG (NULL: none) for OPS and checks its keys
+ * against ops->props, with QEMU's message for an unknown one.
+ */
+static bool accel_set_opts(MachineState *ms, const AccelOps *ops,
+                           const char *arg)
+{
+    Error *err = NULL;
+    Opts *o;
+
+    if (ms->accel_opts) {
+        opts_free(ms->accel_opts);
+        ms->accel_opts = NULL;
+    }
+    if (!arg) {
+        return true;
+    }
+    o = opts_parse(arg, "accel", NULL, &err);
+    if (!o) {
+        opt_fail_err("accel", arg, err);
+    }
+    for (unsigned k = 0; k < opts_count(o); k++) {
+        const char *key = opts_key_at(o, k);
+        bool known = !strcmp(key, "accel");
+
+        for (unsigned j = 0; ops->props && ops->props[j] && !known; j++) {
+            known = !strcmp(key, ops->props[j]);
+        }
+        if (!known) {
+            error_report("-accel %s: Property '%s-accel.%s' not found", arg,
+                         ops->name, key);
+            opts_free(o);
+            return false;
+        }
+    }
+    ms->accel_opts = o;
+    return true;
+}
+
 static const AccelOps *choose_accel(MachineState *ms)
 {
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     const char *machine_accel = opts_get(cfg.machine_opts, "accel");
+    bool from_cli = !cfg.qtest && cfg.accels->len; /* names = -accel list */
     Error *last_err = NULL;
 
     if (cfg.qtest) {
@@ -1011,6 +1049,11 @@ static const AccelOps *choose_accel(MachineState *ms)
             continue;
         }
         ms->accel = ops->name;
+        if (!accel_set_opts(ms, ops,
+                            from_cli ? g_ptr_array_index(cfg.accel_args, i)
+                                     : NULL)) {
+            exit(1);
+        }
         if (ops->init_machine && !ops->init_machine(ms, &err)) {
             error_free(last_err);
             last_err = err;
@@ -1237,6 +1280,7 @@ int qemu_main(int argc, char **argv, const char *arch)
     error_set_progname(argv[0]);
     cfg.machine_opts = opts_new();
     cfg.accels = g_ptr_array_new_with_free_func(g_free);
+    cfg.accel_args = g_ptr_array_new_with_free_func(g_free);
     cfg.chardevs = g_ptr_array_new();
     cfg.chardev_args = g_ptr_array_new_with_free_func(g_free);
     cfg.devices = g_ptr_array_new();

@@ -3,10 +3,14 @@
  * vCPU creation, run state (stop/cont/-S/reset park the vCPUs) and
  * shutdown.  Machines without CPUs need no target and run nothing.
  */
+#include <string.h>
+
 #include "accel/tcg/cputlb.h"
 #include "accel/tcg/tcg-accel-ops.h"
 #include "system/accel.h"
 #include "system/runstate.h"
+#include "util/cutils.h"
+#include "util/option.h"
 
 static const TCGSysTarget *sys_target;
 static bool tcg_has_vcpus;
@@ -21,8 +25,47 @@ const TCGSysTarget *tcg_sys_target(void)
     return sys_target;
 }
 
+/*
+ * -accel tcg,thread=multi|single,tb-size=MiB (QEMU's properties).  There
+ * is one host thread per vCPU whatever thread= says: x86 guests on an x86
+ * host get the host's memory ordering, so "single" (QEMU's round-robin
+ * mode) is accepted and runs multi-threaded (docs/quirks.md).
+ */
+static const char *const tcg_accel_props[] = {"thread", "tb-size", NULL};
+
+static bool tcg_accel_parse_opts(MachineState *ms, size_t *tb_size,
+                                 Error **errp)
+{
+    const char *thread = ms->accel_opts ? opts_get(ms->accel_opts, "thread")
+                                        : NULL;
+    const char *tb = ms->accel_opts ? opts_get(ms->accel_opts, "tb-size")
+                                    : NULL;
+    uint64_t mib;
+
+    *tb_size = 0;
+    if (thread && strcmp(thread, "multi") && strcmp(thread, "single")) {
+        error_setg(errp, "-accel tcg: Invalid 'thread' setting %s", thread);
+        return false;
+    }
+    if (tb) {
+        if (!parse_uint64(tb, &mib) || mib > 2048) {
+            error_setg(errp,
+                       "-accel tcg: Parameter 'tb-size' expects a size in "
+                       "MiB (0 to 2048)");
+            return false;
+        }
+        *tb_size = (size_t)mib << 20;
+    }
+    return true;
+}
+
 static bool tcg_accel_init_machine(MachineState *ms, Error **errp)
 {
+    size_t tb_size;
+
+    if (!tcg_accel_parse_opts(ms, &tb_size, errp)) {
+        return false;
+    }
     if (ms->mc->no_cpu) {
         return true;
     }
@@ -34,7 +77,7 @@ static bool tcg_accel_init_machine(MachineState *ms, Error **errp)
         return false;
     }
     /* the code buffer and the softmmu hooks, before the machine's RAM */
-    tcg_exec_init(0);
+    tcg_exec_init(tb_size);
     cputlb_system_init();
     return true;
 }
@@ -70,6 +113,7 @@ static void tcg_accel_shutdown(void)
 
 static const AccelOps tcg_accel_ops = {
     .name = "tcg",
+    .props = tcg_accel_props,
     .init_machine = tcg_accel_init_machine,
     .start_vcpus = tcg_accel_start_vcpus,
     .shutdown = tcg_accel_shutdown,

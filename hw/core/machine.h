@@ -51,6 +51,7 @@ struct MachineState {
     const MachineClass *mc;
     Opts *opts;            /* -machine, machine-specific keys included */
     const char *accel;     /* "tcg", "kvm", "qtest" */
+    Opts *accel_opts;      /* its -accel options, or NULL */
     uint64_t ram_size;     /* -m, bytes */
     unsigned smp_cpus;     /* -smp cpus */
     unsigned smp_max_cpus; /* maxcpus */

@@ -192,3 +192,29 @@ def test_machine_type_and_accel_keys():
     assert "VM status: running" in out
     one_line_error(run("-machine", "type=none,accel=nosuch"),
                    "invalid accelerator nosuch")
+
+
+@pytest.mark.parametrize("arg, message", [
+    ("tcg,foo=1", "-accel tcg,foo=1: Property 'tcg-accel.foo' not found"),
+    ("tcg,thread=bogus", "-accel tcg: Invalid 'thread' setting bogus"),
+    ("tcg,tb-size=huge", "Parameter 'tb-size' expects a size in MiB"),
+    ("kvm,bogus=on", "Property 'kvm-accel.bogus' not found"),
+])
+def test_accel_property_errors(arg, message):
+    one_line_error(run("-M", "none", "-display", "none", "-accel", arg),
+                   message)
+
+
+def test_accel_tcg_properties_run_a_guest():
+    """thread=multi|single and tb-size=N (MiB) are accepted; a 1 MiB code
+    buffer only means more flushes: the hello guest still passes."""
+    from pcguests import GUEST_DIR, PASS, build_guest
+    kernel = build_guest("hello", GUEST_DIR)
+    for props in ("thread=multi,tb-size=64", "thread=single,tb-size=1"):
+        p = run("-accel", "tcg," + props, "-display", "none", "-serial",
+                "stdio", "-no-reboot", "-device",
+                "isa-debug-exit,iobase=0xf4,iosize=0x4", "-kernel", kernel,
+                timeout=120)
+        assert "Hello from the Quasar test guest" in p.stdout, (props,
+                                                                p.stderr)
+        assert p.returncode == PASS, (props, p.returncode)
