@@ -551,12 +551,27 @@ DEF_HELPER_INFO(verw, 0, HI_VOID, 2, HI_PTR, HI_I64);
 
 /* ---- far transfers ------------------------------------------------------ */
 
+/* An eip beyond a non-64-bit code segment's limit is #GP(0). */
+static void check_eip(CPUX86State *env, uint64_t eip, uint32_t e1, uint32_t e2,
+                      uintptr_t ra)
+{
+    bool code64 = (env->hflags & HF_LMA_MASK) && (e2 & DESC_L_MASK);
+
+    if (code64) {
+        if ((int64_t)(eip << 16) >> 16 != (int64_t)eip) {
+            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+        }
+    } else if (eip > desc_limit(e1, e2)) {
+        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
+    }
+}
+
 /*
- * Checks a code segment descriptor as the target of a far JMP/CALL to
- * it directly (not through a gate).  Raises #GP/#NP.
+ * Checks a code segment descriptor (e1, e2) as the target of a far
+ * JMP/CALL to sel:eip directly (not through a gate).  Raises #GP/#NP.
  */
-static void check_direct_code(CPUX86State *env, uint32_t sel, uint32_t e2,
-                              uintptr_t ra)
+static void check_direct_code(CPUX86State *env, uint32_t sel, uint32_t e1,
+                              uint32_t e2, uint64_t eip, uintptr_t ra)
 {
     int cpl = x86_cpl(env), dpl = desc_dpl(e2), rpl = sel & 3;
 
@@ -573,21 +588,18 @@ static void check_direct_code(CPUX86State *env, uint32_t sel, uint32_t e2,
     if (!(e2 & DESC_P_MASK)) {
         x86_raise_exception_err_ra(env, EXCP0B_NOSEG, sel & 0xfffc, ra);
     }
+    check_eip(env, eip, e1, e2, ra);
 }
 
-/* An eip beyond a non-64-bit code segment's limit is #GP(0). */
-static void check_eip(CPUX86State *env, uint64_t eip, uint32_t e1, uint32_t e2,
-                      uintptr_t ra)
+/*
+ * The last step of a far transfer: sets the accessed bit of the code
+ * segment descriptor (e1, e2 at ptr) and loads CS with sel at RPL rpl.
+ */
+static void load_far_cs(CPUX86State *env, uint32_t sel, int rpl, uint32_t e1,
+                        uint32_t e2, uint64_t ptr, uintptr_t ra)
 {
-    bool code64 = (env->hflags & HF_LMA_MASK) && (e2 & DESC_L_MASK);
-
-    if (code64) {
-        if ((int64_t)(eip << 16) >> 16 != (int64_t)eip) {
-            x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
-        }
-    } else if (eip > desc_limit(e1, e2)) {
-        x86_raise_exception_err_ra(env, EXCP0D_GPF, 0, ra);
-    }
+    set_accessed(env, ptr, &e2, ra);
+    load_seg_desc(env, R_CS, (sel & 0xfffc) | rpl, e1, e2);
 }
 
 /*
@@ -729,10 +741,8 @@ void helper_ljmp_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
     new_cs &= 0xffff;
     load_far_target(env, new_cs, &e1, &e2, &ptr, ra);
     if (e2 & DESC_S_MASK) {
-        check_direct_code(env, new_cs, e2, ra);
-        check_eip(env, new_eip, e1, e2, ra);
-        set_accessed(env, ptr, &e2, ra);
-        load_seg_desc(env, R_CS, (new_cs & 0xfffc) | cpl, e1, e2);
+        check_direct_code(env, new_cs, e1, e2, new_eip, ra);
+        load_far_cs(env, new_cs, cpl, e1, e2, ptr, ra);
         env->rip = new_eip;
         return;
     }
@@ -753,8 +763,7 @@ void helper_ljmp_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
             new_eip &= 0xffff;
         }
         check_eip(env, new_eip, e1, e2, ra);
-        set_accessed(env, ptr, &e2, ra);
-        load_seg_desc(env, R_CS, (gate_cs & 0xfffc) | cpl, e1, e2);
+        load_far_cs(env, gate_cs, cpl, e1, e2, ptr, ra);
         env->rip = new_eip;
         break;
     default:
@@ -843,14 +852,12 @@ void helper_lcall_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
     load_far_target(env, new_cs, &e1, &e2, &ptr, ra);
     if (e2 & DESC_S_MASK) {
         /* direct call: same privilege */
-        check_direct_code(env, new_cs, e2, ra);
-        check_eip(env, new_eip, e1, e2, ra);
+        check_direct_code(env, new_cs, e1, e2, new_eip, ra);
         stack_init(&st, env, cpl, ra);
         stack_push(&st, size, env->segs[R_CS].selector);
         stack_push(&st, size, next_eip);
-        set_accessed(env, ptr, &e2, ra);
+        load_far_cs(env, new_cs, cpl, e1, e2, ptr, ra);
         set_esp(env, st.sp, st.mask);
-        load_seg_desc(env, R_CS, (new_cs & 0xfffc) | cpl, e1, e2);
         env->rip = new_eip;
         return;
     }
@@ -928,15 +935,13 @@ void helper_lcall_protected(CPUX86State *env, uint32_t new_cs, uint64_t new_eip,
             load_seg_desc(env, R_SS, ss, ss_e1, ss_e2);
         }
         set_esp(env, st.sp, st.mask);
-        set_accessed(env, ptr, &e2, ra);
-        load_seg_desc(env, R_CS, (gate_cs & 0xfffc) | dpl, e1, e2);
+        load_far_cs(env, gate_cs, dpl, e1, e2, ptr, ra);
     } else {
         stack_init(&st, env, cpl, ra);
         stack_push(&st, size, env->segs[R_CS].selector);
         stack_push(&st, size, next_eip);
         set_esp(env, st.sp, st.mask);
-        set_accessed(env, ptr, &e2, ra);
-        load_seg_desc(env, R_CS, (gate_cs & 0xfffc) | cpl, e1, e2);
+        load_far_cs(env, gate_cs, cpl, e1, e2, ptr, ra);
     }
     env->rip = new_eip;
 }
