@@ -615,6 +615,13 @@ const TCGCPUOps x86_tcg_ops = {
 #else
     .dump_state = x86_dump_state,
     .record_sigsegv = x86_record_sigsegv,
+    /*
+     * User mode: the TB key is rip alone (cs_base 0; the flags are the
+     * constant user-mode hflags), so indirect jumps probe the jump cache
+     * inline.
+     */
+    .tb_key_is_pc = true,
+    .pc_offset = offsetof(CPUX86State, rip),
 #endif
 };
 
