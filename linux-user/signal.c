@@ -27,6 +27,7 @@
 
 #include "linux-user/lockstep.h"
 #include "linux-user/user.h"
+#include "target/x86/host-thunk.h"
 #include "util/log.h"
 
 /* The kernel's struct sigaction on x86-64. */
@@ -197,8 +198,15 @@ static void host_signal_handler(int sig, siginfo_t *info, void *puc)
             page_unprotect(h2g(info->si_addr), pc, &uc->uc_sigmask) == 1) {
             return; /* self-modifying code: retry the store */
         }
+        /* a host-instruction thunk called from a TB (an unmasked SIMD
+         * exception): the return address into the TB is at (%rsp) */
+        uintptr_t thunk_ra = x86_host_thunk_contains(pc)
+                                 ? *(uintptr_t *)uc->uc_mcontext.gregs[REG_RSP]
+                                 : 0;
+
         if (cpu &&
             (cpu_restore_state(cpu, pc) ||
+             (thunk_ra && cpu_restore_state(cpu, thunk_ra)) ||
              (helper_retaddr && cpu_restore_state(cpu, helper_retaddr)))) {
             CPUX86State *env = cpu->env_ptr;
             uint64_t m = SIGBIT(sig);
@@ -206,6 +214,11 @@ static void host_signal_handler(int sig, siginfo_t *info, void *puc)
             helper_retaddr = 0;
             if (sig != SIGSEGV && sig != SIGBUS) {
                 addr = env->rip;
+            }
+            if (sig == SIGFPE && x86_host_thunk_contains(pc) &&
+                uc->uc_mcontext.fpregs) {
+                /* the SIMD exception's flag, as the CPU leaves it */
+                env->mxcsr |= uc->uc_mcontext.fpregs->mxcsr & 0x3f;
             }
             env->exception_index = EXCP0E_PAGE;
             env->error_code =

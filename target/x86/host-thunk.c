@@ -9,12 +9,13 @@
 #include <sys/mman.h>
 
 #include "target/x86/host-thunk.h"
+#include "tcg/tcg.h"
 
 #define THUNK_ARENA_SIZE (4 * 1024 * 1024)
 
 static pthread_mutex_t thunk_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t *arena, *arena_ptr;
-static GHashTable *thunks;
+static GHashTable *thunks, *infos;
 
 static guint bytes_hash(gconstpointer p)
 {
@@ -53,4 +54,29 @@ void *x86_host_thunk(const uint8_t *code, size_t len)
     }
     pthread_mutex_unlock(&thunk_lock);
     return fn;
+}
+
+const TCGHelperInfo *x86_host_thunk_info(void *fn, const TCGHelperInfo *proto)
+{
+    TCGHelperInfo *info;
+
+    pthread_mutex_lock(&thunk_lock);
+    if (!infos) {
+        infos = g_hash_table_new(g_direct_hash, g_direct_equal);
+    }
+    info = g_hash_table_lookup(infos, fn);
+    if (!info) {
+        info = g_new(TCGHelperInfo, 1);
+        *info = *proto;
+        info->func = fn;
+        g_hash_table_insert(infos, fn, info);
+    }
+    pthread_mutex_unlock(&thunk_lock);
+    return info;
+}
+
+bool x86_host_thunk_contains(uintptr_t pc)
+{
+    uint8_t *a = __atomic_load_n(&arena, __ATOMIC_ACQUIRE);
+    return a && pc >= (uintptr_t)a && pc < (uintptr_t)a + THUNK_ARENA_SIZE;
 }

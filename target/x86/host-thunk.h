@@ -18,10 +18,22 @@
 #ifndef TARGET_X86_HOST_THUNK_H
 #define TARGET_X86_HOST_THUNK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Returns a callable copy of code[0..len) followed by RET (cached). */
 void *x86_host_thunk(const uint8_t *code, size_t len);
+
+/*
+ * A thunk that is itself a C function (called straight from generated
+ * code): a copy of proto with func = fn, made once per fn.
+ */
+struct TCGHelperInfo;
+const struct TCGHelperInfo *
+x86_host_thunk_info(void *fn, const struct TCGHelperInfo *proto);
+
+/* Is pc inside a thunk?  (linux-user: a fault there is the guest's) */
+bool x86_host_thunk_contains(uintptr_t pc);
 
 #endif
