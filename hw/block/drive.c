@@ -272,6 +272,16 @@ DriveInfo *drive_add(const char *optstr, Error **errp)
             goto fail;
         }
     }
+    s = opts_get(o, "aio");
+    if (s && !bdrv_parse_aio(s, &d->aio_flags)) {
+        error_setg(errp, "invalid aio option");
+        goto fail;
+    }
+    if ((d->aio_flags & BDRV_O_NATIVE_AIO) && !d->direct) {
+        error_setg(errp, "aio=native was specified, but it requires "
+                         "cache.direct=on, which was not specified.");
+        goto fail;
+    }
     s = opts_get(o, "id");
     if (s) {
         if (drive_find(s)) {
@@ -415,6 +425,7 @@ static bool drive_open(DriveInfo *d, Error **errp)
     if (d->no_flush) {
         flags |= BDRV_O_NO_FLUSH;
     }
+    flags |= d->aio_flags;
     d->node_name = g_strdup_printf("#block%u", node_counter);
     node_counter += 2 + g_random_int_range(0, 4) * 2;
     if (!d->file) {

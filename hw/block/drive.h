@@ -50,6 +50,7 @@ typedef struct DriveInfo {
     bool snapshot, snapshot_set;
     /* cache=: QEMU's three flags */
     bool writeback, direct, no_flush;
+    int aio_flags; /* aio=: BDRV_O_IO_URING / BDRV_O_NATIVE_AIO, or 0 */
     BlockDriverState *bs; /* NULL until opened, or when empty */
     char *node_name;      /* "#blockNNN" */
     DeviceState *dev;     /* the device it is attached to */

@@ -218,3 +218,16 @@ def test_accel_tcg_properties_run_a_guest():
         assert "Hello from the Quasar test guest" in p.stdout, (props,
                                                                 p.stderr)
         assert p.returncode == PASS, (props, p.returncode)
+
+
+@pytest.mark.parametrize("aio, message", [
+    ("bogus", "invalid aio option"),
+    ("native", "aio=native was specified, but it requires cache.direct=on, "
+               "which was not specified."),
+])
+def test_drive_aio_errors(tmp_path, aio, message):
+    img = tmp_path / "d.img"
+    img.write_bytes(b"\0" * 65536)
+    one_line_error(run("-M", "pc", "-accel", "qtest", "-display", "none",
+                       "-drive", f"file={img},format=raw,aio={aio}"),
+                   f"-drive file={img},format=raw,aio={aio}: {message}")

@@ -224,9 +224,13 @@ def test_bootsect_tcg(bootsect_disk):
     assert status == EXIT_PASS
 
 
-def test_int13_and_ata_guest_tcg(bootsect_disk, ata_disk):
+@pytest.mark.parametrize("aio", ["threads", "io_uring"])
+def test_int13_and_ata_guest_tcg(bootsect_disk, ata_disk, aio):
+    """The ATA guest (INT 13h, PIO, LBA48, DMA, writes) with the drive's
+    requests on the thread pool and on io_uring (-drive aio=)."""
     need_tcg_pc(bootsect_disk)
-    status, out = boot(["-drive", f"file={ata_disk},format=raw"], accel="tcg")
+    status, out = boot(["-drive", f"file={ata_disk},format=raw,aio={aio}"],
+                       accel="tcg")
     for m in ATA_MARKERS:
         assert m in out.splitlines(), out
     check_ata_writes(ata_disk)
