@@ -101,6 +101,22 @@ struct TCGContext {
     unsigned lookup_bits;      /* jump cache index bits */
     unsigned lookup_entry_size;
     unsigned lookup_entry_tb, lookup_entry_pc, lookup_entry_tc;
+    /*
+     * System mode (TCGCPUOps.tb_key_inline): pc = the uint64_t at env +
+     * lookup_cs_base_off + the one at lookup_pc_off, truncated to 32 bits
+     * if lookup_pc32; the entry's cs_base must equal that cs_base and its
+     * flags lookup_flags.  lookup_page_bits: the index is ((pc >>
+     * lookup_page_shift) << lookup_page_bits | (pc ^ pc >> lookup_page_bits)
+     * & (2^lookup_page_bits - 1)) masked to lookup_bits (0: (pc ^ pc >>
+     * lookup_bits) masked).
+     */
+    bool lookup_key_sys;
+    intptr_t lookup_cs_base_off;
+    unsigned lookup_entry_cs_base, lookup_entry_flags;
+    unsigned lookup_page_bits, lookup_page_shift;
+    /* per TB: set by accel/tcg before translate_code */
+    bool lookup_pc32;
+    uint32_t lookup_flags;
 
     /* System mode: env offset of CPUState.tlb_fast[0] (negative). */
     intptr_t tlb_fast_off;

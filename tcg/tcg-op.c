@@ -516,11 +516,38 @@ void tcg_gen_goto_ptr(TCGv_ptr ptr)
     tcg_emit_op1(INDEX_op_goto_ptr, TCG_TYPE_I64, A(T(ptr)));
 }
 
+/* The TCG global backed by env + off (i64), or NULL. */
+static TCGTemp *global_at(TCGContext *s, intptr_t off)
+{
+    for (int i = 0; i < s->nb_globals; i++) {
+        TCGTemp *t = &s->temps[i];
+        if (t->kind == TEMP_GLOBAL && t->base_type == TCG_TYPE_I64 &&
+            t->mem_offset == off) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* dst = the uint64_t at env + off, through its global if there is one. */
+static void gen_ld_env_i64(TCGContext *s, TCGTemp *dst, intptr_t off)
+{
+    TCGTemp *g = global_at(s, off);
+    if (g) {
+        /* it may be cached in a register, newer than env */
+        gen_mov(TCG_TYPE_I64, dst, g);
+    } else {
+        gen_ldst(INDEX_op_ld, TCG_TYPE_I64, dst, T(tcg_env), off);
+    }
+}
+
 /*
- * Inline probe of the per-vCPU jump cache: entry = cache[(pc ^ pc >> bits)
- * & mask]; if entry.pc == pc, jump to entry.tc_ptr.  Empty and
- * invalidated entries hold pc -1, which is not a canonical guest address.
- * The target TB's own exit check still honours cpu_exit().
+ * Inline probe of the per-vCPU jump cache: entry = cache[hash(pc)]; if
+ * entry.pc == pc (and in system mode entry.cs_base == cs_base and
+ * entry.flags == this TB's flags), jump to entry.tc_ptr.  Empty and
+ * invalidated entries hold pc -1, which is not a canonical guest address
+ * (nor a 32-bit one).  The target TB's own exit check still honours
+ * cpu_exit().
  */
 static void gen_lookup_inline(TCGContext *s)
 {
@@ -528,30 +555,46 @@ static void gen_lookup_inline(TCGContext *s)
     TCGTemp *env = T(tcg_env);
     TCGTemp *pc = tmp(TCG_TYPE_I64), *h = tmp(TCG_TYPE_I64);
     TCGTemp *e = tmp(TCG_TYPE_I64), *x = tmp(TCG_TYPE_I64);
-    /* read the pc through its global if there is one (it may be cached) */
-    TCGTemp *g = NULL;
-    for (int i = 0; i < s->nb_globals; i++) {
-        TCGTemp *t = &s->temps[i];
-        if (t->kind == TEMP_GLOBAL && t->base_type == TCG_TYPE_I64 &&
-            t->mem_offset == s->lookup_pc_off) {
-            g = t;
-            break;
+    TCGTemp *cs = NULL;
+    unsigned mask = (1u << s->lookup_bits) - 1;
+
+    gen_ld_env_i64(s, pc, s->lookup_pc_off);
+    if (s->lookup_key_sys) {
+        cs = tmp(TCG_TYPE_I64);
+        gen_ld_env_i64(s, cs, s->lookup_cs_base_off);
+        gen_add(TCG_TYPE_I64, pc, pc, cs);
+        if (s->lookup_pc32) {
+            gen_andi(TCG_TYPE_I64, pc, pc, 0xffffffffu);
         }
     }
-    if (g) {
-        gen_mov(TCG_TYPE_I64, pc, g);
+    if (s->lookup_page_bits) {
+        /* ((pc >> page_shift) << pb | ((pc ^ pc >> pb) & low)) & mask */
+        unsigned pb = s->lookup_page_bits, low = (1u << pb) - 1;
+        gen_shifti(INDEX_op_shr, TCG_TYPE_I64, h, pc, pb);
+        gen_shifti(INDEX_op_shr, TCG_TYPE_I64, x, pc,
+                   s->lookup_page_shift - pb);
+        gen_xor(TCG_TYPE_I64, h, h, pc);
+        gen_andi(TCG_TYPE_I64, h, h, low);
+        gen_andi(TCG_TYPE_I64, x, x, mask & ~low);
+        gen_or(TCG_TYPE_I64, h, h, x);
     } else {
-        gen_ldst(INDEX_op_ld, TCG_TYPE_I64, pc, env, s->lookup_pc_off);
+        gen_shifti(INDEX_op_shr, TCG_TYPE_I64, h, pc, s->lookup_bits);
+        gen_xor(TCG_TYPE_I64, h, h, pc);
+        gen_andi(TCG_TYPE_I64, h, h, mask);
     }
-    gen_shifti(INDEX_op_shr, TCG_TYPE_I64, h, pc, s->lookup_bits);
-    gen_xor(TCG_TYPE_I64, h, h, pc);
-    gen_andi(TCG_TYPE_I64, h, h, (1u << s->lookup_bits) - 1);
     gen_muli(TCG_TYPE_I64, h, h, s->lookup_entry_size);
     gen_ldst(INDEX_op_ld, TCG_TYPE_I64, e, env, s->lookup_cache_off);
     gen_add(TCG_TYPE_I64, e, e, h);
     /* empty and invalidated entries hold pc -1 */
     gen_ldst(INDEX_op_ld, TCG_TYPE_I64, x, e, s->lookup_entry_pc);
     gen_brcond(TCG_TYPE_I64, TCG_COND_NE, x, pc, slow);
+    if (s->lookup_key_sys) {
+        gen_ldst(INDEX_op_ld, TCG_TYPE_I64, x, e, s->lookup_entry_cs_base);
+        gen_brcond(TCG_TYPE_I64, TCG_COND_NE, x, cs, slow);
+        gen_ldst(INDEX_op_ld32u, TCG_TYPE_I64, x, e, s->lookup_entry_flags);
+        gen_brcond(TCG_TYPE_I64, TCG_COND_NE, x,
+                   cst(TCG_TYPE_I64, s->lookup_flags), slow);
+    }
     gen_ldst(INDEX_op_ld, TCG_TYPE_I64, x, e, s->lookup_entry_tc);
     tcg_emit_op1(INDEX_op_goto_ptr, TCG_TYPE_I64, A(x));
     gen_set_label(slow);
@@ -559,6 +602,9 @@ static void gen_lookup_inline(TCGContext *s)
     tfree(h);
     tfree(e);
     tfree(x);
+    if (cs) {
+        tfree(cs);
+    }
 }
 
 void tcg_gen_lookup_and_goto_ptr(void)

@@ -121,12 +121,19 @@ void cpu_exec_init(CPUState *cpu, const TCGCPUOps *ops)
     cputlb_cpu_init(cpu);
     tcg_ctx->tlb_fast_off =
         (intptr_t)offsetof(CPUState, tlb_fast) - ops->env_offset;
-    /* the jump cache hash groups pages (for tlb_flush_page): no inline */
-    if (false) {
+    if (ops->tb_key_inline && !getenv("QUASAR_DEBUG_TB_KEY")) {
+        TCGContext *s = tcg_ctx;
+        s->lookup_key_sys = true;
+        s->lookup_cs_base_off = ops->cs_base_offset;
+        s->lookup_entry_cs_base = offsetof(TBJmpCacheEntry, cs_base);
+        s->lookup_entry_flags = offsetof(TBJmpCacheEntry, flags);
+        /* the hash groups pages (tb_jmp_cache_clear_page) */
+        s->lookup_page_bits = TB_JMP_PAGE_BITS;
+        s->lookup_page_shift = TARGET_PAGE_BITS;
 #else
     if (ops->tb_key_is_pc) {
-#endif
         TCGContext *s = tcg_ctx;
+#endif
         s->lookup_inline = true;
         s->lookup_pc_off = ops->pc_offset;
         s->lookup_cache_off =
@@ -304,6 +311,43 @@ void cpu_loop_exit_sigsegv(CPUState *cpu, uint64_t addr,
 
 /* ---- indirect branches ------------------------------------------------ */
 
+#ifdef CONFIG_SOFTMMU
+/* QUASAR_DEBUG_TB_KEY: the inline probe is off and the helper checks. */
+static bool debug_tb_key(void)
+{
+    static int on = -1;
+    if (on < 0) {
+        on = getenv("QUASAR_DEBUG_TB_KEY") != NULL;
+    }
+    return on;
+}
+
+/*
+ * The tb_key_inline promise: the flags at an indirect jump are those of
+ * the TB making it, and pc is cs_base + the pc field (32-bit unless
+ * pc64_flags).
+ */
+static void check_tb_key(CPUState *cpu, uintptr_t ra, uint64_t pc,
+                         uint64_t cs_base, uint32_t flags)
+{
+    const TCGCPUOps *ops = cpu->tcg_ops;
+    TranslationBlock *tb = tb_find_by_host_pc(ra - 1);
+    uint64_t want =
+        cs_base + *(uint64_t *)((char *)cpu->env_ptr + ops->pc_offset);
+    if (!(flags & ops->pc64_flags)) {
+        want = (uint32_t)want;
+    }
+    if (!tb || tb->flags != flags || want != pc ||
+        cs_base != *(uint64_t *)((char *)cpu->env_ptr + ops->cs_base_offset)) {
+        fprintf(stderr,
+                "tcg: tb_key_inline broken: TB %" PRIx64 "/%x jumps to %" PRIx64
+                "/%" PRIx64 "/%x\n",
+                tb ? tb->pc : 0, tb ? tb->flags : 0, pc, cs_base, flags);
+        abort();
+    }
+}
+#endif
+
 /*
  * Called by generated code (tcg_gen_lookup_and_goto_ptr) with the guest
  * pc already in env.  Returns the host code to jump to: the next TB, or
@@ -322,6 +366,11 @@ static const void *helper_lookup_tb_ptr(void *env)
         return tcg_code_gen_epilogue();
     }
     cpu->tcg_ops->get_tb_cpu_state(cpu, &pc, &cs_base, &flags);
+#ifdef CONFIG_SOFTMMU
+    if (cpu->tcg_ops->tb_key_inline && debug_tb_key()) {
+        check_tb_key(cpu, GETPC(), pc, cs_base, flags);
+    }
+#endif
     const void *tc = tb_lookup_tc(cpu, pc, cs_base, flags);
     if (!tc) {
         return tcg_code_gen_epilogue();

@@ -229,6 +229,23 @@ typedef struct TCGCPUOps {
      */
     bool tb_key_is_pc;
     ptrdiff_t pc_offset;
+    /*
+     * The same in system mode (tb_key_inline), where the key has a
+     * cs_base and flags: the target promises that
+     *  - cs_base is the uint64_t at env + cs_base_offset and pc is cs_base
+     *    + the uint64_t at env + pc_offset, truncated to 32 bits unless
+     *    (flags & pc64_flags);
+     *  - at every lookup_and_goto_ptr, the flags get_tb_cpu_state would
+     *    return are those of the TB that executes it (an insn that
+     *    changes them ends its TB with exit_tb, as direct chaining with
+     *    goto_tb already requires).
+     * The probe then compares the jump cache entry's pc and cs_base with
+     * the current ones and its flags with the TB's.  QUASAR_DEBUG_TB_KEY=1
+     * checks the promise on every indirect jump (slow).
+     */
+    bool tb_key_inline;
+    ptrdiff_t cs_base_offset;
+    uint32_t pc64_flags;
 } TCGCPUOps;
 
 #define TB_JMP_CACHE_BITS 12

@@ -59,6 +59,19 @@ static bool tcg_accel_parse_opts(MachineState *ms, size_t *tb_size,
     return true;
 }
 
+/* QUASAR_TCG_STATS=1: TB and TLB counters on stderr at exit (tuning). */
+static void tcg_stats_at_exit(void)
+{
+    tb_stats_print(stderr);
+    fprintf(stderr,
+            "tlb: fills %" PRIu64 " flushes %" PRIu64 " flush_pages %" PRIu64
+            " victim_hits %" PRIu64 " slow_calls %" PRIu64 " mmio %" PRIu64
+            " notdirty %" PRIu64 "\n",
+            tlb_stats.fills, tlb_stats.flushes, tlb_stats.flush_pages,
+            tlb_stats.victim_hits, tlb_stats.slow_calls, tlb_stats.slow_mmio,
+            tlb_stats.notdirty);
+}
+
 static bool tcg_accel_init_machine(MachineState *ms, Error **errp)
 {
     size_t tb_size;
@@ -79,6 +92,9 @@ static bool tcg_accel_init_machine(MachineState *ms, Error **errp)
     /* the code buffer and the softmmu hooks, before the machine's RAM */
     tcg_exec_init(tb_size);
     cputlb_system_init();
+    if (getenv("QUASAR_TCG_STATS")) {
+        atexit(tcg_stats_at_exit);
+    }
     return true;
 }
 

@@ -11,6 +11,9 @@
  * finishes it.
  */
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <string.h>
 #include "accel/tcg/tb-internal.h"
@@ -807,6 +810,34 @@ static void tb_log_out_asm(TranslationBlock *tb)
  * raises the fetch fault), then cpu_loop_exit.  System mode: code that
  * is not in RAM/ROM gives a one-off 1-insn TB (cflags count 1).
  */
+/*
+ * QUASAR_PERFMAP=1: every TB is named in /tmp/perf-<pid>.map ("tb <guest
+ * pc>"), so that `perf report` attributes samples in generated code to
+ * guest code.  tb_lock held.
+ */
+static void tb_perfmap_add(const TranslationBlock *tb)
+{
+    static FILE *map;
+    static int state; /* 0: not checked, 1: on, -1: off */
+    if (!state) {
+        const char *e = getenv("QUASAR_PERFMAP");
+        state = e && *e && strcmp(e, "0") ? 1 : -1;
+        if (state > 0) {
+            char name[64];
+            snprintf(name, sizeof(name), "/tmp/perf-%d.map", (int)getpid());
+            map = fopen(name, "w");
+            if (!map) {
+                state = -1;
+            }
+        }
+    }
+    if (state > 0) {
+        fprintf(map, "%" PRIxPTR " %x tb %" PRIx64 "/%x\n",
+                (uintptr_t)tb->tc_ptr, tb->tc_size, tb->pc, tb->flags);
+        fflush(map);
+    }
+}
+
 TranslationBlock *tb_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base,
                               uint32_t flags, uint32_t cflags)
 {
@@ -921,6 +952,11 @@ restart:
     tcg_gen_brcondi_i32(TCG_COND_NE, req, 0, exit_label);
     tcg_temp_free_i32(req);
 
+#ifdef CONFIG_SOFTMMU
+    /* the key the inline jump-cache probe assumes (tb_key_inline) */
+    tcg_ctx->lookup_flags = flags;
+    tcg_ctx->lookup_pc32 = !(flags & ops->pc64_flags);
+#endif
     ops->translate_code(cpu, tb, max_insns);
     if (qemu_loglevel_mask(CPU_LOG_TB_IN_ASM) && tb->size) {
         tb_log_in_asm(cpu, tb);
@@ -961,6 +997,7 @@ restart:
     tb->insn_data =
         g_memdup2(insn_data, info.nb_insns * 8 * tcg_ctx->insn_start_words);
     tb_stats.translated++;
+    tb_perfmap_add(tb);
     if (qemu_loglevel_mask(CPU_LOG_TB_OUT_ASM)) {
         tb_log_out_asm(tb);
     }

@@ -612,6 +612,17 @@ const TCGCPUOps x86_tcg_ops = {
     .cpu_exec_interrupt = x86_cpu_exec_interrupt,
     .do_interrupt = x86_cpu_do_interrupt,
     .cpu_has_work = x86_cpu_has_work,
+    /*
+     * Indirect jumps probe the jump cache inline: pc = CS.base + rip
+     * (32-bit outside 64-bit code), and every insn that changes the TB
+     * flags (hflags, TF/IOPL/RF/VM/AC) ends its TB through the main loop
+     * (SYSTEM.md "TB ends"); far jumps that end with a lookup (real mode)
+     * change only CS.base.
+     */
+    .tb_key_inline = true,
+    .pc_offset = offsetof(CPUX86State, rip),
+    .cs_base_offset = offsetof(CPUX86State, segs[R_CS].base),
+    .pc64_flags = HF_CS64_MASK,
 #else
     .dump_state = x86_dump_state,
     .record_sigsegv = x86_record_sigsegv,

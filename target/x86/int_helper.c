@@ -309,6 +309,99 @@ static inline void str_adv(uint64_t *r, int64_t step, uint64_t amask)
     }
 }
 
+#ifdef CONFIG_SOFTMMU
+#include "accel/tcg/cputlb.h"
+
+/*
+ * REP MOVS / REP STOS over plain RAM: up to max elements, as many as fit
+ * in the current source and destination pages, at once through host
+ * pointers.  Returns the number done; 0 = let the per-element loop do
+ * the next element (page-crossing element, MMIO, register wrap).  A
+ * fault is raised on the chunk's first element before anything is
+ * written (source before destination, as the per-element loop would),
+ * so the registers still describe the work left.
+ */
+static uint64_t str_fast(CPUX86State *env, unsigned op, unsigned ot,
+                         int64_t step, uint64_t s, uint64_t d, uint64_t max,
+                         uint64_t amask, uintptr_t ra)
+{
+    const uint64_t size = 1ULL << ot, off = TARGET_PAGE_SIZE - 1;
+    uint64_t n = max;
+    const uint64_t regs[2] = {env->regs[R_ESI] & amask,
+                              env->regs[R_EDI] & amask};
+    const uint64_t lin[2] = {s, d};
+    int mmu_idx = x86_mmu_index(env);
+    void *host[2] = {NULL, NULL};
+
+    for (int i = op == STR_STOS; i < 2; i++) {
+        uint64_t k;
+        if (step > 0) {
+            /* elements [lin, lin + n * size) in the page, no reg wrap */
+            k = (TARGET_PAGE_SIZE - (lin[i] & off)) / size;
+            if (amask != ~0ULL) {
+                k = k < (amask - regs[i] + 1) / size
+                        ? k
+                        : (amask - regs[i] + 1) / size;
+            }
+        } else {
+            /* elements down from lin: the first one must fit the page */
+            if ((lin[i] & off) + size > TARGET_PAGE_SIZE) {
+                return 0;
+            }
+            k = (lin[i] & off) / size + 1;
+            k = k < regs[i] / size + 1 ? k : regs[i] / size + 1;
+        }
+        n = n < k ? n : k;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    uint64_t bytes = n * size;
+    for (int i = op == STR_STOS; i < 2; i++) {
+        MMUAccessType t = i ? MMU_DATA_STORE : MMU_DATA_LOAD;
+        uint64_t lo = step > 0 ? lin[i] : lin[i] - (bytes - size);
+        /* the first element: its fault, with its address */
+        if (probe_access_flags(env, lin[i], size, t, mmu_idx, false, &host[i],
+                               ra)) {
+            return 0;
+        }
+        /* the whole run: stores invalidate translated code on it */
+        if (probe_access_flags(env, lo, bytes, t, mmu_idx, false, &host[i],
+                               ra)) {
+            return 0;
+        }
+    }
+    uint8_t *hd = host[1];
+    if (op == STR_STOS) {
+        uint64_t v = env->regs[R_EAX];
+        if (size == 1) {
+            memset(hd, (uint8_t)v, bytes);
+        } else {
+            for (uint64_t i = 0; i < bytes; i += size) {
+                memcpy(hd + i, &v, size); /* little-endian host */
+            }
+        }
+    } else {
+        const uint8_t *hs = host[0];
+        bool overlap_bad =
+            step > 0 ? hd > hs && hd < hs + bytes : hd < hs && hd + bytes > hs;
+        if (!overlap_bad) {
+            /* same result as element by element in this direction */
+            memmove(hd, hs, bytes);
+        } else if (step > 0) {
+            for (uint64_t i = 0; i < bytes; i += size) {
+                memmove(hd + i, hs + i, size);
+            }
+        } else {
+            for (uint64_t i = bytes; i > 0; i -= size) {
+                memmove(hd + i - size, hs + i - size, size);
+            }
+        }
+    }
+    return n;
+}
+#endif
+
 /*
  * One REP'd (or single) string instruction.  Registers are updated after
  * each element, so a fault leaves the architectural state of a partially
@@ -344,6 +437,27 @@ void helper_rep_string(CPUX86State *env, uint32_t desc, uint64_t seg)
         uint64_t s = ((*si & amask) + seg) & lmask;
         uint64_t d = ((*di & amask) + dseg) & lmask;
         uint64_t v, v2;
+#ifdef CONFIG_SOFTMMU
+        if (rep && (op == STR_MOVS || op == STR_STOS)) {
+            uint64_t max = *cx & amask;
+            if (budget && max > budget - n) {
+                max = budget - n;
+            }
+            uint64_t k = str_fast(env, op, ot, step, s, d, max, amask, ra);
+            if (k) {
+                if (op == STR_MOVS) {
+                    str_adv(si, step * (int64_t)k, amask);
+                }
+                str_adv(di, step * (int64_t)k, amask);
+                str_adv(cx, -(int64_t)k, amask);
+                n += k;
+                if (budget && n >= budget) {
+                    break;
+                }
+                continue;
+            }
+        }
+#endif
         switch (op) {
         case STR_MOVS:
             v = str_load(env, s, ot, ra);
