@@ -8,6 +8,8 @@
  * pipe when full, at syscalls and at exit.
  */
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <ucontext.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -60,6 +62,8 @@ bool lockstep_init(void)
     }
     lockstep_pid = getpid();
     lockstep_enabled = true;
+    /* RDTSC traps (lockstep_rdtsc): both sides then read the same counter */
+    prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0);
     if (getenv("QUASAR_LOCKSTEP_SYSCALLS")) {
         unsetenv("QUASAR_LOCKSTEP_SYSCALLS");
     } else {
@@ -226,4 +230,32 @@ void lockstep_attach(X86ArchCPU *cpu)
         cpuid_sent = true;
         lockstep_send_cpuid(&cpu->env);
     }
+}
+
+/*
+ * The host SIGSEGV of a trapped RDTSC/RDTSCP (PR_TSC_SIGSEGV), executed by
+ * the emulator's RDTSC helper: answer with a counter that goes up by 1000
+ * per read, as the tracer does for the native program.
+ */
+bool lockstep_rdtsc(void *puc)
+{
+    static uint64_t tsc = 1ull << 32;
+    ucontext_t *uc = puc;
+    const uint8_t *pc = (const uint8_t *)uc->uc_mcontext.gregs[REG_RIP];
+    uint64_t t;
+    int len;
+
+    if (pc[0] == 0x0f && pc[1] == 0x31) {
+        len = 2;
+    } else if (pc[0] == 0x0f && pc[1] == 0x01 && pc[2] == 0xf9) {
+        len = 3;
+        uc->uc_mcontext.gregs[REG_RCX] = 0;
+    } else {
+        return false;
+    }
+    t = __atomic_add_fetch(&tsc, 1000, __ATOMIC_RELAXED);
+    uc->uc_mcontext.gregs[REG_RAX] = (uint32_t)t;
+    uc->uc_mcontext.gregs[REG_RDX] = t >> 32;
+    uc->uc_mcontext.gregs[REG_RIP] += len;
+    return true;
 }

@@ -22,7 +22,9 @@
  * the tracer can read memory as it is at that point), anything else goes
  * on.  At start the model's CPUID leaves are sent
  * as LOCKSTEP_CPUID records (leaf in rip, subleaf in eflags; EAX EBX ECX
- * EDX in regs[0], regs[3], regs[1], regs[2]).
+ * EDX in regs[0], regs[3], regs[1], regs[2]).  RDTSC traps in both
+ * (PR_TSC_SIGSEGV) and reads a counter starting at 2^32 that goes up by
+ * 1000 per read (RDTSCP: ECX 0).
  */
 #ifndef LINUX_USER_LOCKSTEP_H
 #define LINUX_USER_LOCKSTEP_H
@@ -59,6 +61,8 @@ void lockstep_flush(void);
 /* Around a syscall (any thread; only the main thread reports). */
 void lockstep_syscall_entry(struct CPUX86State *env);
 void lockstep_syscall_done(struct CPUX86State *env);
+/* From the host SIGSEGV handler: a trapped RDTSC answered (see .c). */
+bool lockstep_rdtsc(void *ucontext);
 extern bool lockstep_enabled;
 /* Layout wanted by the tracer (0: the usual choice). */
 extern uint64_t lockstep_interp_base, lockstep_stack_top;

@@ -188,6 +188,10 @@ static void host_signal_handler(int sig, siginfo_t *info, void *puc)
     TaskState *ts = thread_task_state();
     ucontext_t *uc = puc;
 
+    if (sig == SIGSEGV && info->si_code == SI_KERNEL && lockstep_enabled &&
+        lockstep_rdtsc(puc)) {
+        return;
+    }
     if (is_sync_signal(sig) && info->si_code > 0) {
         /* A fault of the CPU (not kill()): guest code or helper. */
         uintptr_t pc = uc->uc_mcontext.gregs[REG_RIP];

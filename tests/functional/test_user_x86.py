@@ -333,6 +333,28 @@ def test_simd_exceptions(qemu, guest_bin):
     assert b"divsd: sig=8 code=3 addr-ok=1" in out
 
 
+def test_lockstep_tool(qemu, guest_bin, tmp_path):
+    """tests/tools/x86-lockstep runs a program natively and under
+    qemu-x86_64 in step (instruction by instruction, at syscalls, and
+    switching from one to the other) and finds no difference."""
+    tool = quasar_bin("tests/tools/x86-lockstep")
+    gcc = host_tool("gcc")
+    exe = tmp_path / "hello"
+    src = tmp_path / "hello.c"
+    src.write_text('#include <stdio.h>\n#include <string.h>\n'
+                   'int main(void) { char b[64]; double d = 1;\n'
+                   'for (int i = 0; i < 20; i++) d = d * 1.5 + i;\n'
+                   'snprintf(b, sizeof b, "%.3f %zu", d, strlen("quasar"));\n'
+                   'puts(b); return 3; }\n')
+    subprocess.run([gcc, "-O1", "-o", str(exe), str(src)], check=True)
+    for mode in ([], ["-S"], ["-k", "10"], ["-k", "10", "-m"]):
+        p = subprocess.run([tool, "-q", qemu] + mode + ["--", str(exe)],
+                           capture_output=True, timeout=600)
+        out = p.stdout.decode()
+        assert p.returncode == 0, out[-3000:]
+        assert "no divergence" in out or "both ended" in out, out[-3000:]
+
+
 def test_tiny_nolibc(qemu, tmp_path):
     gcc = host_tool("gcc")
     exe = tmp_path / "tiny"

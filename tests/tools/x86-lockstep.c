@@ -25,8 +25,14 @@
  * native process, and every native mmap/mremap that lets the kernel choose
  * is made MAP_FIXED_NOREPLACE at the address the emulator got.  What
  * legitimately differs is reconciled:
- *   - CPUID, XGETBV, RDTSC(P): the native registers get the emulator's
- *     results (so glibc picks the same string functions);
+ *   - CPUID faults natively (ARCH_SET_CPUID) and is answered from the
+ *     emulator's table (so glibc picks the same string functions); XGETBV
+ *     (which cannot fault) gets the emulator's result in full mode;
+ *   - RDTSC(P) faults in both (PR_TSC_SIGSEGV) and reads the same counter;
+ *   - no lazy binding (LD_BIND_NOW=1): its trampoline XSAVEs the host's
+ *     XCR0 state; an XSAVE in full mode takes the emulator's image;
+ *   - a syscall the emulator does not have (ENOSYS) is skipped natively;
+ *     futex/sched_yield/nanosleep are matched loosely (thread timing);
  *   - time, randomness and input syscalls (clock_gettime, gettimeofday,
  *     time, getrandom, sysinfo, times, getrusage, read, pread64): the
  *     emulator's results are copied into the native process; pids and tids
@@ -120,20 +126,9 @@ static void add_value(uint64_t n, uint64_t q)
     }
 }
 
-/*
- * Time stamps read in syscall mode (RDTSC does not trap there) differ and
- * may sit in memory: two values that look like TSC readings a moment apart
- * count as the same.
- */
-static bool tsc_like(uint64_t n, uint64_t q)
-{
-    uint64_t d = n > q ? n - q : q - n;
-    return n >> 40 && q >> 40 && !(n >> 56) && !(q >> 56) && d < (1ull << 38);
-}
-
 static bool same(uint64_t n, uint64_t q)
 {
-    if (n == q || tsc_like(n, q)) {
+    if (n == q) {
         return true;
     }
     for (int i = 0; i < nvals; i++) {
@@ -459,16 +454,35 @@ static void n_set_regs(void)
     }
 }
 
-/* A SIGSEGV stop: if it is CPUID faulting, answer with the emulator's
- * CPUID, step over it and return true. */
+/*
+ * A SIGSEGV stop: if it is CPUID faulting, answer with the emulator's
+ * CPUID; if it is a trapped RDTSC/RDTSCP (PR_TSC_SIGSEGV), with the counter
+ * the emulator uses in lockstep mode (2^32, +1000 per read, RDTSCP's ECX
+ * 0).  Steps over the instruction and returns true.
+ */
 static bool n_cpuid_fault(void)
 {
-    uint8_t b[2];
+    static uint64_t tsc = 1ull << 32;
+    uint8_t b[3];
     uint32_t leaf, sub;
     int i, best = -1;
 
     if (ptrace(PTRACE_GETREGS, npid, 0, &nregs) < 0 ||
-        !mem_read(npid, nregs.rip, b, 2) || b[0] != 0x0f || b[1] != 0xa2) {
+        !mem_read(npid, nregs.rip, b, 3) || b[0] != 0x0f) {
+        return false;
+    }
+    if (b[1] == 0x31 || (b[1] == 0x01 && b[2] == 0xf9)) {
+        tsc += 1000;
+        nregs.rax = (uint32_t)tsc;
+        nregs.rdx = tsc >> 32;
+        if (b[1] == 0x01) {
+            nregs.rcx = 0;
+        }
+        nregs.rip += b[1] == 0x31 ? 2 : 3;
+        n_set_regs();
+        return true;
+    }
+    if (b[1] != 0xa2) {
         return false;
     }
     leaf = nregs.rax;
@@ -493,38 +507,52 @@ static bool n_cpuid_fault(void)
     return true;
 }
 
-/* Makes CPUID fault in the native process (reset by execve, so done
- * after it): arch_prctl(ARCH_SET_CPUID, 0) run in place of the first
- * instruction. */
-static void n_cpuid_faulting(void)
+/* Runs syscall nr(a1, a2) in the stopped native process in place of its
+ * next instruction; returns the result. */
+static long n_inject_syscall(long nr, long a1, long a2)
 {
     struct user_regs_struct saved = nregs;
     uint64_t word, patched;
     int status;
+    long r;
 
     if (!mem_read(npid, nregs.rip, &word, 8)) {
         die("read entry");
     }
     patched = (word & ~0xffffull) | 0x050f; /* syscall */
     mem_write(npid, nregs.rip, &patched, 8);
-    nregs.rax = 158;    /* arch_prctl */
-    nregs.rdi = 0x1012; /* ARCH_SET_CPUID */
-    nregs.rsi = 0;
+    nregs.rax = nr;
+    nregs.rdi = a1;
+    nregs.rsi = a2;
     n_set_regs();
     if (ptrace(PTRACE_SINGLESTEP, npid, 0, 0) < 0 ||
         waitpid(npid, &status, __WALL) < 0 || !WIFSTOPPED(status)) {
-        die("arch_prctl");
+        die("injected syscall");
     }
     ptrace(PTRACE_GETREGS, npid, 0, &nregs);
-    if (nregs.rax != 0) {
-        fprintf(stderr,
-                "lockstep: ARCH_SET_CPUID failed (%lld): CPUID "
-                "results will differ\n",
-                (long long)nregs.rax);
-    }
+    r = nregs.rax;
     mem_write(npid, saved.rip, &word, 8);
     nregs = saved;
     n_set_regs();
+    return r;
+}
+
+/* CPUID and RDTSC fault in the native process (reset by execve, so set
+ * after it): ARCH_SET_CPUID 0 and PR_SET_TSC PR_TSC_SIGSEGV. */
+static void n_cpuid_faulting(void)
+{
+    long r = n_inject_syscall(158, 0x1012, 0); /* arch_prctl */
+
+    if (r != 0) {
+        fprintf(stderr,
+                "lockstep: ARCH_SET_CPUID failed (%ld): CPUID "
+                "results will differ\n",
+                r);
+    }
+    r = n_inject_syscall(157, 26, 2); /* prctl(PR_SET_TSC, SIGSEGV) */
+    if (r != 0) {
+        fprintf(stderr, "lockstep: PR_SET_TSC failed (%ld)\n", r);
+    }
 }
 
 /* Single-steps the native process; false when it exited. */
@@ -1429,17 +1457,9 @@ int main(int argc, char **argv)
         count++;
 
         switch (cls) {
-        case I_RDTSC:
         case I_XGETBV:
             nregs.rax = q.regs[0];
             nregs.rdx = q.regs[2];
-            n_set_regs();
-            n_get(&n);
-            break;
-        case I_RDTSCP:
-            nregs.rax = q.regs[0];
-            nregs.rdx = q.regs[2];
-            nregs.rcx = q.regs[1];
             n_set_regs();
             n_get(&n);
             break;
