@@ -39,9 +39,11 @@ void tb_stats_print(FILE *f)
     fprintf(f,
             "tb: translated %" PRIu64 " flushes %" PRIu64
             " invalidated %" PRIu64 " chained %" PRIu64 " slow lookups %" PRIu64
-            " helper lookups %" PRIu64 "\n",
+            " helper lookups %" PRIu64 " code bytes %" PRIu64
+            " guest bytes %" PRIu64 "\n",
             tb_stats.translated, tb_stats.flushes, tb_stats.invalidated,
-            tb_stats.chained, tb_stats.lookups_slow, tb_stats.lookups_helper);
+            tb_stats.chained, tb_stats.lookups_slow, tb_stats.lookups_helper,
+            tb_stats.code_bytes, tb_stats.guest_bytes);
 }
 
 /*

@@ -441,6 +441,7 @@ void tb_flush(CPUState *cpu);
 typedef struct TBStats {
     uint64_t translated, flushes, invalidated, chained, lookups_slow;
     uint64_t lookups_helper; /* indirect jumps resolved by the C helper */
+    uint64_t code_bytes, guest_bytes; /* generated / translated, all TBs */
 } TBStats;
 extern TBStats tb_stats;
 /* One line of statistics (for a user's -d option or debugging). */

@@ -32,6 +32,11 @@
 
 TLBStats tlb_stats;
 
+/* Entries are cleared and tracked in blocks of 64 (one bitmap word). */
+#define TLB_BLOCK   64
+#define TLB_NBLOCKS (CPU_TLB_SIZE / TLB_BLOCK)
+_Static_assert(TLB_NBLOCKS >= 1 && TLB_NBLOCKS <= 64, "dirty_blocks: a word");
+
 typedef struct CPUTLBDesc {
     /* the union of the large pages entered since the last full flush */
     uint64_t large_page_addr; /* -1: none */
@@ -40,9 +45,9 @@ typedef struct CPUTLBDesc {
     uint64_t glarge_page_addr;
     uint64_t glarge_page_mask;
     /* bit k of global[b]: entry b * TLB_BLOCK + k was entered PAGE_GLOBAL */
-    uint64_t global[16];
+    uint64_t global[TLB_NBLOCKS];
     /* 64-entry blocks of the table written since the last flush */
-    uint16_t dirty_blocks;
+    uint64_t dirty_blocks;
     unsigned vindex;
     CPUTLBEntry vtable[CPU_VTLB_SIZE];
     CPUTLBEntryFull vfull[CPU_VTLB_SIZE];
@@ -53,8 +58,6 @@ struct CPUTLB {
     CPUTLBDesc d[NB_MMU_MODES];
 };
 
-#define TLB_BLOCK (CPU_TLB_SIZE / 16)
-_Static_assert(TLB_BLOCK == 64, "CPUTLBDesc.global: one word per block");
 
 static inline AddressSpace *cpu_as(CPUState *cpu)
 {
@@ -176,8 +179,8 @@ static void tlb_flush_one_mmuidx(CPUState *cpu, int i)
 {
     CPUTLBDesc *d = &cpu->tlb->d[i];
     /* a flush after a few fills (a guest CR3 write) clears only those */
-    for (uint16_t m = d->dirty_blocks; m; m &= m - 1) {
-        unsigned b = __builtin_ctz(m);
+    for (uint64_t m = d->dirty_blocks; m; m &= m - 1) {
+        unsigned b = __builtin_ctzll(m);
         memset(&cpu->tlb_fast[i].table[b * TLB_BLOCK], 0xff,
                TLB_BLOCK * sizeof(CPUTLBEntry));
     }
@@ -200,10 +203,10 @@ static void tlb_flush_one_mmuidx(CPUState *cpu, int i)
 static void tlb_flush_nonglobal_one(CPUState *cpu, int i)
 {
     CPUTLBDesc *d = &cpu->tlb->d[i];
-    uint16_t keep = 0;
+    uint64_t keep = 0;
 
-    for (uint16_t m = d->dirty_blocks; m; m &= m - 1) {
-        unsigned b = __builtin_ctz(m);
+    for (uint64_t m = d->dirty_blocks; m; m &= m - 1) {
+        unsigned b = __builtin_ctzll(m);
         CPUTLBEntry *t = &cpu->tlb_fast[i].table[b * TLB_BLOCK];
         uint64_t g = d->global[b];
 
@@ -216,7 +219,7 @@ static void tlb_flush_nonglobal_one(CPUState *cpu, int i)
                 tlb_entry_clear(&t[k]);
             }
         }
-        keep |= 1u << b;
+        keep |= 1ull << b;
     }
     for (int k = 0; k < CPU_VTLB_SIZE; k++) {
         if (!keep || !(d->vfull[k].prot & PAGE_GLOBAL)) {
@@ -433,10 +436,10 @@ void tlb_protect_code(uint64_t host_page)
              * An owner filling one concurrently marks it after writing
              * the entry, then re-checks the code bit (tlb_set_page).
              */
-            uint16_t dirty =
+            uint64_t dirty =
                 __atomic_load_n(&c->tlb->d[i].dirty_blocks, __ATOMIC_RELAXED);
             for (; dirty; dirty &= dirty - 1) {
-                unsigned b = __builtin_ctz(dirty) * TLB_BLOCK;
+                unsigned b = __builtin_ctzll(dirty) * TLB_BLOCK;
                 for (unsigned k = b; k < b + TLB_BLOCK; k++) {
                     tlb_entry_protect(&t[k], host_page);
                 }
@@ -518,7 +521,7 @@ void tlb_set_page_with_attrs(CPUState *cpu, uint64_t vaddr, uint64_t paddr,
     __atomic_store_n(&e->addr_write, n.addr_write, __ATOMIC_RELAXED);
     tlb_mark_global(d, idx, prot);
     __atomic_store_n(&d->dirty_blocks,
-                     d->dirty_blocks | (uint16_t)(1u << (idx / TLB_BLOCK)),
+                     d->dirty_blocks | (1ull << (idx / TLB_BLOCK)),
                      __ATOMIC_RELAXED);
     /* a concurrent translation may have made the page a code page */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -570,8 +573,7 @@ static bool victim_tlb_hit(CPUState *cpu, int mmu_idx, uint64_t addr,
             d->vfull[k] = tf;
             tlb_mark_global(d, idx, d->full[idx].prot);
             __atomic_store_n(&d->dirty_blocks,
-                             d->dirty_blocks |
-                                 (uint16_t)(1u << (idx / TLB_BLOCK)),
+                             d->dirty_blocks | (1ull << (idx / TLB_BLOCK)),
                              __ATOMIC_RELAXED);
             tlb_stats.victim_hits++;
             /* the copy may have missed a concurrent tlb_protect_code */

@@ -51,7 +51,7 @@
 #include "accel/tcg/cpu-exec.h"
 #include "system/memory.h"
 
-#define CPU_TLB_BITS    10 /* entries per MMU index: 1024 */
+#define CPU_TLB_BITS    12 /* entries per MMU index: 4096 */
 #define CPU_TLB_SIZE    (1u << CPU_TLB_BITS)
 #define CPU_VTLB_SIZE   8
 #define CPU_TLB_DYN_MAX CPU_TLB_SIZE

@@ -997,6 +997,8 @@ restart:
     tb->insn_data =
         g_memdup2(insn_data, info.nb_insns * 8 * tcg_ctx->insn_start_words);
     tb_stats.translated++;
+    tb_stats.code_bytes += size;
+    tb_stats.guest_bytes += tb->size;
     tb_perfmap_add(tb);
     if (qemu_loglevel_mask(CPU_LOG_TB_OUT_ASM)) {
         tb_log_out_asm(tb);
