@@ -250,6 +250,7 @@ static bool tcg_x86_create_vcpus(MachineState *ms, Error **errp)
         }
     }
     x86_translate_init();
+    x86_fpexc_init(); /* guest SIMD/x87 exceptions taken on the host */
     for (guint i = 0; i < x86_cpus->len; i++) {
         X86CPU *cpu = g_ptr_array_index(x86_cpus, i);
         X86ArchCPU *a = g_new0(X86ArchCPU, 1);

@@ -612,6 +612,7 @@ const TCGCPUOps x86_tcg_ops = {
     .cpu_exec_interrupt = x86_cpu_exec_interrupt,
     .do_interrupt = x86_cpu_do_interrupt,
     .cpu_has_work = x86_cpu_has_work,
+    .cpu_exec_enter = x86_cpu_exec_enter,
     /*
      * Indirect jumps probe the jump cache inline: pc = CS.base + rip
      * (32-bit outside 64-bit code), and every insn that changes the TB

@@ -12,6 +12,10 @@
 #include "accel/tcg/cpu-ldst.h"
 #include "target/x86/cpu.h"
 #include "target/x86/helper.h"
+#ifdef CONFIG_SOFTMMU
+#include "target/x86/sys-internal.h"
+#include "util/log.h"
+#endif
 
 typedef uint64_t (*X87Fn)(void *mem, void *image, uint64_t eflags);
 
@@ -67,6 +71,51 @@ static void x87_from_image(CPUX86State *env, const uint8_t *img)
     }
 }
 
+#ifdef CONFIG_SOFTMMU
+/*
+ * A waiting x87 insn with an unmasked exception pending (FSW flags not
+ * masked in FCW; the host CPU uses the same test, not FSW.ES).  With
+ * CR0.NE, #MF before the insn does anything (SDM vol. 1 8.7, vol. 3A
+ * 6.15 interrupt 16).  Without it a PC signals FERR# on IRQ 13, which
+ * the board does not wire: the exception is ignored as with IGNNE#
+ * (docs/quirks.md), the insn runs with the pending flags masked on the
+ * host.  Returns the FCW bits so hidden in img.
+ */
+static uint16_t x87_pending(CPUX86State *env, uint8_t *img, uintptr_t ra)
+{
+    uint16_t pend = env->fpus & ~env->fpuc & 0x3f;
+
+    if (env->cr[0] & CR0_NE_MASK) {
+        x86_raise_exception_ra(env, EXCP10_COPR, ra);
+    }
+    qemu_log_mask(LOG_UNIMP,
+                  "x87: unmasked exception with CR0.NE=0 (FERR#/IRQ 13 "
+                  "not wired): ignored\n");
+    *(uint16_t *)img |= pend;
+    return pend;
+}
+
+/*
+ * After an insn run with the pending flags hidden: the guest's FCW back
+ * unless the insn loaded one (FLDCW, FLDENV, FRSTOR), ES and B from what
+ * is unmasked now.
+ */
+static void x87_unhide(uint8_t *img, uint16_t hidden)
+{
+    uint16_t cw = *(uint16_t *)img, sw = *(uint16_t *)(img + 4);
+
+    if ((cw & hidden) == hidden) {
+        cw &= ~hidden;
+        *(uint16_t *)img = cw;
+    }
+    sw &= ~0x8080;
+    if (sw & ~cw & 0x3f) {
+        sw |= 0x8080;
+    }
+    *(uint16_t *)(img + 4) = sw;
+}
+#endif
+
 void helper_x87(CPUX86State *env, void *fn, uint64_t addr, uint32_t desc)
 {
     uint8_t mem[112] __attribute__((aligned(16)));
@@ -74,6 +123,9 @@ void helper_x87(CPUX86State *env, void *fn, uint64_t addr, uint32_t desc)
     unsigned size = desc & 0xff, i;
     uint64_t eflags = 0x2, f;
     uintptr_t ra = GETPC();
+#ifdef CONFIG_SOFTMMU
+    uint16_t hidden = 0;
+#endif
 
     memset(mem, 0, sizeof(mem));
     if (desc & X87_LOAD) {
@@ -85,7 +137,20 @@ void helper_x87(CPUX86State *env, void *fn, uint64_t addr, uint32_t desc)
         eflags |= cpu_compute_eflags(env) & CC_ALL;
     }
     x87_to_image(env, img);
+#ifdef CONFIG_SOFTMMU
+    if (!(desc & X87_NOWAIT) && (env->fpus & ~env->fpuc & 0x3f)) {
+        hidden = x87_pending(env, img, ra);
+    }
+#endif
+    /* an unmasked exception the host takes in the thunk is the guest's */
+    helper_retaddr = ra;
     f = ((X87Fn)fn)(mem, img, eflags);
+    helper_retaddr = 0;
+#ifdef CONFIG_SOFTMMU
+    if (hidden) {
+        x87_unhide(img, hidden);
+    }
+#endif
     x87_from_image(env, img);
     if (desc & X87_STORE) {
         for (i = 0; i < size; i++) {

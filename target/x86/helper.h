@@ -263,12 +263,15 @@ DECL_HELPER(single_step);
 /*
  * fpu_helper.c: one x87 insn through a host thunk.  desc: bits 0-7 the
  * memory operand size in bytes, bit 8 load, bit 9 store, bit 10 the insn
- * sets EFLAGS (FCOMI), bit 11 it reads EFLAGS (FCMOV).
+ * sets EFLAGS (FCOMI), bit 11 it reads EFLAGS (FCMOV), bit 12 it is a
+ * no-wait insn (FNSTSW, FNSTCW, FNSTENV, FNSAVE, FNCLEX, FNINIT, FENI,
+ * FDISI, FSETPM: a pending unmasked exception does not stop it).
  */
 #define X87_LOAD     0x100
 #define X87_STORE    0x200
 #define X87_SETFLAGS 0x400
 #define X87_GETFLAGS 0x800
+#define X87_NOWAIT   0x1000
 void helper_x87(CPUX86State *env, void *fn, uint64_t addr, uint32_t desc);
 DECL_HELPER(x87);
 

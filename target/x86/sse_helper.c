@@ -69,6 +69,12 @@ static inline void st128(void *p, __m128i v)
     _mm_storeu_si128((__m128i *)p, v);
 }
 
+/*
+ * The helpers whose insn can raise a SIMD exception are TCG_CALL_NO_WG,
+ * not NO_RWG: an unmasked one leaves through a host fault in the thunk
+ * (linux-user/signal.c, sys-fpexc.c) at helper_retaddr, with the guest's
+ * registers taken from env.
+ */
 void helper_sse_call(CPUX86State *env, void *fn, void *d, void *s)
 {
     helper_retaddr = GETPC(); /* an unmasked SIMD exception is the guest's */
@@ -77,7 +83,7 @@ void helper_sse_call(CPUX86State *env, void *fn, void *d, void *s)
     helper_retaddr = 0;
     mxcsr_merge(env);
 }
-DEF_HELPER_INFO(sse_call, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
+DEF_HELPER_INFO(sse_call, TCG_CALL_NO_WG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
                 HI_PTR);
 
 /* Scalar SS/SD arithmetic on the low 64 bits of both operands. */
@@ -92,7 +98,7 @@ uint64_t helper_sse_scalar(CPUX86State *env, void *fn, uint64_t d, uint64_t s)
     mxcsr_merge(env);
     return _mm_cvtsi128_si64(r);
 }
-DEF_HELPER_INFO(sse_scalar, TCG_CALL_NO_RWG, HI_I64, 4, HI_PTR, HI_PTR, HI_I64,
+DEF_HELPER_INFO(sse_scalar, TCG_CALL_NO_WG, HI_I64, 4, HI_PTR, HI_PTR, HI_I64,
                 HI_I64);
 
 /* The same for a source of at most 8 bytes (scalar and narrow forms). */
@@ -104,7 +110,7 @@ void helper_sse_call_s64(CPUX86State *env, void *fn, void *d, void *s)
     helper_retaddr = 0;
     mxcsr_merge(env);
 }
-DEF_HELPER_INFO(sse_call_s64, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
+DEF_HELPER_INFO(sse_call_s64, TCG_CALL_NO_WG, HI_VOID, 4, HI_PTR, HI_PTR,
                 HI_PTR, HI_PTR);
 
 void helper_sse_blendv(CPUX86State *env, void *fn, void *d, void *s)
@@ -117,21 +123,25 @@ DEF_HELPER_INFO(sse_blendv, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
 
 uint64_t helper_sse_to_gpr(CPUX86State *env, void *fn, void *s)
 {
+    helper_retaddr = GETPC(); /* CVT(T)SD2SI: IE, PE */
     mxcsr_enter(env);
     uint64_t r = ((SSEToGpr)fn)(_mm_setzero_si128(), ld128(s));
+    helper_retaddr = 0;
     mxcsr_merge(env);
     return r;
 }
-DEF_HELPER_INFO(sse_to_gpr, TCG_CALL_NO_RWG, HI_I64, 3, HI_PTR, HI_PTR, HI_PTR);
+DEF_HELPER_INFO(sse_to_gpr, TCG_CALL_NO_WG, HI_I64, 3, HI_PTR, HI_PTR, HI_PTR);
 
 void helper_sse_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v)
 {
+    helper_retaddr = GETPC(); /* CVTSI2SS/SD: PE */
     mxcsr_enter(env);
     __m128i r = ((SSEFromGpr)fn)(ld128(d), v);
+    helper_retaddr = 0;
     mxcsr_merge(env);
     st128(d, r);
 }
-DEF_HELPER_INFO(sse_from_gpr, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
+DEF_HELPER_INFO(sse_from_gpr, TCG_CALL_NO_WG, HI_VOID, 4, HI_PTR, HI_PTR,
                 HI_PTR, HI_I64);
 
 /*
@@ -141,12 +151,14 @@ DEF_HELPER_INFO(sse_from_gpr, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR,
  */
 uint64_t helper_sse_flags(CPUX86State *env, void *fn, void *d, void *s)
 {
+    helper_retaddr = GETPC(); /* COMIS/UCOMIS: IE, DE */
     mxcsr_enter(env);
     uint64_t f = ((SSEToGpr)fn)(ld128(d), ld128(s));
+    helper_retaddr = 0;
     mxcsr_merge(env);
     return f & CC_ALL;
 }
-DEF_HELPER_INFO(sse_flags, TCG_CALL_NO_RWG, HI_I64, 4, HI_PTR, HI_PTR, HI_PTR,
+DEF_HELPER_INFO(sse_flags, TCG_CALL_NO_WG, HI_I64, 4, HI_PTR, HI_PTR, HI_PTR,
                 HI_PTR);
 
 /* PCMPESTRI/ISTRI (ECX) and PCMPESTRM/ISTRM (XMM0), with flags. */
@@ -191,14 +203,16 @@ DEF_HELPER_INFO(mmx_call, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
 /* MMX destination, 16-byte XMM source (CVTPD2PI and friends). */
 void helper_mmx_call_x(CPUX86State *env, void *fn, void *d, void *s)
 {
+    helper_retaddr = GETPC(); /* CVT(T)PS/PD2PI: IE, PE */
     mxcsr_enter(env);
     __m128i r = ((SSEFn)fn)(_mm_loadl_epi64(d), ld128(s));
+    helper_retaddr = 0;
     mxcsr_merge(env);
     _mm_storel_epi64(d, r);
     ((FPReg *)d)->sexp = 0xffff;
     mmx_enter(env);
 }
-DEF_HELPER_INFO(mmx_call_x, TCG_CALL_NO_RWG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
+DEF_HELPER_INFO(mmx_call_x, TCG_CALL_NO_WG, HI_VOID, 4, HI_PTR, HI_PTR, HI_PTR,
                 HI_PTR);
 
 void helper_mmx_from_gpr(CPUX86State *env, void *fn, void *d, uint64_t v)

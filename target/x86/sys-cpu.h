@@ -32,5 +32,12 @@ void x86_cpu_firmware_mtrrs(CPUX86State *env);
 void x86_cpu_sys_dump(CPUState *cs, FILE *f);
 /* SIPI: leave wait-for-SIPI at env->sipi_vector << 12 in real mode. */
 void x86_cpu_sipi(CPUX86State *env);
+/*
+ * sys-fpexc.c: a host SIMD/x87 exception in a thunk becomes the guest's
+ * #XM/#UD/#MF (a SIGFPE handler, installed once); cpu_exec entry loads
+ * the guest's MXCSR on the host.
+ */
+void x86_fpexc_init(void);
+void x86_cpu_exec_enter(CPUState *cs);
 
 #endif

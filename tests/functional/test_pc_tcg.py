@@ -23,8 +23,9 @@ from pcguests import (  # noqa: F401 (the shared tests, collected here)
     test_serial_echo)
 
 # Exception cases KVM-PVM cannot run (it fails to emulate INT3/INTO/BOUND
-# delivery and a 32-bit IRET, and refuses CR0.PG in 32-bit protected mode).
-KVM_SKIP = "skip=bp,of,br,pf,user"
+# delivery and a 32-bit IRET, refuses CR0.PG in 32-bit protected mode, and
+# stops with "emulation failure" at LDMXCSR).
+KVM_SKIP = "skip=bp,of,br,pf,user,fpu"
 
 
 @pytest.fixture(params=["quasar", "reference"])
@@ -116,6 +117,18 @@ EXCP_LINES = [
     "excp: #GP ss dpl vector=13 error=0020 eip=ok",
     "excp: #NP vector=11 error=0018 eip=ok",
     "excp: NMI with IF=0 delivered 1 time(s)",
+    "excp: masked divss: no fault, dest=7f800000 mxcsr=00001f84",
+    "excp: #XM divss vector=19 error=0000 eip=ok",
+    "excp: #XM divss dest=3f800000 mxcsr=00001d84",
+    "excp: #UD divss without OSXMMEXCPT vector=6 error=0000 eip=ok",
+    "excp: #UD divss dest=3f800000",
+    "excp: #MF at fld1 after fdiv vector=16 error=0000 eip=ok",
+    "excp: #MF fsw=b084",
+    "excp: #MF at an MMX insn vector=16 error=0000 eip=ok",
+    "excp: #MF at emms vector=16 error=0000 eip=ok",
+    "excp: fnclex, fld1: no fault",
+    "excp: #MF at fwait after fdiv vector=16 error=0000 eip=ok",
+    "excp: #MF fwait fsw=b084",
     "excp: #GP cli at cpl 3 from cpl 3",
     "excp: #GP cli at cpl 3 vector=13 error=0000 eip=ok",
     "excp: #GP hlt at cpl 3 from cpl 3",
@@ -144,11 +157,44 @@ def excp_lines(out):
     return [ln for ln in out.splitlines() if ln.startswith("excp:")]
 
 
+# The unmasked floating-point cases Debian's QEMU (7.2) does not take under
+# TCG: DIVSS writes the masked result with no #XM/#UD, and a pending x87
+# exception raises #MF only at FWAIT, not at x87 or MMX insns (the native
+# runs of tests/guests/user-x86/simdexc.c and x87exc.c against a Linux
+# guest in test_x86_modes.py are the hardware reference for them).
+QEMU_TCG_SKIP = {
+    "xm": ["excp: #XM divss vector=19 error=0000 eip=ok",
+           "excp: #XM divss dest=3f800000 mxcsr=00001d84",
+           "excp: #UD divss without OSXMMEXCPT vector=6 error=0000 eip=ok",
+           "excp: #UD divss dest=3f800000"],
+    "mf": ["excp: #MF at fld1 after fdiv vector=16 error=0000 eip=ok",
+           "excp: #MF fsw=b084",
+           "excp: #MF at an MMX insn vector=16 error=0000 eip=ok",
+           "excp: #MF at emms vector=16 error=0000 eip=ok",
+           "excp: fnclex, fld1: no fault"],
+}
+
+
 def test_exceptions(emulator):
     """#DE #BP #OF #BR #UD #GP #NP #PF with error codes, EIPs and CR2, at
-    CPL 0 and CPL 3 (Debian's QEMU prints the same lines)."""
-    rc, out = emulator.run("excp")
-    assert excp_lines(out) == EXCP_LINES
+    CPL 0 and CPL 3; #XM (#UD without CR4.OSXMMEXCPT) for an unmasked
+    DIVSS by zero with the destination kept and MXCSR.ZE set, #MF at the
+    x87 insn after an unmasked FDIV by zero and at FWAIT (Debian's QEMU
+    prints the same lines, but for QEMU_TCG_SKIP)."""
+    expected, args = EXCP_LINES, []
+    if emulator.binary == pcguests.REFERENCE:
+        args = ["-append", "skip=" + ",".join(QEMU_TCG_SKIP)]
+        expected = []
+        for ln in EXCP_LINES:
+            for tag, lines in QEMU_TCG_SKIP.items():
+                if ln == lines[0]:
+                    expected.append(f"excp: {tag} skipped")
+                if ln in lines:
+                    break
+            else:
+                expected.append(ln)
+    rc, out = emulator.run("excp", args)
+    assert excp_lines(out) == expected
     assert rc == PASS
 
 

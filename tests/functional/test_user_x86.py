@@ -299,6 +299,8 @@ GUEST_PROGRAMS = {
     "bmi.c": ["-O2", "-mbmi", "-mbmi2"],
     "nxfetch.c": ["-O1"],
     "stackops.c": ["-O1"],
+    "simdexc.c": ["-O1"],
+    "x87exc.c": ["-O1", "-lm"],
 }
 
 
@@ -325,12 +327,22 @@ def test_guest_program(qemu, guest_bin, name):
 
 
 def test_simd_exceptions(qemu, guest_bin):
-    """Unmasked SSE exceptions (DIVSD, SQRTSD, DIVPD): SIGFPE with the
-    native si_code and si_addr, the flag left in MXCSR.  Not in
-    GUEST_PROGRAMS (test_x86_modes runs those in a system-mode guest,
-    which cannot take them yet: target/x86/BUGS-helpers.md #6)."""
+    """Unmasked SSE exceptions (DIVSD, SQRTSD, DIVPD, CVTSD2SI, COMISD,
+    CVTPD2PI, CVTSI2SS): SIGFPE with the native si_code and si_addr, the
+    flag left in MXCSR, the destination and the registers unchanged.
+    (Also in GUEST_PROGRAMS: test_x86_modes runs it in a Linux guest.)"""
     rc, out, _ = check_same(qemu, [guest_bin("simdexc.c")])
     assert b"divsd: sig=8 code=3 addr-ok=1" in out
+    assert b"cvtsd2si: sig=8 code=7 addr-ok=1 mxcsr=1f01 eax=55" in out
+
+
+def test_x87_exceptions(qemu, guest_bin):
+    """Unmasked x87 exceptions: SIGFPE (FPE_FLTDIV) at the x87 insn after
+    an unmasked FDIV by zero and at FWAIT, with ES and B in the saved FSW;
+    feenableexcept + 1.0L / 0.0L in C."""
+    rc, out, _ = check_same(qemu, [guest_bin("x87exc.c")])
+    assert b"fld1: sig=8 code=3 addr-ok=1 swd=b084" in out
+    assert b"fwait: sig=8 code=3 addr-ok=1 swd=b084" in out
 
 
 def test_lockstep_tool(qemu, guest_bin, tmp_path):

@@ -8,7 +8,11 @@
  * error 0; write to a read-only page with CR0.WP: error 3; CR2 = the
  * address); from ring 3 (entered with IRET): #GP for CLI, HLT, IN
  * without I/O permission, INT through a DPL 0 gate, MOV from CR0, and #PF
- * (error 5) reading a supervisor page; a self-NMI through the local APIC.  Each
+ * (error 5) reading a supervisor page; a self-NMI through the local APIC;
+ * unmasked floating-point exceptions (SDM vol. 3A 6.15, vol. 1 8.6, 11.5):
+ * #XM for DIVSS by zero with MXCSR.ZM clear (#UD without CR4.OSXMMEXCPT;
+ * the destination unchanged, MXCSR.ZE set either way), #MF at the x87
+ * instruction after an unmasked FDIV by zero (and at FWAIT).  Each
  * handler records what it saw and resumes at the label after the faulting
  * instruction.  One line per case; the same lines are expected under KVM and
  * TCG.
@@ -159,6 +163,102 @@ static void test_nmi(void)
     idt_set_handler(2, handler);
 }
 
+/* FAULT with setup code before the faulting insn (label 1 at insn). */
+#define FAULT_AFTER(pre, insn, ...)                                            \
+    ({                                                                         \
+        uint32_t fault_;                                                       \
+        __asm__ volatile("movl $2f, %[r]\n\t"                                  \
+                         "movl $1f, %[f]\n\t" pre "\n\t"                       \
+                         "1: " insn "\n\t"                                     \
+                         "2:\n\t"                                              \
+                         : [r] "=m"(resume), [f] "=&r"(fault_)                 \
+                         : __VA_ARGS__                                         \
+                         : "memory", "cc");                                    \
+        fault_;                                                                \
+    })
+
+static const float f_one = 1.0f, f_zero = 0.0f;
+static volatile uint32_t xmm_out, csr_out;
+static volatile uint16_t fsw_out;
+
+/* DIVSS 1/0 with MXCSR = csr; xmm_out = the destination, csr_out = MXCSR */
+static uint32_t divss_fault(uint32_t csr)
+{
+    uint32_t fault = FAULT_AFTER("ldmxcsr (%%eax)\n\t"
+                                 "movss (%%ecx), %%xmm0\n\t"
+                                 "movss (%%edx), %%xmm1",
+                                 "divss %%xmm1, %%xmm0", "a"(&csr), "c"(&f_one),
+                                 "d"(&f_zero));
+    __asm__ volatile("movd %%xmm0, %0\n\t"
+                     "stmxcsr %1"
+                     : "=m"(xmm_out), "=m"(csr_out));
+    return fault;
+}
+
+/* x87 1/0 with FCW.ZM clear (no fault), then insn; fsw_out = FSW */
+#define X87_FAULT(insn)                                                        \
+    ({                                                                         \
+        static const uint16_t cw_ = 0x37b;                                     \
+        uint32_t f_ = FAULT_AFTER("fninit\n\tfldcw (%%eax)\n\t"                \
+                                  "fldz\n\tfld1\n\tfdiv %%st(1), %%st",        \
+                                  insn, "a"(&cw_));                            \
+        __asm__ volatile("fnstsw %0\n\tfninit" : "=m"(fsw_out));               \
+        f_;                                                                    \
+    })
+
+static void test_fpu(void)
+{
+    uint32_t cr0, cr4, fault;
+
+    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    /* MP and NE on, EM and TS off; OSFXSR and OSXMMEXCPT */
+    __asm__ volatile("mov %0, %%cr0" : : "r"((cr0 & ~0xcu) | 0x22));
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | 0x600));
+
+    fault = divss_fault(0x1f80);
+    printf("excp: masked divss: %s, dest=%08x mxcsr=%08x\n",
+           got_vec == 0xffffffff ? "no fault" : "FAULT", xmm_out, csr_out);
+    all_ok &=
+        got_vec == 0xffffffff && xmm_out == 0x7f800000 && csr_out == 0x1f84;
+
+    if (!skipped("xm")) {
+        fault = divss_fault(0x1d80);
+        check("#XM divss", 19, 0, fault);
+        printf("excp: #XM divss dest=%08x mxcsr=%08x\n", xmm_out, csr_out);
+        all_ok &= xmm_out == 0x3f800000 && csr_out == 0x1d84;
+
+        /* without CR4.OSXMMEXCPT */
+        __asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | 0x200));
+        fault = divss_fault(0x1d80);
+        check("#UD divss without OSXMMEXCPT", 6, 0, fault);
+        printf("excp: #UD divss dest=%08x\n", xmm_out);
+        all_ok &= xmm_out == 0x3f800000;
+    }
+
+    if (!skipped("mf")) {
+        fault = X87_FAULT("fld1");
+        check("#MF at fld1 after fdiv", 16, 0, fault);
+        printf("excp: #MF fsw=%04x\n", fsw_out);
+        all_ok &= fsw_out == 0xb084;
+        fault = X87_FAULT("movq %%mm0, %%mm1");
+        check("#MF at an MMX insn", 16, 0, fault);
+        fault = X87_FAULT("emms");
+        check("#MF at emms", 16, 0, fault);
+        fault = X87_FAULT("fnclex\n\tfld1");
+        printf("excp: fnclex, fld1: %s\n",
+               got_vec == 0xffffffff ? "no fault" : "FAULT");
+        all_ok &= got_vec == 0xffffffff;
+    }
+    fault = X87_FAULT("fwait");
+    check("#MF at fwait after fdiv", 16, 0, fault);
+    printf("excp: #MF fwait fsw=%04x\n", fsw_out);
+    all_ok &= fsw_out == 0xb084;
+
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
+    __asm__ volatile("mov %0, %%cr0" : : "r"(cr0));
+}
+
 static void test_ring3(void)
 {
     uint32_t fault;
@@ -303,6 +403,9 @@ void guest_main(void)
 
     if (!skipped("nmi")) {
         test_nmi();
+    }
+    if (!skipped("fpu")) {
+        test_fpu();
     }
     if (!skipped("user")) {
         test_ring3();
