@@ -589,7 +589,8 @@ void tcg_tb_set_jmp_target(uintptr_t jmp_rel32_addr, uintptr_t addr);
 /* Host disassembly into the log (capstone when available). */
 void tcg_disas_host(FILE *f, const void *code, size_t size);
 /*
- * Guest disassembly: arch is "x86_64", "i386" or "aarch64"; addresses are
+ * Guest disassembly: arch is "x86_64", "i386", "i8086" (16-bit code) or
+ * "aarch64"; addresses are
  * printed from pc.  Falls back to a hex dump without capstone.
  */
 void tcg_disas_guest(FILE *f, const char *arch, const void *code, size_t size,

@@ -222,6 +222,12 @@ typedef struct TCGCPUOps {
      */
     const char *disas_arch;
     /*
+     * Optional: the guest ISA of one TB from its flags (x86 system mode:
+     * "x86_64", "i386" or "i8086" by the code segment); overrides
+     * disas_arch.
+     */
+    const char *(*disas_arch_tb)(uint32_t flags);
+    /*
      * Optional speed-up of indirect jumps: set tb_key_is_pc when
      * get_tb_cpu_state always returns cs_base 0, flags 0 and pc = the
      * uint64_t at env + pc_offset.  Then lookup_and_goto_ptr probes the

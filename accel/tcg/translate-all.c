@@ -660,6 +660,15 @@ bool translator_use_goto_tb(TranslationBlock *tb, uint64_t dest)
            !qemu_loglevel_mask(CPU_LOG_TB_NOCHAIN);
 }
 
+/* The disassembler's name for tb's guest ISA (TCGCPUOps.disas_arch_tb). */
+static const char *tb_disas_arch(CPUState *cpu, TranslationBlock *tb)
+{
+    if (cpu->tcg_ops->disas_arch_tb) {
+        return cpu->tcg_ops->disas_arch_tb(tb->flags);
+    }
+    return cpu->tcg_ops->disas_arch;
+}
+
 /* -d in_asm: the guest bytes of tb (from its pages' host addresses). */
 static void tb_log_in_asm(CPUState *cpu, TranslationBlock *tb)
 {
@@ -671,7 +680,7 @@ static void tb_log_in_asm(CPUState *cpu, TranslationBlock *tb)
         int k = (a & TARGET_PAGE_MASK) == tr.vpage[0] ? 0 : 1;
         buf[i] = tr.host[k] ? tr.host[k][a & ~TARGET_PAGE_MASK] : 0xff;
     }
-    tcg_disas_guest(f, cpu->tcg_ops->disas_arch, buf, tb->size, tb->pc);
+    tcg_disas_guest(f, tb_disas_arch(cpu, tb), buf, tb->size, tb->pc);
     fprintf(f, "\n");
     qemu_log_flush();
     g_free(buf);

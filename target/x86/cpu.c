@@ -597,6 +597,15 @@ static int x86_cpu_mmu_index(CPUState *cs, bool ifetch)
 {
     return x86_mmu_index(cs->env_ptr);
 }
+
+/* -d in_asm: the code segment's operand size picks the disassembler mode */
+static const char *x86_disas_arch_tb(uint32_t flags)
+{
+    if (flags & HF_CS64_MASK) {
+        return "x86_64";
+    }
+    return (flags & HF_CS32_MASK) ? "i386" : "i8086";
+}
 #endif
 
 const TCGCPUOps x86_tcg_ops = {
@@ -613,6 +622,7 @@ const TCGCPUOps x86_tcg_ops = {
     .do_interrupt = x86_cpu_do_interrupt,
     .cpu_has_work = x86_cpu_has_work,
     .cpu_exec_enter = x86_cpu_exec_enter,
+    .disas_arch_tb = x86_disas_arch_tb,
     /*
      * Indirect jumps probe the jump cache inline: pc = CS.base + rip
      * (32-bit outside 64-bit code), and every insn that changes the TB

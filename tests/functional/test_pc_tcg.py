@@ -262,3 +262,21 @@ def test_monitor_sees_live_tcg_cpus(tmp_path):
     assert re.search(r"IDT=\s+[0-9a-f]{8} 000007ff", out)
     assert "tick 3" in before
     assert serial.read_text().count("tick 1\n") >= 2
+
+
+def test_in_asm_log_follows_code_size(tmp_path):
+    """-d in_asm disassembles each TB in its own mode: the modes guest's
+    32-bit multiboot entry, its 16-bit real-mode blob and its 64-bit code
+    (a fixed disassembler mode printed 32-bit far jumps and 16-bit code
+    as garbage)."""
+    log = tmp_path / "in_asm.log"
+    emu = pcguests.emulator("quasar", "tcg")
+    rc, out = emu.run("modes", ["-d", "in_asm", "-D", str(log)])
+    assert rc == PASS
+    text = log.read_text()
+    # 32-bit: start.S's far jump to reload CS after LGDT
+    assert re.search(r"ljmp +8:0x[0-9a-f]+\n", text)
+    # 16-bit: modes.S rm_pm16 "mov $SEL_DATA16, %ax" then "mov %ax, %ds"
+    assert re.search(r":  mov +ax, 0x[0-9a-f]+\n.*:  mov +ds, ax\n", text)
+    # 64-bit: a 64-bit immediate load only long mode has
+    assert re.search(r":  movabs +rax, 0x123456789abcdef0\n", text)
