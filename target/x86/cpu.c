@@ -534,6 +534,10 @@ static void x86_get_tb_cpu_state(CPUState *cs, uint64_t *pc, uint64_t *cs_base,
     *flags =
         env->hflags |
         (env->eflags & (TF_MASK | IOPL_MASK | RF_MASK | VM_MASK | AC_MASK));
+    /* MOV DR and task switches end their TB: DR7 is constant in a TB */
+    if ((env->dr[7] & 0xff) && x86_dr7_has_ibp(env->dr[7])) {
+        *flags |= HF_IBP_MASK;
+    }
 #endif
 }
 

@@ -94,6 +94,8 @@ enum {
 #define HF_UMIP_SHIFT        24
 #define HF_FSGSBASE_SHIFT    25
 #define HF_TSD_SHIFT         26
+/* TB flag only (get_tb_cpu_state): DR7 enables an instruction breakpoint */
+#define HF_IBP_SHIFT         27
 
 #define HF_CPL_MASK         (3u << HF_CPL_SHIFT)
 #define HF_INHIBIT_IRQ_MASK (1u << HF_INHIBIT_IRQ_SHIFT)
@@ -119,6 +121,30 @@ enum {
 #define HF_UMIP_MASK        (1u << HF_UMIP_SHIFT)
 #define HF_FSGSBASE_MASK    (1u << HF_FSGSBASE_SHIFT)
 #define HF_TSD_MASK         (1u << HF_TSD_SHIFT)
+#define HF_IBP_MASK         (1u << HF_IBP_SHIFT)
+
+/*
+ * DR7 breakpoint n: enabled (Ln or Gn) and its R/W field (00 execute, 01
+ * write, 10 I/O, 11 read/write).
+ */
+static inline bool x86_dr7_enabled(uint64_t dr7, int n)
+{
+    return (dr7 >> (2 * n)) & 3;
+}
+static inline unsigned x86_dr7_rw(uint64_t dr7, int n)
+{
+    return (dr7 >> (16 + 4 * n)) & 3;
+}
+/* Whether DR7 enables an instruction (execute) breakpoint. */
+static inline bool x86_dr7_has_ibp(uint64_t dr7)
+{
+    for (int n = 0; n < 4; n++) {
+        if (x86_dr7_enabled(dr7, n) && x86_dr7_rw(dr7, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 /* hflags2 */
 #define HF2_NMI_MASK (1u << 0) /* NMI blocked until the next IRET */

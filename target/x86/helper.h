@@ -232,6 +232,12 @@ void helper_invd(CPUX86State *env);
 uint64_t helper_rdrand(CPUX86State *env, uint32_t ot);
 /* #DB after a single-stepped insn (TF): sets DR6.BS. */
 void helper_single_step(CPUX86State *env) __attribute__((noreturn));
+/*
+ * Before each insn of a TB translated with HF_IBP: #DB (a fault, DR6.Bn
+ * set) when an enabled instruction breakpoint is at the linear pc.
+ */
+void helper_ibp_check(CPUX86State *env, uint64_t pc);
+DECL_HELPER(ibp_check);
 DECL_HELPER(write_crN);
 DECL_HELPER(read_crN);
 DECL_HELPER(lmsw);

@@ -74,6 +74,32 @@ void helper_single_step(CPUX86State *env)
 }
 DEF_HELPER_INFO(single_step, 0, HI_VOID, 1, HI_PTR);
 
+/*
+ * Instruction breakpoints (SDM vol. 3B 18.2, 18.3.1.1): a fault before the
+ * insn at pc runs; B0-B3 of DR6 report the breakpoints that matched (the
+ * others cleared, as QEMU does).  RF suppresses the check for one insn
+ * (the translator does not call this then).
+ */
+void helper_ibp_check(CPUX86State *env, uint64_t pc)
+{
+    uint64_t dr7 = env->dr[7], hit = 0;
+
+    for (int n = 0; n < 4; n++) {
+        uint64_t a = env->dr[n];
+        if (!(env->hflags & HF_CS64_MASK)) {
+            a = (uint32_t)a;
+        }
+        if (x86_dr7_enabled(dr7, n) && x86_dr7_rw(dr7, n) == 0 && a == pc) {
+            hit |= 1u << n;
+        }
+    }
+    if (hit) {
+        env->dr[6] = (env->dr[6] & ~0xfull) | hit;
+        x86_raise_exception_err_ra(env, EXCP01_DB, 0, GETPC());
+    }
+}
+DEF_HELPER_INFO(ibp_check, 0, HI_VOID, 2, HI_PTR, HI_I64);
+
 void helper_wbinvd(CPUX86State *env)
 {
 }
@@ -319,10 +345,13 @@ void helper_set_dr(CPUX86State *env, uint32_t reg, uint64_t val)
         env->dr[6] = (val & 0x0000f00f) | 0xffff0ff0;
         break;
     case 7:
-        if (val & 0xff) {
-            qemu_log_mask(LOG_UNIMP,
-                          "x86: hardware breakpoints (DR7=0x%llx) ignored\n",
-                          (unsigned long long)val);
+        for (int n = 0; n < 4; n++) {
+            if (x86_dr7_enabled(val, n) && x86_dr7_rw(val, n) != 0) {
+                qemu_log_mask(LOG_UNIMP,
+                              "x86: data/I/O breakpoint %d (DR7=0x%llx) "
+                              "ignored\n",
+                              n, (unsigned long long)val);
+            }
         }
         env->dr[7] = (val & 0xffff2fff) | 0x400;
         break;

@@ -179,6 +179,8 @@ void x86_task_switch(CPUX86State *env, uint32_t selector, uint32_t e1,
     env->tr.flags = desc_flags(e2);
     env->cr[0] |= CR0_TS_MASK;
     env->hflags |= HF_TS_MASK;
+    /* the local breakpoint enables L0-L3 are per task (SDM 18.2.4) */
+    env->dr[7] &= ~0x55ull;
 
     /* load it: CR3, registers, EFLAGS, then the segments (may fault) */
     if (tss32 && (env->cr[0] & CR0_PG_MASK)) {

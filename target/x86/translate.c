@@ -1549,6 +1549,14 @@ void x86_translate_code(CPUState *cs, TranslationBlock *tb, int max_insns)
         /* data[0]: the linear pc (restore_state_to_opc subtracts CS base) */
         tcg_gen_insn_start(pc_of(s, eip_of(s, s->pc)), s->cc_op, 0);
         n++;
+#ifdef CONFIG_SOFTMMU
+        /* RF: this TB's one insn runs without the breakpoint check */
+        if ((s->flags & (HF_IBP_MASK | HF_RF_MASK)) == HF_IBP_MASK) {
+            tcg_gen_call2(&helper_info_ibp_check, NULL, env_arg(),
+                          i64_arg(tcg_constant_i64(
+                              pc_of(s, eip_of(s, s->pc)))));
+        }
+#endif
         disas_insn(s);
         if (s->is_jmp != DISAS_NEXT) {
             break;

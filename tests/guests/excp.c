@@ -177,6 +177,54 @@ static void test_nmi(void)
         fault_;                                                                \
     })
 
+/*
+ * DR0 instruction breakpoint (SDM vol. 3B 18.2, 18.3.1.1): #DB is a fault
+ * at the insn with DR6.B0; an IRET that sets RF runs the insn at the
+ * breakpoint once (the handlers here return through POPF, which cannot
+ * set RF); a disabled breakpoint does nothing.
+ */
+static uint32_t read_dr6(void)
+{
+    uint32_t v;
+    __asm__ volatile("mov %%dr6, %0" : "=r"(v));
+    return v;
+}
+
+#define DR0_EXEC_AT_1 "movl %[f], %%dr0\n\tmovl %[c], %%dr7"
+#define IRET_RF_TO_1                                                           \
+    "pushfl\n\torl $0x10000, (%%esp)\n\tpushl %%cs\n\tpushl %[f]\n\tiret"
+
+static void test_debug(void)
+{
+    uint32_t fault, dr7 = 1; /* L0, R/W0 = 00 (execute), LEN0 = 00 */
+    volatile uint32_t ran = 0;
+
+    __asm__ volatile("mov %0, %%dr6" : : "r"(0xffff0ff0u));
+    fault = FAULT_AFTER(DR0_EXEC_AT_1, "incl %[n]", [c] "r"(dr7), [n] "m"(ran));
+    check("#DB dr0 execute", 1, 0, fault);
+    printf("excp: #DB dr6.b=%x insn ran=%u\n", read_dr6() & 0xf, ran);
+    all_ok &= (read_dr6() & 0xf) == 1 && ran == 0;
+
+    /* IRET to the breakpoint with RF set in the popped EFLAGS */
+    got_vec = 0xffffffff;
+    if (skipped("iret")) {
+        ran++;
+        goto disabled;
+    }
+    fault = FAULT_AFTER(DR0_EXEC_AT_1 "\n\t" IRET_RF_TO_1,
+                        "incl %[n]", [c] "r"(dr7), [n] "m"(ran));
+    printf("excp: iret with RF: %s insn ran=%u\n",
+           got_vec == 0xffffffff ? "no fault" : "FAULT", ran);
+    all_ok &= got_vec == 0xffffffff && ran == 1;
+
+disabled:
+    fault = FAULT_AFTER(DR0_EXEC_AT_1, "incl %[n]", [c] "r"(0), [n] "m"(ran));
+    printf("excp: dr7 disabled: %s insn ran=%u\n",
+           got_vec == 0xffffffff ? "no fault" : "FAULT", ran);
+    all_ok &= got_vec == 0xffffffff && ran == 2;
+    got_vec = got_err = got_eip = 0xffffffff;
+}
+
 static const float f_one = 1.0f, f_zero = 0.0f;
 static volatile uint32_t xmm_out, csr_out;
 static volatile uint16_t fsw_out;
@@ -406,6 +454,9 @@ void guest_main(void)
     }
     if (!skipped("fpu")) {
         test_fpu();
+    }
+    if (!skipped("db")) {
+        test_debug();
     }
     if (!skipped("user")) {
         test_ring3();
