@@ -52,6 +52,11 @@ void helper_fxrstor(CPUX86State *env, uint64_t addr);
 void helper_xsave(CPUX86State *env, uint64_t addr, uint64_t rfbm);
 void helper_xrstor(CPUX86State *env, uint64_t addr, uint64_t rfbm);
 void helper_cmpxchg16b(CPUX86State *env, uint64_t addr);
+/*
+ * #GP(0) at the current insn (state restored from the return address):
+ * a legacy SSE m128 operand that is not 16-byte aligned.
+ */
+void helper_gp_misaligned(CPUX86State *env) __attribute__((noreturn));
 void helper_cmpxchg8b(CPUX86State *env, uint64_t addr);
 uint64_t helper_crc32(uint64_t crc, uint64_t val, uint32_t bytes);
 uint64_t helper_pdep(uint64_t src, uint64_t mask);
@@ -70,6 +75,7 @@ DECL_HELPER(fxrstor);
 DECL_HELPER(xsave);
 DECL_HELPER(xrstor);
 DECL_HELPER(cmpxchg16b);
+DECL_HELPER(gp_misaligned);
 DECL_HELPER(cmpxchg8b);
 DECL_HELPER(crc32);
 DECL_HELPER(pdep);

@@ -543,6 +543,12 @@ void helper_cmpxchg8b(CPUX86State *env, uint64_t addr)
 }
 DEF_HELPER_INFO(cmpxchg8b, 0, HI_VOID, 2, HI_PTR, HI_I64);
 
+void helper_gp_misaligned(CPUX86State *env)
+{
+    raise_exception_ra(env, EXCP0D_GPF, GETPC());
+}
+DEF_HELPER_INFO(gp_misaligned, 0, HI_VOID, 1, HI_PTR);
+
 void helper_cmpxchg16b(CPUX86State *env, uint64_t addr)
 {
     unsigned __int128 cmp, nv, old;

@@ -301,6 +301,7 @@ GUEST_PROGRAMS = {
     "stackops.c": ["-O1"],
     "simdexc.c": ["-O1"],
     "x87exc.c": ["-O1", "-lm"],
+    "ssealign.c": ["-O1", "-msse4.2"],
 }
 
 
