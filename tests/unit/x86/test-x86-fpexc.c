@@ -24,6 +24,7 @@
 #include "target/x86/host-thunk.h"
 #include "target/x86/sys-cpu.h"
 #include "target/x86/sys-internal.h"
+#include "x86-sys-try.h"
 
 static X86ArchCPU acpu;
 static CPUX86State *env = &acpu.env;
@@ -39,18 +40,6 @@ void x86_cpu_power_on_state(X86CPUState *s, bool bsp)
 void x86_cpu_dump_state(X86CPU *cpu, GString *out)
 {
 }
-
-#define TRY(stmt)                                                              \
-    ({                                                                         \
-        volatile int r_ = -1;                                                  \
-        cs->exception_index = -1;                                              \
-        if (sigsetjmp(cs->jmp_env, 0) == 0) {                                  \
-            stmt;                                                              \
-        } else {                                                               \
-            r_ = cs->exception_index;                                          \
-        }                                                                      \
-        r_;                                                                    \
-    })
 
 /* The SIGFPE handler before x86_fpexc_init: masks and retries. */
 static void old_handler(int sig, siginfo_t *si, void *puc)

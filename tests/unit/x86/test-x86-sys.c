@@ -21,6 +21,7 @@
 #include "target/x86/helper.h"
 #include "target/x86/sys-cpu.h"
 #include "target/x86/sys-internal.h"
+#include "x86-sys-try.h"
 
 #define RAM_SIZE (4u << 20)
 
@@ -139,19 +140,6 @@ static void setup_flat32(void)
     put64(GDT + 0x40, desc(0, 0xfffff, 0x9b, 0xa));        /* code64 */
     put64(GDT + 0x48, desc(0x4000, 0x67, 0x89, 0));        /* TSS32 */
 }
-
-/* Calls fn and returns -1, or the vector of the exception it raised. */
-#define TRY(stmt)                                                              \
-    ({                                                                         \
-        volatile int r_ = -1;                                                  \
-        cs->exception_index = -1;                                              \
-        if (sigsetjmp(cs->jmp_env, 0) == 0) {                                  \
-            stmt;                                                              \
-        } else {                                                               \
-            r_ = cs->exception_index;                                          \
-        }                                                                      \
-        r_;                                                                    \
-    })
 
 /* ---- hflags -----------------------------------------------------------------
  */
