@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "hw/x86/x86-boot.h"
+#include "hw/x86/x86-linux-setup.h"
 #include "system/memory.h"
 
 #define MB_MAGIC            0x1badb002u
@@ -41,7 +42,6 @@
 #define LINUX_BOOT_PARAMS 0x10000
 #define LINUX_CMDLINE     0x20000
 #define LINUX_CMDLINE_MAX 0x10000
-#define LINUX_KERNEL_ADDR 0x100000
 
 #define PAGE_ALIGN(x) (((x) + 4095) & ~(uint64_t)4095)
 
@@ -70,35 +70,6 @@ void x86_rom_reset(void *opaque)
         address_space_write_rom(&address_space_memory, r->addr,
                                 MEMTXATTRS_UNSPECIFIED, r->data, r->len);
     }
-}
-
-static uint32_t ld32(const uint8_t *p)
-{
-    return p[0] | (p[1] << 8) | (p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static uint16_t ld16(const uint8_t *p)
-{
-    return p[0] | (p[1] << 8);
-}
-
-static void st32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = v >> (8 * i);
-    }
-}
-
-static void st16(uint8_t *p, uint16_t v)
-{
-    p[0] = v;
-    p[1] = v >> 8;
-}
-
-static void st64(uint8_t *p, uint64_t v)
-{
-    st32(p, v);
-    st32(p + 4, v >> 32);
 }
 
 /* The GDT both boot protocols enter with (at X86_BOOT_GDT_ADDR). */
@@ -377,67 +348,110 @@ out:
 
 /* ---- Linux ---- */
 
-#define SETUP_SECTS      0x1f1
-#define BOOT_FLAG        0x1fe
-#define HEADER_MAGIC     0x202
-#define PROTOCOL_VERSION 0x206
-#define TYPE_OF_LOADER   0x210
-#define LOADFLAGS        0x211
-#define CODE32_START     0x214
-#define RAMDISK_IMAGE    0x218
-#define RAMDISK_SIZE     0x21c
-#define HEAP_END_PTR     0x224
-#define CMD_LINE_PTR     0x228
-#define INITRD_ADDR_MAX  0x22c
-#define CMDLINE_SIZE     0x238
-#define ACPI_RSDP_ADDR   0x070 /* protocol 2.14+ */
-#define ALT_MEM_K        0x1e0
-#define E820_ENTRIES     0x1e8
-#define E820_TABLE       0x2d0
-#define E820_MAX         128
-#define LOADED_HIGH      0x01
-#define CAN_USE_HEAP     0x80
+/* boot_params fields beyond the setup header (x86-linux-setup.h) */
+#define ACPI_RSDP_ADDR 0x070 /* protocol 2.14+ */
+#define ALT_MEM_K      0x1e0
+#define E820_ENTRIES   0x1e8
+#define E820_TABLE     0x2d0
+#define E820_MAX       128
+
+void x86_linux_header(const uint8_t *k, size_t len, X86LinuxHeader *h)
+{
+    h->version = ld16(k + PROTOCOL_VERSION);
+    h->setup_size = ((k[SETUP_SECTS] ? k[SETUP_SECTS] : 4) + 1) * 512;
+    h->kernel_size = len - h->setup_size;
+    h->initrd_max = 0x37ffffff;
+    h->cmdline_max = 255;
+    if (h->setup_size >= len) {
+        return; /* the caller reports it */
+    }
+    if (h->version >= 0x0203) {
+        h->initrd_max = ld32(k + INITRD_ADDR_MAX);
+    }
+    if (h->version >= 0x0206) {
+        h->cmdline_max = ld32(k + CMDLINE_SIZE);
+    }
+}
+
+bool x86_linux_fits(const X86LinuxHeader *h, const char *file, size_t cmdlen,
+                    size_t room, uint64_t ram_top, Error **errp)
+{
+    if (cmdlen > h->cmdline_max || cmdlen > room) {
+        error_setg(errp,
+                   "-append: kernel command line too long (%zu bytes, "
+                   "%s accepts %u)",
+                   cmdlen, file, h->cmdline_max);
+        return false;
+    }
+    if (LINUX_KERNEL_ADDR + h->kernel_size > ram_top) {
+        error_setg(errp, "-kernel %s: kernel does not fit in RAM", file);
+        return false;
+    }
+    return true;
+}
+
+void *x86_linux_initrd(const X86LinuxHeader *h, const char *file,
+                       uint64_t ram_top, uint8_t *setup, size_t *size,
+                       uint64_t *addr, Error **errp)
+{
+    gchar *data;
+    gsize dlen;
+    GError *gerr = NULL;
+    uint64_t top = MIN((uint64_t)h->initrd_max + 1, ram_top);
+
+    if (!g_file_get_contents(file, &data, &dlen, &gerr)) {
+        error_setg(errp, "-initrd %s: %s", file, gerr->message);
+        g_error_free(gerr);
+        return NULL;
+    }
+    *addr = (top - dlen) & ~(uint64_t)4095;
+    if (dlen > top || *addr < LINUX_KERNEL_ADDR + h->kernel_size) {
+        error_setg(errp,
+                   "-initrd %s: initrd is too large (%zu bytes) for "
+                   "this memory size",
+                   file, (size_t)dlen);
+        g_free(data);
+        return NULL;
+    }
+    st32(setup + RAMDISK_IMAGE, *addr);
+    st32(setup + RAMDISK_SIZE, dlen);
+    *size = dlen;
+    return data;
+}
+
+void x86_linux_setup_fill(uint8_t *setup, uint32_t cmdline_addr)
+{
+    setup[TYPE_OF_LOADER] = 0xb0; /* QEMU's loader id */
+    setup[LOADFLAGS] |= CAN_USE_HEAP;
+    st16(setup + HEAP_END_PTR, 0xfe00); /* heap + stack to 0x1ffff */
+    st32(setup + CMD_LINE_PTR, cmdline_addr);
+}
 
 static bool load_linux(X86BootInfo *bi, const uint8_t *k, size_t len,
                        Error **errp)
 {
     const char *file = bi->kernel_filename;
-    unsigned setup_sects, setup_size, hdr_end;
-    uint16_t version;
-    uint32_t code32, initrd_max = 0x37ffffff, cmdline_max = 255;
+    X86LinuxHeader h;
+    unsigned hdr_end;
+    uint32_t code32;
     uint8_t *bp;
     size_t cmdlen = strlen(bi->cmdline);
     uint64_t low_end = bi->low_ram_end;
 
-    version = ld16(k + PROTOCOL_VERSION);
-    if (version < 0x0202 || !(k[LOADFLAGS] & LOADED_HIGH)) {
+    x86_linux_header(k, len, &h);
+    if (h.version < 0x0202 || !(k[LOADFLAGS] & LOADED_HIGH)) {
         error_setg(errp,
                    "-kernel %s: Linux boot protocol %x.%02x is too old "
                    "(2.02 with a bzImage is needed)",
-                   file, version >> 8, version & 0xff);
+                   file, h.version >> 8, h.version & 0xff);
         return false;
     }
-    setup_sects = k[SETUP_SECTS] ? k[SETUP_SECTS] : 4;
-    setup_size = (setup_sects + 1) * 512;
-    if (setup_size >= len) {
+    if (h.setup_size >= len) {
         error_setg(errp, "-kernel %s: truncated bzImage", file);
         return false;
     }
-    if (version >= 0x0203) {
-        initrd_max = ld32(k + INITRD_ADDR_MAX);
-    }
-    if (version >= 0x0206) {
-        cmdline_max = ld32(k + CMDLINE_SIZE);
-    }
-    if (cmdlen > cmdline_max || cmdlen >= LINUX_CMDLINE_MAX) {
-        error_setg(errp,
-                   "-append: kernel command line too long (%zu bytes, "
-                   "%s accepts %u)",
-                   cmdlen, file, cmdline_max);
-        return false;
-    }
-    if (LINUX_KERNEL_ADDR + (len - setup_size) > low_end) {
-        error_setg(errp, "-kernel %s: kernel does not fit in RAM", file);
+    if (!x86_linux_fits(&h, file, cmdlen, LINUX_CMDLINE_MAX - 1, low_end,
+                        errp)) {
         return false;
     }
 
@@ -445,10 +459,7 @@ static bool load_linux(X86BootInfo *bi, const uint8_t *k, size_t len,
     hdr_end = 0x202 + k[0x201];
     memcpy(bp + SETUP_SECTS, k + SETUP_SECTS,
            MIN(hdr_end, (unsigned)len) - SETUP_SECTS);
-    bp[TYPE_OF_LOADER] = 0xb0; /* "Qemu" loader id */
-    bp[LOADFLAGS] |= CAN_USE_HEAP;
-    st16(bp + HEAP_END_PTR, 0xfe00);
-    st32(bp + CMD_LINE_PTR, LINUX_CMDLINE);
+    x86_linux_setup_fill(bp, LINUX_CMDLINE);
     code32 = ld32(k + CODE32_START);
     if (code32 != LINUX_KERNEL_ADDR) {
         code32 = LINUX_KERNEL_ADDR; /* loaded at 1 MiB */
@@ -456,35 +467,19 @@ static bool load_linux(X86BootInfo *bi, const uint8_t *k, size_t len,
     }
 
     if (bi->initrd_filename && *bi->initrd_filename) {
-        gchar *data;
-        gsize dlen;
-        GError *gerr = NULL;
-        uint64_t top = MIN((uint64_t)initrd_max, low_end - 1);
+        size_t dlen;
         uint64_t addr;
-        if (!g_file_get_contents(bi->initrd_filename, &data, &dlen, &gerr)) {
-            error_setg(errp, "-initrd %s: %s", bi->initrd_filename,
-                       gerr->message);
-            g_error_free(gerr);
+        void *data = x86_linux_initrd(&h, bi->initrd_filename, low_end, bp,
+                                      &dlen, &addr, errp);
+        if (!data) {
             g_free(bp);
             return false;
         }
-        addr = (top + 1 - dlen) & ~(uint64_t)4095;
-        if (dlen > top || addr < LINUX_KERNEL_ADDR + (len - setup_size)) {
-            error_setg(errp,
-                       "-initrd %s: initrd is too large (%zu bytes) for "
-                       "this memory size",
-                       bi->initrd_filename, (size_t)dlen);
-            g_free(data);
-            g_free(bp);
-            return false;
-        }
-        st32(bp + RAMDISK_IMAGE, addr);
-        st32(bp + RAMDISK_SIZE, dlen);
         x86_rom_add(addr, data, dlen);
     }
 
     st32(bp + ALT_MEM_K, (low_end - 0x100000) / 1024);
-    if (version >= 0x020e && bi->acpi_rsdp) {
+    if (h.version >= 0x020e && bi->acpi_rsdp) {
         st64(bp + ACPI_RSDP_ADDR, bi->acpi_rsdp);
     }
     bp[E820_ENTRIES] = MIN(bi->e820_count, E820_MAX);
@@ -493,8 +488,8 @@ static bool load_linux(X86BootInfo *bi, const uint8_t *k, size_t len,
     }
     x86_rom_add(LINUX_BOOT_PARAMS, bp, 4096);
     x86_rom_add(LINUX_CMDLINE, g_strdup(bi->cmdline), cmdlen + 1);
-    x86_rom_add(LINUX_KERNEL_ADDR, g_memdup2(k + setup_size, len - setup_size),
-                len - setup_size);
+    x86_rom_add(LINUX_KERNEL_ADDR, g_memdup2(k + h.setup_size, h.kernel_size),
+                h.kernel_size);
 
     add_boot_gdt(&bi->entry, code32);
     bi->entry.regs[6] = LINUX_BOOT_PARAMS; /* ESI */
