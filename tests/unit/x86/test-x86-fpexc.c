@@ -31,16 +31,6 @@ static CPUX86State *env = &acpu.env;
 static CPUState *cs = &acpu.parent_obj;
 static volatile int old_handler_calls;
 
-/* sys-cpu.c links against the board's power-on state and dump. */
-void x86_cpu_power_on_state(X86CPUState *s, bool bsp)
-{
-    memset(s, 0, sizeof(*s));
-}
-
-void x86_cpu_dump_state(X86CPU *cpu, GString *out)
-{
-}
-
 /* The SIGFPE handler before x86_fpexc_init: masks and retries. */
 static void old_handler(int sig, siginfo_t *si, void *puc)
 {

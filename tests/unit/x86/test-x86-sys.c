@@ -32,33 +32,6 @@ static CPUX86State *env = &acpu.env;
 static CPUState *cs = &acpu.parent_obj;
 static int triple_faults;
 
-/* sys-cpu.c's INIT uses the board's power-on state (hw/x86/x86-cpu.c). */
-void x86_cpu_power_on_state(X86CPUState *s, bool bsp)
-{
-    memset(s, 0, sizeof(*s));
-    s->rip = 0xfff0;
-    s->rflags = 2;
-    for (int i = 0; i < X86_SEG_COUNT; i++) {
-        s->segs[i].limit = 0xffff;
-        s->segs[i].type = 3;
-        s->segs[i].s = s->segs[i].present = true;
-    }
-    s->segs[X86_SEG_CS].selector = 0xf000;
-    s->segs[X86_SEG_CS].base = 0xffff0000;
-    s->segs[X86_SEG_CS].type = 0xb;
-    s->gdt_limit = s->idt_limit = 0xffff;
-    s->cr0 = 0x60000010;
-    s->mp_state = bsp ? X86_MP_RUNNABLE : X86_MP_WAIT_SIPI;
-    s->fcw = 0x37f;
-    s->mxcsr = 0x1f80;
-}
-
-/* sys-cpu.c's -d cpu dump uses the board's formatter. */
-void x86_cpu_dump_state(X86CPU *cpu, GString *out)
-{
-    g_string_append(out, "(dump)\n");
-}
-
 static void hook_triple(CPUX86State *e)
 {
     triple_faults++;
