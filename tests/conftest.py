@@ -32,6 +32,29 @@ def host_tool(name):
     return path
 
 
+def linux_guest(tmp_path, init, files=(), skip_if_missing=False):
+    """Debian's kernel (scripts/prepare-guest.sh) and an initramfs of the
+    busybox shell whose /init is the text init, with files in /bin
+    (scripts/mkinitramfs.sh).  Returns (vmlinuz path, initrd path).  When
+    the kernel cannot be prepared: a failure, or a skip with
+    skip_if_missing."""
+    import subprocess
+    prep = subprocess.run([os.path.join(REPO, "scripts", "prepare-guest.sh")],
+                          env=dict(os.environ, QUASAR_BUILD=BUILD),
+                          capture_output=True)
+    why = prep.stderr.decode(errors="replace")
+    if prep.returncode != 0 and skip_if_missing:
+        pytest.skip("cannot fetch Debian's kernel: " + why[-200:])
+    assert prep.returncode == 0, why
+    script = tmp_path / "init"
+    script.write_text(init)
+    initrd = tmp_path / "initrd.gz"
+    subprocess.run([os.path.join(REPO, "scripts", "mkinitramfs.sh"),
+                    str(script), str(initrd)] + [str(f) for f in files],
+                   check=True)
+    return os.path.join(BUILD, "guests", "vmlinuz"), str(initrd)
+
+
 def need_kvm():
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
         pytest.skip("/dev/kvm is not available")

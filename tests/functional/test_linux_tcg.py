@@ -19,7 +19,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, REPO, quasar_bin
+from conftest import BUILD, REPO, linux_guest, quasar_bin
 
 INIT = """#!/bin/sh
 mount -t proc proc /proc
@@ -44,22 +44,20 @@ poweroff -f
 FILE = "".join(f"line {i} of the quasar test file\n" for i in range(4096))
 
 
-def prepare(tmp_path):
-    env = dict(os.environ, QUASAR_BUILD=BUILD)
-    prep = subprocess.run([os.path.join(REPO, "scripts", "prepare-guest.sh")],
-                          env=env, capture_output=True)
-    assert prep.returncode == 0, prep.stderr.decode(errors="replace")
+def cpu_work(tmp_path):
+    """bench/cpu-work built static, and its native output at scale 1."""
     work = tmp_path / "cpu-work"
     subprocess.run(["gcc", "-O2", "-static", "-o", str(work),
                     os.path.join(REPO, "bench", "cpu-work.c"), "-lm"],
                    check=True)
     native = subprocess.run([str(work), "1"], capture_output=True,
                             check=True).stdout.decode().strip()
-    init = tmp_path / "init"
-    init.write_text(INIT)
-    initrd = tmp_path / "initrd.gz"
-    subprocess.run([os.path.join(REPO, "scripts", "mkinitramfs.sh"),
-                    str(init), str(initrd), str(work)], check=True)
+    return work, native
+
+
+def prepare(tmp_path):
+    work, native = cpu_work(tmp_path)
+    _, initrd = linux_guest(tmp_path, INIT, [work])
     return initrd, native
 
 

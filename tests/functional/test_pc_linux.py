@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, REPO, need_kvm, quasar_bin
+from conftest import linux_guest, need_kvm, quasar_bin
 
 INIT = """#!/bin/sh
 mount -t proc proc /proc
@@ -36,21 +36,11 @@ def test_linux_boots_and_powers_off(tmp_path):
         pytest.skip("needs hardware KVM (/sys/module/kvm_intel or kvm_amd); "
                     "KVM-PVM runs a Linux kernel too slowly")
     binary = quasar_bin("qemu-system-x86_64")
-    env = dict(os.environ, QUASAR_BUILD=BUILD)
-    prep = subprocess.run([os.path.join(REPO, "scripts", "prepare-guest.sh")],
-                          env=env, capture_output=True)
-    if prep.returncode != 0:
-        pytest.skip("cannot fetch Debian's kernel: " +
-                    prep.stderr.decode(errors="replace")[-200:])
-    init = tmp_path / "init"
-    init.write_text(INIT)
-    initrd = tmp_path / "initrd.gz"
-    subprocess.run([os.path.join(REPO, "scripts", "mkinitramfs.sh"),
-                    str(init), str(initrd)], check=True)
+    kernel, initrd = linux_guest(tmp_path, INIT, skip_if_missing=True)
     p = subprocess.run(
         [binary, "-accel", "kvm", "-m", "512", "-smp", "2", "-nographic",
-         "-no-reboot", "-kernel", os.path.join(BUILD, "guests", "vmlinuz"),
-         "-initrd", str(initrd), "-append", "console=ttyS0 panic=-1"],
+         "-no-reboot", "-kernel", kernel, "-initrd", initrd,
+         "-append", "console=ttyS0 panic=-1"],
         stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
     out = p.stdout.decode(errors="replace")
     print(out[-3000:])

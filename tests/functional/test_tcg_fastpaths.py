@@ -17,8 +17,9 @@ import subprocess
 import pytest
 
 import pcguests
-from conftest import BUILD, REPO, quasar_bin
+from conftest import linux_guest, quasar_bin
 from pcguests import PASS
+from test_linux_tcg import cpu_work
 
 REPSTR_LINES = [
     "movsb fwd ok", "movsb fwd overlap+1 ok", "movsb fwd overlap+5 ok",
@@ -56,26 +57,15 @@ def test_linux_indirect_jump_key_checked(tmp_path):
     indirect calls and returns (bench/cpu-work: qsort, a switch
     interpreter) with the inline probe's promise checked at every
     indirect jump."""
-    env = dict(os.environ, QUASAR_BUILD=BUILD)
-    subprocess.run([os.path.join(REPO, "scripts", "prepare-guest.sh")],
-                   env=env, check=True, capture_output=True)
-    work = tmp_path / "cpu-work"
-    subprocess.run(["gcc", "-O2", "-static", "-o", str(work),
-                    os.path.join(REPO, "bench", "cpu-work.c"), "-lm"],
-                   check=True)
-    native = subprocess.run([str(work), "1"], capture_output=True,
-                            check=True).stdout.decode().strip()
-    init = tmp_path / "init"
-    init.write_text("#!/bin/sh\nmount -t proc proc /proc\n"
-                    "/bin/cpu-work 1\npoweroff -f\n")
-    initrd = tmp_path / "initrd.gz"
-    subprocess.run([os.path.join(REPO, "scripts", "mkinitramfs.sh"),
-                    str(init), str(initrd), str(work)], check=True)
+    work, native = cpu_work(tmp_path)
+    kernel, initrd = linux_guest(tmp_path, "#!/bin/sh\nmount -t proc proc "
+                                 "/proc\n/bin/cpu-work 1\npoweroff -f\n",
+                                 [work])
     p = subprocess.run(
         [quasar_bin("qemu-system-x86_64"), "-accel", "tcg", "-m", "512",
          "-smp", "2", "-display", "none", "-serial", "stdio", "-no-reboot",
-         "-kernel", os.path.join(BUILD, "guests", "vmlinuz"),
-         "-initrd", str(initrd), "-append", "console=ttyS0 quiet panic=-1"],
+         "-kernel", kernel, "-initrd", initrd,
+         "-append", "console=ttyS0 quiet panic=-1"],
         stdin=subprocess.DEVNULL, capture_output=True, timeout=900,
         env=dict(os.environ, QUASAR_DEBUG_TB_KEY="1"))
     out = p.stdout.decode(errors="replace")

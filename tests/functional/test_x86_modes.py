@@ -25,7 +25,7 @@ import subprocess
 import pytest
 
 import pcguests
-from conftest import BUILD, REPO, need_kvm, quasar_bin
+from conftest import REPO, linux_guest, need_kvm, quasar_bin
 from pcguests import PASS, REFERENCE
 
 KVM_SKIP = "skip=enter1,bcd,desc,gate,ring3,vm86,tf,long"
@@ -121,10 +121,6 @@ poweroff -f
 def test_linux_runs_32bit_programs(tmp_path, cpu):
     """Debian's kernel runs a 32-bit program in compatibility mode: INT 0x80
     and the vDSO's SYSCALL/SYSENTER; its output is the native one."""
-    env = dict(os.environ, QUASAR_BUILD=BUILD)
-    prep = subprocess.run([os.path.join(REPO, "scripts", "prepare-guest.sh")],
-                          env=env, capture_output=True)
-    assert prep.returncode == 0, prep.stderr.decode(errors="replace")
     prog = tmp_path / "modes-compat32"
     subprocess.run(["gcc", "-m32", "-static", "-nostdlib", "-ffreestanding",
                     "-O2", "-fno-pie", "-no-pie", "-fno-stack-protector",
@@ -137,16 +133,12 @@ def test_linux_runs_32bit_programs(tmp_path, cpu):
         assert native.stdout.decode().strip() == expected
     except OSError:
         pass  # the host kernel cannot run 32-bit programs
-    init = tmp_path / "init"
-    init.write_text(COMPAT_INIT)
-    initrd = tmp_path / "initrd.gz"
-    subprocess.run([os.path.join(REPO, "scripts", "mkinitramfs.sh"),
-                    str(init), str(initrd), str(prog)], check=True)
+    kernel, initrd = linux_guest(tmp_path, COMPAT_INIT, [prog])
     p = subprocess.run(
         [quasar_bin("qemu-system-x86_64"), "-accel", "tcg", "-m", "512",
          "-cpu", cpu, "-display", "none", "-serial", "stdio", "-no-reboot",
-         "-kernel", os.path.join(BUILD, "guests", "vmlinuz"),
-         "-initrd", str(initrd), "-append", "console=ttyS0 quiet panic=-1"],
+         "-kernel", kernel, "-initrd", initrd,
+         "-append", "console=ttyS0 quiet panic=-1"],
         stdin=subprocess.DEVNULL, capture_output=True, timeout=600)
     out = p.stdout.decode(errors="replace").replace("\r\n", "\n")
     print(out[-3000:])
@@ -178,10 +170,6 @@ def test_user_programs_in_linux_guest(tmp_path):
     md5 of its output are the native ones."""
     import hashlib
     from test_user_x86 import GUEST_PROGRAMS
-    env = dict(os.environ, QUASAR_BUILD=BUILD)
-    prep = subprocess.run([os.path.join(REPO, "scripts", "prepare-guest.sh")],
-                          env=env, capture_output=True)
-    assert prep.returncode == 0, prep.stderr.decode(errors="replace")
     names = sorted(os.path.splitext(n)[0] for n in GUEST_PROGRAMS)
     exes, expected = [], []
     for name in names:
@@ -201,16 +189,13 @@ def test_user_programs_in_linux_guest(tmp_path):
                             cwd=tmp_path).returncode
         md5 = hashlib.md5(out.read_bytes()).hexdigest()
         expected.append(f"UX {name} rc={rc} {md5}")
-    init = tmp_path / "init"
-    init.write_text(UX_INIT.format(progs=" ".join(names)))
-    initrd = tmp_path / "initrd.gz"
-    subprocess.run([os.path.join(REPO, "scripts", "mkinitramfs.sh"),
-                    str(init), str(initrd)] + exes, check=True)
+    kernel, initrd = linux_guest(tmp_path,
+                                 UX_INIT.format(progs=" ".join(names)), exes)
     p = subprocess.run(
         [quasar_bin("qemu-system-x86_64"), "-accel", "tcg", "-cpu", "max",
          "-m", "512", "-smp", "2", "-display", "none", "-serial", "stdio",
-         "-no-reboot", "-kernel", os.path.join(BUILD, "guests", "vmlinuz"),
-         "-initrd", str(initrd), "-append", "console=ttyS0 quiet panic=-1"],
+         "-no-reboot", "-kernel", kernel, "-initrd", initrd,
+         "-append", "console=ttyS0 quiet panic=-1"],
         stdin=subprocess.DEVNULL, capture_output=True, timeout=900)
     out = p.stdout.decode(errors="replace").replace("\r\n", "\n")
     print(out[-4000:])
@@ -249,24 +234,17 @@ def test_random_user_code_in_linux_guest(tmp_path):
     """Pseudo-random machine code at CPL 3 (64-bit and compatibility mode,
     tests/guests/modes-fuzz.c) under Debian's kernel on TCG: every case
     ends (signal, exit or alarm), the emulator and the kernel survive."""
-    env = dict(os.environ, QUASAR_BUILD=BUILD)
-    prep = subprocess.run([os.path.join(REPO, "scripts", "prepare-guest.sh")],
-                          env=env, capture_output=True)
-    assert prep.returncode == 0, prep.stderr.decode(errors="replace")
     prog = tmp_path / "modes-fuzz"
     subprocess.run(["gcc", "-O2", "-static", "-o", str(prog),
                     os.path.join(REPO, "tests", "guests", "modes-fuzz.c")],
                    check=True)
-    init = tmp_path / "init"
-    init.write_text(FUZZ_INIT.format(cases=400))
-    initrd = tmp_path / "initrd.gz"
-    subprocess.run([os.path.join(REPO, "scripts", "mkinitramfs.sh"),
-                    str(init), str(initrd), str(prog)], check=True)
+    kernel, initrd = linux_guest(tmp_path, FUZZ_INIT.format(cases=400),
+                                 [prog])
     p = subprocess.run(
         [quasar_bin("qemu-system-x86_64"), "-accel", "tcg", "-m", "512",
          "-display", "none", "-serial", "stdio", "-no-reboot",
-         "-kernel", os.path.join(BUILD, "guests", "vmlinuz"),
-         "-initrd", str(initrd), "-append", "console=ttyS0 quiet panic=-1"],
+         "-kernel", kernel, "-initrd", initrd,
+         "-append", "console=ttyS0 quiet panic=-1"],
         stdin=subprocess.DEVNULL, capture_output=True, timeout=900)
     out = p.stdout.decode(errors="replace").replace("\r\n", "\n")
     print(out[-3000:])
